@@ -1,0 +1,236 @@
+// Package contract holds Apple's App Store Connect OpenAPI document up against
+// our client's requests and our emulator's responses. It is used by tests only;
+// the client and the emulator never import each other, and both answer to this.
+package contract
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// RelPath is where the document lives, relative to the module root.
+const RelPath = "../shared/asc/openapi.json"
+
+// Spec is the loaded document with a router over its operations.
+type Spec struct {
+	Doc    *openapi3.T
+	router routers.Router
+
+	mu      sync.Mutex
+	covered map[string]map[string]bool // operationID -> "request" / "response <status>"
+}
+
+var (
+	loadOnce sync.Once
+	loaded   *Spec
+	loadErr  error
+)
+
+// Locate finds the document by walking up from the working directory to the
+// module root. It returns an error saying why when the document is absent.
+func Locate() (string, error) {
+	if p := os.Getenv("ASC_OPENAPI"); p != "" {
+		return p, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			p := filepath.Join(dir, filepath.FromSlash(RelPath))
+			if _, err := os.Stat(p); err != nil {
+				return "", fmt.Errorf("Apple's OpenAPI document is not at %s (this checkout has no ../shared beside it)", p)
+			}
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory, so ../shared/asc/openapi.json cannot be found")
+		}
+		dir = parent
+	}
+}
+
+// Load reads and indexes the document once per process.
+func Load() (*Spec, error) {
+	loadOnce.Do(func() {
+		path, err := Locate()
+		if err != nil {
+			loadErr = err
+			return
+		}
+		loader := openapi3.NewLoader()
+		doc, err := loader.LoadFromFile(path)
+		if err != nil {
+			loadErr = fmt.Errorf("load %s: %w", path, err)
+			return
+		}
+		// Route on paths alone: our servers are httptest URLs, not Apple's host.
+		doc.Servers = nil
+		r, err := gorillamux.NewRouter(doc)
+		if err != nil {
+			loadErr = fmt.Errorf("index %s: %w", path, err)
+			return
+		}
+		loaded = &Spec{Doc: doc, router: r, covered: map[string]map[string]bool{}}
+	})
+	return loaded, loadErr
+}
+
+// ForTest returns the document or skips the test, saying why, when the
+// checkout has no ../shared beside it. Only contract checks call this.
+func ForTest(tb testing.TB) *Spec {
+	tb.Helper()
+	s, err := Load()
+	if err != nil {
+		if os.Getenv("ASC_REQUIRE_CONTRACT") == "1" {
+			tb.Fatalf("contract check required but unavailable: %v", err)
+		}
+		tb.Skipf("skipping the OpenAPI contract check: %v", err)
+	}
+	return s
+}
+
+func (s *Spec) route(req *http.Request) (*routers.Route, map[string]string, error) {
+	u := *req.URL
+	u.Scheme, u.Host = "", ""
+	r2 := req.Clone(context.Background())
+	r2.URL = &u
+	r2.Host = ""
+	return s.router.FindRoute(r2)
+}
+
+func (s *Spec) mark(op, what string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.covered[op] == nil {
+		s.covered[op] = map[string]bool{}
+	}
+	s.covered[op][what] = true
+}
+
+func noAuth(context.Context, *openapi3filter.AuthenticationInput) error { return nil }
+
+// CheckRequest validates a request (method, path, query and JSON body) against
+// the operation it addresses. It returns the operation ID.
+func (s *Spec) CheckRequest(req *http.Request, body []byte) (string, error) {
+	route, params, err := s.route(req)
+	if err != nil {
+		return "", fmt.Errorf("%s %s: no such operation in Apple's document: %w", req.Method, req.URL.Path, err)
+	}
+	r2 := req.Clone(context.Background())
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	in := &openapi3filter.RequestValidationInput{
+		Request: r2, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: noAuth, MultiError: true},
+	}
+	op := route.Operation.OperationID
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+		return op, fmt.Errorf("%s %s (%s): request does not match Apple's document: %w", req.Method, req.URL.Path, op, err)
+	}
+	s.mark(op, "request")
+	return op, nil
+}
+
+// CheckResponse validates a response's status, content type and JSON body
+// against the operation the request addressed. It returns the operation ID.
+func (s *Spec) CheckResponse(req *http.Request, status int, header http.Header, body []byte) (string, error) {
+	route, params, err := s.route(req)
+	if err != nil {
+		return "", fmt.Errorf("%s %s: no such operation in Apple's document: %w", req.Method, req.URL.Path, err)
+	}
+	in := &openapi3filter.RequestValidationInput{
+		Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: noAuth, IncludeResponseStatus: true, MultiError: true},
+	}
+	op := route.Operation.OperationID
+	if header == nil {
+		header = http.Header{}
+	}
+	if len(body) > 0 && header.Get("Content-Type") == "" {
+		header = header.Clone()
+		header.Set("Content-Type", "application/json")
+	}
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: status, Header: header,
+		Body:    io.NopCloser(bytes.NewReader(body)),
+		Options: in.Options,
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		return op, fmt.Errorf("%s %s (%s) -> %d: response does not match Apple's document: %w", req.Method, req.URL.Path, op, status, err)
+	}
+	s.mark(op, fmt.Sprintf("response %d", status))
+	return op, nil
+}
+
+// Coverage lists each operation checked so far with the cases seen
+// ("request", "response 200", ...), sorted, for test logs.
+func (s *Spec) Coverage() (ops int, cases int, lines []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for op, m := range s.covered {
+		var ks []string
+		for k := range m {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		lines = append(lines, op+": "+strings.Join(ks, ", "))
+		cases += len(ks)
+	}
+	sort.Strings(lines)
+	return len(s.covered), cases, lines
+}
+
+// Middleware wraps a handler so that every request it serves and every
+// response it writes is checked; failures go to tb.Errorf.
+func (s *Spec) Middleware(tb testing.TB, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := &recorder{ResponseWriter: w, status: 200}
+		next.ServeHTTP(rec, r)
+		check := r.Clone(context.Background())
+		check.Body = io.NopCloser(bytes.NewReader(body))
+		if _, err := s.CheckResponse(check, rec.status, rec.Header(), rec.buf.Bytes()); err != nil {
+			tb.Errorf("%v", err)
+		}
+	})
+}
+
+// URLPath returns the path of a URL string, for tests that build requests.
+func URLPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return u.Path
+}
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
+func (r *recorder) Write(b []byte) (int, error) {
+	r.buf.Write(b)
+	return r.ResponseWriter.Write(b)
+}
