@@ -1,0 +1,250 @@
+package credentials
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+func genKey(t testing.TB) (*ecdsa.PrivateKey, string, []byte) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), der
+}
+
+func pemOf(typ string, der []byte) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
+}
+
+func TestEveryFormYieldsTheSameKey(t *testing.T) {
+	k, p8, der := genKey(t)
+	sec1, _ := x509.MarshalECPrivateKey(k)
+	body := strings.Join(strings.Split(strings.TrimSpace(p8), "\n")[1:4], "\n")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "AuthKey_ABCDE12345.p8")
+	if err := os.WriteFile(file, []byte(p8), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		"pem as downloaded":        p8,
+		"crlf":                     strings.ReplaceAll(p8, "\n", "\r\n"),
+		"surrounding whitespace":   "\n\n  " + p8 + "  \n\t",
+		"double quotes":            `"` + p8 + `"`,
+		"single quotes":            "'" + strings.TrimSpace(p8) + "'",
+		"literal \\n escapes":      strings.ReplaceAll(strings.TrimSpace(p8), "\n", `\n`),
+		"quoted \\n escapes":       `"` + strings.ReplaceAll(strings.TrimSpace(p8), "\n", `\n`) + `"`,
+		"literal \\r\\n escapes":   strings.ReplaceAll(strings.TrimSpace(p8), "\n", `\r\n`),
+		"one line, spaces":         strings.ReplaceAll(strings.TrimSpace(p8), "\n", " "),
+		"base64 of pem":            base64.StdEncoding.EncodeToString([]byte(p8)),
+		"base64 of pem, wrapped":   wrap(base64.StdEncoding.EncodeToString([]byte(p8)), 76),
+		"base64 of der":            base64.StdEncoding.EncodeToString(der),
+		"raw url base64 of der":    base64.RawURLEncoding.EncodeToString(der),
+		"pem body without armour":  body,
+		"sec1 pem":                 pemOf("EC PRIVATE KEY", sec1),
+		"base64 of sec1 der":       base64.StdEncoding.EncodeToString(sec1),
+		"file path as the value":   file,
+		"pem after a stray prefix": "key: " + p8,
+	}
+	for name, in := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := Parse(in)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if !got.Private.Equal(k) {
+				t.Fatal("parsed a different key")
+			}
+			if len(got.Secrets()) == 0 {
+				t.Fatal("no secrets to mask")
+			}
+		})
+	}
+}
+
+func wrap(s string, n int) string {
+	var b strings.Builder
+	for len(s) > n {
+		b.WriteString(s[:n] + "\n")
+		s = s[n:]
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+func TestLoadFromFileTakesKeyIDFromName(t *testing.T) {
+	k, p8, _ := genKey(t)
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, wantID string }{
+		{"AuthKey_ABCDE12345.p8", "ABCDE12345"},
+		{"key.p8", ""},
+		{"AuthKey_short.p8", ""},
+	} {
+		path := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(path, []byte(p8), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Load("", path)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !got.Private.Equal(k) || got.KeyIDFromFileName != tc.wantID {
+			t.Errorf("%s: key equal=%v, id=%q want %q", tc.name, got.Private.Equal(k), got.KeyIDFromFileName, tc.wantID)
+		}
+	}
+	if _, err := Load("", filepath.Join(dir, "missing.p8")); !errors.Is(err, ErrNoFile) {
+		t.Errorf("missing file: %v", err)
+	}
+	if _, err := Load("  ", ""); !errors.Is(err, ErrEmpty) {
+		t.Errorf("nothing given: %v", err)
+	}
+}
+
+func TestBadFormsGetTheirOwnError(t *testing.T) {
+	_, p8, der := genKey(t)
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	rsaPKCS8, _ := x509.MarshalPKCS8PrivateKey(rsaKey)
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	p384der, _ := x509.MarshalPKCS8PrivateKey(p384)
+	p384sec1, _ := x509.MarshalECPrivateKey(p384)
+	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	edDER, _ := x509.MarshalPKCS8PrivateKey(edKey)
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	pubDER, _ := x509.MarshalPKIXPublicKey(&ec.PublicKey)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "x"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	certDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &ec.PublicKey, ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	//lint:ignore SA1019 legacy encrypted PEM is what some people have.
+	legacy, err := x509.EncryptPEMBlock(rand.Reader, "EC PRIVATE KEY", der, []byte("pw"), x509.PEMCipherAES256) //nolint:staticcheck
+	if err != nil {
+		t.Fatal(err)
+	}
+	openssh, err := ssh.MarshalPrivateKey(ec, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(p8), "\n")
+	cases := []struct {
+		name string
+		in   string
+		want error
+	}{
+		{"empty", "", ErrEmpty},
+		{"blank", "  \n\t ", ErrEmpty},
+		{"rsa pkcs1", pemOf("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rsaKey)), ErrRSAKey},
+		{"rsa pkcs8", pemOf("PRIVATE KEY", rsaPKCS8), ErrRSAKey},
+		{"rsa pkcs8 base64", base64.StdEncoding.EncodeToString(rsaPKCS8), ErrRSAKey},
+		{"p384 pkcs8", pemOf("PRIVATE KEY", p384der), ErrWrongCurve},
+		{"p384 sec1", pemOf("EC PRIVATE KEY", p384sec1), ErrWrongCurve},
+		{"ed25519", pemOf("PRIVATE KEY", edDER), ErrOtherKeyType},
+		{"encrypted pkcs8 label", pemOf("ENCRYPTED PRIVATE KEY", der), ErrEncrypted},
+		{"legacy encrypted pem", string(pem.EncodeToMemory(legacy)), ErrEncrypted},
+		{"public key", pemOf("PUBLIC KEY", pubDER), ErrPublicKey},
+		{"public key base64", base64.StdEncoding.EncodeToString(pubDER), ErrPublicKey},
+		{"certificate", pemOf("CERTIFICATE", certDER), ErrCertificate},
+		{"openssh", string(pem.EncodeToMemory(openssh)), ErrOpenSSH},
+		{"garbage", "hello, this is not a key at all!", ErrUnrecognized},
+		{"short", "abc", ErrUnrecognized},
+		{"truncated pem", strings.Join(lines[:2], "\n"), ErrTruncated},
+		{"pem with bad body", lines[0] + "\n!!!!notbase64!!!!\n" + lines[len(lines)-1], ErrTruncated},
+		{"pem with cut body", lines[0] + "\n" + lines[1] + "\n" + lines[len(lines)-1], ErrBadDER},
+		{"base64 of garbage", base64.StdEncoding.EncodeToString([]byte("this is some text that is not DER")), ErrUnrecognized},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(tc.in)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			assertNoMaterial(t, err.Error(), tc.in, p8)
+		})
+	}
+}
+
+// assertNoMaterial fails when msg holds any line of an input longer than a
+// few characters (a message may name a form, never repeat the value).
+func assertNoMaterial(t *testing.T, msg string, inputs ...string) {
+	t.Helper()
+	for _, in := range inputs {
+		for _, line := range strings.Split(in, "\n") {
+			line = strings.TrimSpace(line)
+			if len(line) >= 12 && !strings.HasPrefix(line, "-----") && strings.Contains(msg, line) {
+				t.Fatalf("error message contains input material: %q", msg)
+			}
+		}
+	}
+}
+
+func TestSecretsCoverEveryDerivedForm(t *testing.T) {
+	k, p8, der := genKey(t)
+	in := "  " + strings.ReplaceAll(p8, "\n", "\r\n")
+	got, err := Parse(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := strings.Join(got.Secrets(), "\x00")
+	must := []string{base64.StdEncoding.EncodeToString(der), base64.StdEncoding.EncodeToString([]byte(p8)), strings.ReplaceAll(strings.TrimSpace(p8), "\n", `\n`)}
+	for _, line := range strings.Split(strings.TrimSpace(p8), "\n") {
+		if !strings.HasPrefix(line, "-----") && len(line) >= minSecretLen {
+			must = append(must, line)
+		}
+	}
+	must = append(must, base64.StdEncoding.EncodeToString(k.D.FillBytes(make([]byte, 32))))
+	for _, m := range must {
+		if !strings.Contains(secrets, m) {
+			t.Errorf("mask list lacks a derived form (%d chars)", len(m))
+		}
+	}
+	for _, s := range got.Secrets() {
+		if strings.HasPrefix(s, "-----") && !strings.Contains(s, `\n`) {
+			t.Errorf("armour line would be masked: %q", s)
+		}
+		if len(s) < minSecretLen {
+			t.Errorf("too short a mask: %d chars", len(s))
+		}
+	}
+	if fp := got.Fingerprint(); !strings.HasPrefix(fp, "SHA256:") || len(fp) != 7+64 {
+		t.Errorf("fingerprint = %q", fp)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	_, p8, der := genKey(f)
+	f.Add(p8)
+	f.Add(base64.StdEncoding.EncodeToString(der))
+	f.Add(strings.ReplaceAll(p8, "\n", `\n`))
+	f.Add("-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----")
+	f.Add(`"'` + "`x`'\"")
+	f.Fuzz(func(t *testing.T, in string) {
+		k, err := Parse(in)
+		if err == nil && (k.Private == nil || k.Private.Curve != elliptic.P256()) {
+			t.Fatal("accepted a value without a P-256 key")
+		}
+		if err != nil && k != nil {
+			t.Fatal("returned a key with an error")
+		}
+	})
+}
