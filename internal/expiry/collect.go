@@ -1,0 +1,215 @@
+package expiry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Certificate is what the audit needs to know about a signing certificate
+// (App Store Connect `certificates` resource).
+type Certificate struct {
+	ID             string
+	Type           string // certificateType, e.g. DISTRIBUTION, IOS_DISTRIBUTION
+	Name           string
+	SerialNumber   string
+	ExpirationDate time.Time
+}
+
+// Profile is what the audit needs to know about a provisioning profile
+// (App Store Connect `profiles` resource).
+type Profile struct {
+	ID             string
+	Name           string
+	Type           string // profileType, e.g. IOS_APP_STORE
+	State          string // profileState: ACTIVE or INVALID
+	UUID           string
+	ExpirationDate time.Time
+}
+
+// CertificateLister lists every signing certificate of the team, all pages.
+type CertificateLister interface {
+	ListCertificates(ctx context.Context) ([]Certificate, error)
+}
+
+// ProfileLister lists every provisioning profile of the team, all pages.
+type ProfileLister interface {
+	ListProfiles(ctx context.Context) ([]Profile, error)
+}
+
+// CertificateListerFunc adapts a function to CertificateLister.
+type CertificateListerFunc func(ctx context.Context) ([]Certificate, error)
+
+// ListCertificates calls f.
+func (f CertificateListerFunc) ListCertificates(ctx context.Context) ([]Certificate, error) {
+	return f(ctx)
+}
+
+// ProfileListerFunc adapts a function to ProfileLister.
+type ProfileListerFunc func(ctx context.Context) ([]Profile, error)
+
+// ListProfiles calls f.
+func (f ProfileListerFunc) ListProfiles(ctx context.Context) ([]Profile, error) { return f(ctx) }
+
+// ErrIndividualKey is what a lister should wrap when App Store Connect
+// refuses provisioning resources because the key is an individual key.
+var ErrIndividualKey = errors.New("individual keys cannot read certificates or profiles")
+
+// CertificateItem turns a certificate into an unclassified Item.
+func CertificateItem(c Certificate) Item {
+	name := c.Name
+	if name == "" {
+		name = c.SerialNumber
+	}
+	id := c.SerialNumber
+	if id == "" {
+		id = c.ID
+	}
+	return Item{Kind: KindCertificate, Name: name, ID: id, Type: c.Type, ExpiresAt: c.ExpirationDate}
+}
+
+// ProfileItem turns a profile into an unclassified Item.
+func ProfileItem(p Profile) Item {
+	id := p.UUID
+	if id == "" {
+		id = p.ID
+	}
+	return Item{Kind: KindProfile, Name: p.Name, ID: id, Type: p.Type, State: p.State, ExpiresAt: p.ExpirationDate}
+}
+
+// KeyCheck is the result of asking App Store Connect whether the API key
+// still authenticates, which is the only "expiry" an API key has.
+type KeyCheck struct {
+	KeyID string
+	// Authenticated is true when a request signed with the key succeeded.
+	Authenticated bool
+	// Err is set when the check could not be made (network, server fault).
+	// Leave it nil with Authenticated false when the key was refused (401).
+	Err error
+}
+
+// APIKeyItem turns a key check into an Item: ok, expired (refused: revoked
+// or wrong) or error (could not check).
+func APIKeyItem(k KeyCheck) Item {
+	it := Item{Kind: KindAPIKey, Name: k.KeyID, Type: "App Store Connect API key"}
+	if it.Name == "" {
+		it.Name = "API key"
+	}
+	switch {
+	case k.Err != nil:
+		it.Status = StatusError
+		it.Detail = "could not check the key: " + k.Err.Error()
+	case k.Authenticated:
+		it.Status = StatusOK
+		it.Detail = "authenticates"
+	default:
+		it.Status = StatusExpired
+		it.Detail = "App Store Connect refused the key (401): it was revoked, or key-id/issuer-id do not match it; create a new key in Users and Access > Integrations"
+	}
+	return it
+}
+
+// ErrorItem records a check that could not be made, so the audit continues
+// and the report says why.
+func ErrorItem(kind Kind, name string, err error) Item {
+	return Item{Kind: kind, Name: name, Status: StatusError, Detail: err.Error()}
+}
+
+// Filter keeps only what a team ships with. Empty fields keep everything.
+// Matching is case-insensitive.
+type Filter struct {
+	CertificateTypes []string
+	ProfileTypes     []string
+	// ProfileName keeps profiles whose name contains it.
+	ProfileName string
+}
+
+// ParseList splits a comma- or newline-separated input such as
+// "IOS_DISTRIBUTION, DISTRIBUTION" into trimmed, non-empty values.
+func ParseList(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func containsFold(list []string, v string) bool {
+	for _, s := range list {
+		if strings.EqualFold(s, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// KeepCertificate reports whether c passes the filter.
+func (f Filter) KeepCertificate(c Certificate) bool {
+	return len(f.CertificateTypes) == 0 || containsFold(f.CertificateTypes, c.Type)
+}
+
+// KeepProfile reports whether p passes the filter.
+func (f Filter) KeepProfile(p Profile) bool {
+	if len(f.ProfileTypes) > 0 && !containsFold(f.ProfileTypes, p.Type) {
+		return false
+	}
+	if f.ProfileName != "" && !strings.Contains(strings.ToLower(p.Name), strings.ToLower(f.ProfileName)) {
+		return false
+	}
+	return true
+}
+
+// Collector gathers the App Store Connect items. A nil lister skips that
+// check.
+type Collector struct {
+	Certificates CertificateLister
+	Profiles     ProfileLister
+	Filter       Filter
+}
+
+// Collect lists certificates and profiles and returns them as unclassified
+// items, filtered. A lister that fails does not stop the audit: it becomes
+// one StatusError item saying why (with a clear message for individual
+// keys), and the error is also returned joined for the log.
+func (c Collector) Collect(ctx context.Context) ([]Item, error) {
+	var items []Item
+	var errs []error
+	if c.Certificates != nil {
+		certs, err := c.Certificates.ListCertificates(ctx)
+		if err != nil {
+			err = listError("certificates", err)
+			errs = append(errs, err)
+			items = append(items, ErrorItem(KindCertificate, "certificates", err))
+		}
+		for _, ct := range certs {
+			if c.Filter.KeepCertificate(ct) {
+				items = append(items, CertificateItem(ct))
+			}
+		}
+	}
+	if c.Profiles != nil {
+		profs, err := c.Profiles.ListProfiles(ctx)
+		if err != nil {
+			err = listError("profiles", err)
+			errs = append(errs, err)
+			items = append(items, ErrorItem(KindProfile, "profiles", err))
+		}
+		for _, p := range profs {
+			if c.Filter.KeepProfile(p) {
+				items = append(items, ProfileItem(p))
+			}
+		}
+	}
+	return items, errors.Join(errs...)
+}
+
+func listError(what string, err error) error {
+	if errors.Is(err, ErrIndividualKey) {
+		return fmt.Errorf("%s: this is an individual API key, and App Store Connect only lets team keys read certificates and profiles; create a team key (Users and Access > Integrations > Team Keys) to audit them: %w", what, ErrIndividualKey)
+	}
+	return fmt.Errorf("%s: could not list them: %w", what, err)
+}

@@ -1,0 +1,101 @@
+package expiry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestCollectorFilters(t *testing.T) {
+	certs := CertificateListerFunc(func(context.Context) ([]Certificate, error) {
+		return []Certificate{
+			{ID: "1", Type: "DISTRIBUTION", Name: "dist", ExpirationDate: days(3)},
+			{ID: "2", Type: "IOS_DEVELOPMENT", Name: "dev", ExpirationDate: days(3)},
+			{ID: "3", Type: "IOS_DISTRIBUTION", Name: "old dist", ExpirationDate: days(3)},
+		}, nil
+	})
+	profs := ProfileListerFunc(func(context.Context) ([]Profile, error) {
+		return []Profile{
+			{ID: "a", Name: "MyApp App Store", Type: "IOS_APP_STORE", ExpirationDate: days(3)},
+			{ID: "b", Name: "MyApp Ad Hoc", Type: "IOS_APP_ADHOC", ExpirationDate: days(3)},
+			{ID: "c", Name: "Other App Store", Type: "IOS_APP_STORE", ExpirationDate: days(3)},
+		}, nil
+	})
+	tests := []struct {
+		name   string
+		filter Filter
+		want   []string
+	}{
+		{"everything", Filter{}, []string{"1", "2", "3", "a", "b", "c"}},
+		{"cert types", Filter{CertificateTypes: ParseList("distribution, IOS_DISTRIBUTION")}, []string{"1", "3", "a", "b", "c"}},
+		{"profile type", Filter{ProfileTypes: ParseList("IOS_APP_STORE\n")}, []string{"1", "2", "3", "a", "c"}},
+		{"profile name", Filter{ProfileName: "myapp"}, []string{"1", "2", "3", "a", "b"}},
+		{"type and name", Filter{ProfileTypes: []string{"ios_app_store"}, ProfileName: "MyApp"}, []string{"1", "2", "3", "a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items, err := Collector{Certificates: certs, Profiles: profs, Filter: tt.filter}.Collect(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, it := range items {
+				got = append(got, it.ID)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCollectorErrorsContinue(t *testing.T) {
+	certs := CertificateListerFunc(func(context.Context) ([]Certificate, error) {
+		return nil, fmt.Errorf("403 FORBIDDEN: %w", ErrIndividualKey)
+	})
+	profs := ProfileListerFunc(func(context.Context) ([]Profile, error) {
+		return nil, errors.New("connection reset")
+	})
+	items, err := Collector{Certificates: certs, Profiles: profs}.Collect(context.Background())
+	if !errors.Is(err, ErrIndividualKey) {
+		t.Errorf("joined error %v does not wrap ErrIndividualKey", err)
+	}
+	items = append(items, APIKeyItem(KeyCheck{KeyID: "K", Authenticated: true}))
+	if len(items) != 3 {
+		t.Fatalf("items %+v", items)
+	}
+	if items[0].Status != StatusError || !strings.Contains(items[0].Detail, "team key") {
+		t.Errorf("individual key item: %+v", items[0])
+	}
+	if items[1].Status != StatusError || !strings.Contains(items[1].Detail, "connection reset") {
+		t.Errorf("profiles item: %+v", items[1])
+	}
+	r := NewReport(items, DefaultThresholds(), now)
+	if r.ShouldFail() {
+		t.Error("errors alone must not fail the audit")
+	}
+}
+
+func TestAPIKeyItem(t *testing.T) {
+	tests := []struct {
+		check KeyCheck
+		want  Status
+	}{
+		{KeyCheck{KeyID: "K", Authenticated: true}, StatusOK},
+		{KeyCheck{KeyID: "K"}, StatusExpired},
+		{KeyCheck{KeyID: "K", Err: errors.New("timeout")}, StatusError},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.want), func(t *testing.T) {
+			it := DefaultThresholds().Classify(APIKeyItem(tt.check), now)
+			if it.Status != tt.want {
+				t.Errorf("status %s, want %s", it.Status, tt.want)
+			}
+			if got := NewReport([]Item{it}, DefaultThresholds(), now).ShouldFail(); got != (tt.want == StatusExpired) {
+				t.Errorf("ShouldFail %v", got)
+			}
+		})
+	}
+}
