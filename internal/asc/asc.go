@@ -1,0 +1,355 @@
+// Package asc is a typed client for the App Store Connect API: the endpoints
+// asc-action uses (apps, certificates, profiles, builds, build uploads and
+// their files), with bearer-token auth from a TokenSource, Apple's error
+// documents decoded into typed errors, X-Rate-Limit parsing, paging through
+// links.next, and retries that repeat only what is safe to repeat.
+//
+// The package prints nothing: callers observe retries, token renewals, clock
+// corrections and rate limiting through an Event callback (WithEvents).
+package asc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultBaseURL is App Store Connect's API root.
+const DefaultBaseURL = "https://api.appstoreconnect.apple.com"
+
+// DefaultUserAgent is sent when WithUserAgent is not given.
+const DefaultUserAgent = "asc-action"
+
+// Defaults for the retry policy and timeouts; each has an Option.
+const (
+	DefaultRetryMax       = 4                // retries after the first attempt
+	DefaultRetryWaitMin   = 1 * time.Second  // first backoff step
+	DefaultRetryWaitMax   = 30 * time.Second // backoff ceiling
+	DefaultMaxRetryAfter  = 2 * time.Minute  // longer Retry-After values are returned, not waited for
+	DefaultRequestTimeout = 60 * time.Second // per attempt, besides the caller's context
+	// SkewThreshold is how far the server's Date may be from the local clock
+	// on a 401 before the client asks the token source to correct its clock.
+	SkewThreshold = 5 * time.Second
+	// maxBody bounds how much of a response body is read.
+	maxBody = 32 << 20
+)
+
+// TokenSource supplies the bearer token for each request. The client calls
+// Token for every attempt, so a source that caches and renews before expiry
+// keeps operations of any length from sending an expired token.
+type TokenSource interface {
+	Token(ctx context.Context) (string, error)
+}
+
+// Renewer is implemented by token sources that can discard their cached token
+// and mint a fresh one; the client uses it once after a 401.
+type Renewer interface {
+	Renew(ctx context.Context) (string, error)
+}
+
+// ClockCorrector is implemented by token sources whose minting clock can be
+// shifted by d (server time minus local time), to recover from clock skew.
+type ClockCorrector interface {
+	SetClockOffset(d time.Duration)
+}
+
+// Client talks to App Store Connect. It is safe for concurrent use.
+type Client struct {
+	baseURL    *url.URL
+	ts         TokenSource
+	http       *http.Client
+	now        func() time.Time
+	sleep      func(ctx context.Context, d time.Duration) error
+	userAgent  string
+	events     func(Event)
+	retryMax   int
+	waitMin    time.Duration
+	waitMax    time.Duration
+	maxRetryAf time.Duration
+	reqTimeout time.Duration
+	policy     RetryPolicy
+
+	randMu sync.Mutex
+	rand   *rand.Rand
+
+	rlMu      sync.Mutex
+	rateLimit RateLimit
+
+	skewCorrected atomic.Bool
+}
+
+// Option configures a Client.
+type Option func(*Client) error
+
+// WithHTTPClient sets the HTTP client used for every request.
+func WithHTTPClient(h *http.Client) Option {
+	return func(c *Client) error {
+		if h == nil {
+			return errors.New("asc: WithHTTPClient: nil *http.Client")
+		}
+		c.http = h
+		return nil
+	}
+}
+
+// WithClock sets the clock used to measure clock skew and Retry-After dates.
+func WithClock(now func() time.Time) Option {
+	return func(c *Client) error {
+		if now == nil {
+			return errors.New("asc: WithClock: nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithSleep replaces the wait between retries (tests pass a fake that
+// advances a fake clock). It must return ctx.Err() if ctx ends first.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(c *Client) error {
+		if sleep == nil {
+			return errors.New("asc: WithSleep: nil function")
+		}
+		c.sleep = sleep
+		return nil
+	}
+}
+
+// WithRand sets the randomness used for backoff jitter.
+func WithRand(src rand.Source) Option {
+	return func(c *Client) error {
+		if src == nil {
+			return errors.New("asc: WithRand: nil source")
+		}
+		c.rand = rand.New(src)
+		return nil
+	}
+}
+
+// WithRetryMax sets how many times a failed attempt may be repeated (0
+// disables retries of 429/5xx/network failures; the single 401 renewal stays).
+func WithRetryMax(n int) Option {
+	return func(c *Client) error {
+		if n < 0 {
+			return fmt.Errorf("asc: WithRetryMax(%d): must be 0 or more", n)
+		}
+		c.retryMax = n
+		return nil
+	}
+}
+
+// WithRetryWait sets the first backoff step and the backoff ceiling.
+func WithRetryWait(min, max time.Duration) Option {
+	return func(c *Client) error {
+		if min <= 0 || max < min {
+			return fmt.Errorf("asc: WithRetryWait(%v, %v): need 0 < min <= max", min, max)
+		}
+		c.waitMin, c.waitMax = min, max
+		return nil
+	}
+}
+
+// WithMaxRetryAfter sets the longest Retry-After the client will wait for;
+// a longer one ends the call with the error, its RetryAfter set.
+func WithMaxRetryAfter(d time.Duration) Option {
+	return func(c *Client) error {
+		if d < 0 {
+			return fmt.Errorf("asc: WithMaxRetryAfter(%v): must not be negative", d)
+		}
+		c.maxRetryAf = d
+		return nil
+	}
+}
+
+// WithRequestTimeout bounds each attempt (0 means only the caller's context).
+func WithRequestTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d < 0 {
+			return fmt.Errorf("asc: WithRequestTimeout(%v): must not be negative", d)
+		}
+		c.reqTimeout = d
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) error {
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithEvents registers a callback told about retries, token renewals, clock
+// corrections and rate limiting, so callers can log them.
+func WithEvents(fn func(Event)) Option {
+	return func(c *Client) error {
+		c.events = fn
+		return nil
+	}
+}
+
+// WithRetryPolicy replaces DefaultRetryPolicy.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *Client) error {
+		if p == nil {
+			return errors.New("asc: WithRetryPolicy: nil policy")
+		}
+		c.policy = p
+		return nil
+	}
+}
+
+// New returns a client for the API at baseURL (DefaultBaseURL when empty),
+// authenticating with ts. baseURL may carry a path prefix.
+func New(baseURL string, ts TokenSource, opts ...Option) (*Client, error) {
+	if ts == nil {
+		return nil, errors.New("asc: no token source")
+	}
+	if baseURL == "" {
+		baseURL = DefaultBaseURL
+	}
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("api-url %q: not an http(s) URL with a host; use e.g. %s", baseURL, DefaultBaseURL)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("api-url %q: must not carry a query or fragment", baseURL)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		if u.RawPath != "" {
+			u.RawPath += "/"
+		}
+	}
+	c := &Client{
+		baseURL:    u,
+		ts:         ts,
+		http:       &http.Client{},
+		now:        time.Now,
+		sleep:      sleepCtx,
+		userAgent:  DefaultUserAgent,
+		retryMax:   DefaultRetryMax,
+		waitMin:    DefaultRetryWaitMin,
+		waitMax:    DefaultRetryWaitMax,
+		maxRetryAf: DefaultMaxRetryAfter,
+		reqTimeout: DefaultRequestTimeout,
+		policy:     DefaultRetryPolicy,
+		rand:       rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+	}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// BaseURL returns the API root the client was built with (ending in "/").
+func (c *Client) BaseURL() string { return c.baseURL.String() }
+
+// RateLimit returns the last X-Rate-Limit the server reported.
+func (c *Client) RateLimit() RateLimit {
+	c.rlMu.Lock()
+	defer c.rlMu.Unlock()
+	return c.rateLimit
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// NewRequest builds a request for urlStr, a path relative to the base URL
+// ("v1/apps?limit=200") or an absolute URL on the same host (a links.next).
+// A non-nil body is encoded as JSON.
+func (c *Client) NewRequest(method, urlStr string, body any) (*http.Request, error) {
+	u, err := c.resolve(urlStr)
+	if err != nil {
+		return nil, err
+	}
+	var buf []byte
+	if body != nil {
+		buf, err = json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("asc: encoding %s %s body: %w", method, u.Path, err)
+		}
+	}
+	var rd io.Reader
+	if buf != nil {
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("asc: %s %s: %w", method, u.Path, err)
+	}
+	if buf != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+	return req, nil
+}
+
+// resolve turns a relative path into a URL under the base URL, and checks an
+// absolute one points at the same scheme and host, so the bearer token is
+// never sent elsewhere.
+func (c *Client) resolve(urlStr string) (*url.URL, error) {
+	ref, err := url.Parse(urlStr)
+	if err != nil {
+		return nil, fmt.Errorf("asc: bad URL %q: %w", urlStr, err)
+	}
+	if ref.IsAbs() || ref.Host != "" {
+		u := c.baseURL.ResolveReference(ref)
+		if !strings.EqualFold(u.Scheme, c.baseURL.Scheme) || !strings.EqualFold(u.Host, c.baseURL.Host) {
+			return nil, fmt.Errorf("asc: refusing to follow %s://%s%s: not the API host %s (the token would leave it)", u.Scheme, u.Host, u.Path, c.baseURL.Host)
+		}
+		return u, nil
+	}
+	// "v1/apps" lands under the base URL's path prefix; a server-relative
+	// link ("/v1/apps?cursor=x") is taken as the server wrote it.
+	return c.baseURL.ResolveReference(ref), nil
+}
+
+// Response wraps the HTTP response with what App Store Connect reports
+// besides the document: rate limit and paging facts.
+type Response struct {
+	*http.Response
+	// RateLimit is this response's X-Rate-Limit.
+	RateLimit RateLimit
+	// NextURL is the document's links.next, empty on the last page.
+	NextURL string
+	// Total is meta.paging.total when the server reported it.
+	Total int
+	// Pages is how many pages a list call fetched (1 for single calls).
+	Pages int
+	// Attempts is how many times the last request was sent.
+	Attempts int
+}
+
+func (c *Client) emit(e Event) {
+	if c.events != nil {
+		c.events(e)
+	}
+}

@@ -1,0 +1,42 @@
+package asc
+
+import "context"
+
+// Certificate is a signing certificate (resource type "certificates").
+type Certificate struct {
+	Type       string                `json:"type"`
+	ID         string                `json:"id"`
+	Attributes CertificateAttributes `json:"attributes"`
+}
+
+// CertificateAttributes are the certificate's fields we read.
+type CertificateAttributes struct {
+	Name            string `json:"name,omitempty"`
+	CertificateType string `json:"certificateType,omitempty"`
+	DisplayName     string `json:"displayName,omitempty"`
+	SerialNumber    string `json:"serialNumber,omitempty"`
+	// Platform is IOS, MAC_OS or UNIVERSAL.
+	Platform       string `json:"platform,omitempty"`
+	ExpirationDate Time   `json:"expirationDate,omitzero"`
+	// CertificateContent is the DER certificate, base64.
+	CertificateContent string `json:"certificateContent,omitempty"`
+	Activated          *bool  `json:"activated,omitempty"`
+}
+
+// ListCertificatesOptions filters ListCertificates. Zero fields are not sent.
+type ListCertificatesOptions struct {
+	// CertificateType filters by type (DISTRIBUTION, IOS_DISTRIBUTION, ...).
+	CertificateType []string
+	// Limit is the page size (Apple allows up to 200).
+	Limit int
+}
+
+// ListCertificates returns every certificate, following pages. Individual
+// keys are refused here by Apple (403).
+func (c *Client) ListCertificates(ctx context.Context, opts *ListCertificatesOptions) ([]Certificate, *Response, error) {
+	q := newQuery()
+	if opts != nil {
+		q.list("filter[certificateType]", opts.CertificateType...).int("limit", opts.Limit)
+	}
+	return listAll[Certificate](ctx, c, q.path("v1/certificates"))
+}

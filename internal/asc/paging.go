@@ -1,0 +1,95 @@
+package asc
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+)
+
+// MaxPages bounds how many pages a list call follows, against a server that
+// never stops handing out links.next.
+const MaxPages = 1000
+
+// page is one page of a JSON:API collection.
+type page[T any] struct {
+	Data  []T   `json:"data"`
+	Links Links `json:"links"`
+}
+
+// listAll GETs path and follows links.next until the last page, returning
+// every item. The Response is the last page's, with Pages counting them.
+func listAll[T any](ctx context.Context, c *Client, path string) ([]T, *Response, error) {
+	var all []T
+	seen := map[string]bool{}
+	next := path
+	pages := 0
+	var last *Response
+	for next != "" {
+		if pages >= MaxPages {
+			return all, last, fmt.Errorf("App Store Connect GET %s: stopped after %d pages; the server keeps sending links.next", path, MaxPages)
+		}
+		req, err := c.NewRequest(http.MethodGet, next, nil)
+		if err != nil {
+			return all, last, err
+		}
+		key := req.URL.String()
+		if seen[key] {
+			return all, last, fmt.Errorf("App Store Connect GET %s: links.next points back at a page already read (%s)", req.URL.Path, req.URL.RequestURI())
+		}
+		seen[key] = true
+		var p page[T]
+		resp, err := c.Do(ctx, req, &p)
+		if resp != nil {
+			pages++
+			resp.Pages = pages
+			last = resp
+		}
+		if err != nil {
+			return all, resp, err
+		}
+		all = append(all, p.Data...)
+		next = p.Links.Next
+	}
+	if last != nil {
+		last.NextURL = ""
+	}
+	return all, last, nil
+}
+
+// getOne GETs a single-resource document into its data.
+func getOne[T any](ctx context.Context, c *Client, path string) (*T, *Response, error) {
+	req, err := c.NewRequest(http.MethodGet, path, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	var doc struct {
+		Data *T `json:"data"`
+	}
+	resp, err := c.Do(ctx, req, &doc)
+	if err != nil {
+		return nil, resp, err
+	}
+	if doc.Data == nil {
+		return nil, resp, &DecodeError{Method: http.MethodGet, Path: req.URL.Path, StatusCode: resp.StatusCode, Err: fmt.Errorf("no data in the document")}
+	}
+	return doc.Data, resp, nil
+}
+
+// send POSTs or PATCHes body and decodes the answer's data.
+func sendOne[T any](ctx context.Context, c *Client, method, path string, body any) (*T, *Response, error) {
+	req, err := c.NewRequest(method, path, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	var doc struct {
+		Data *T `json:"data"`
+	}
+	resp, err := c.Do(ctx, req, &doc)
+	if err != nil {
+		return nil, resp, err
+	}
+	if doc.Data == nil {
+		return nil, resp, &DecodeError{Method: method, Path: req.URL.Path, StatusCode: resp.StatusCode, Err: fmt.Errorf("no data in the document")}
+	}
+	return doc.Data, resp, nil
+}

@@ -1,0 +1,52 @@
+package asc
+
+import "context"
+
+// Profile states.
+const (
+	ProfileStateActive  = "ACTIVE"
+	ProfileStateInvalid = "INVALID"
+)
+
+// Profile is a provisioning profile (resource type "profiles").
+type Profile struct {
+	Type       string            `json:"type"`
+	ID         string            `json:"id"`
+	Attributes ProfileAttributes `json:"attributes"`
+}
+
+// ProfileAttributes are the profile's fields we read.
+type ProfileAttributes struct {
+	Name           string `json:"name,omitempty"`
+	Platform       string `json:"platform,omitempty"`
+	ProfileType    string `json:"profileType,omitempty"`
+	ProfileState   string `json:"profileState,omitempty"`
+	UUID           string `json:"uuid,omitempty"`
+	CreatedDate    Time   `json:"createdDate,omitzero"`
+	ExpirationDate Time   `json:"expirationDate,omitzero"`
+	// ProfileContent is the signed profile, base64.
+	ProfileContent string `json:"profileContent,omitempty"`
+}
+
+// ListProfilesOptions filters ListProfiles. Zero fields are not sent.
+type ListProfilesOptions struct {
+	// ProfileType filters by type (IOS_APP_STORE, ...).
+	ProfileType []string
+	// Name filters by profile name.
+	Name []string
+	// ProfileState filters by ACTIVE or INVALID.
+	ProfileState []string
+	// Limit is the page size (Apple allows up to 200).
+	Limit int
+}
+
+// ListProfiles returns every provisioning profile, following pages.
+// Individual keys are refused here by Apple (403).
+func (c *Client) ListProfiles(ctx context.Context, opts *ListProfilesOptions) ([]Profile, *Response, error) {
+	q := newQuery()
+	if opts != nil {
+		q.list("filter[profileType]", opts.ProfileType...).list("filter[name]", opts.Name...).
+			list("filter[profileState]", opts.ProfileState...).int("limit", opts.Limit)
+	}
+	return listAll[Profile](ctx, c, q.path("v1/profiles"))
+}
