@@ -1,0 +1,331 @@
+package emulator
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+const (
+	defaultPageLimit = 50
+	maxPageLimit     = 200
+)
+
+// query holds the parsed, checked query parameters of a GET.
+type query struct {
+	filters map[string][]string
+	include []string
+	limit   int
+	offset  int
+}
+
+// parseQuery checks a request's parameters the way Apple does: limit within
+// 1..200, a cursor it issued, only the filters the operation has. fields[],
+// sort, exists[] and limit[] are accepted and ignored. It writes a 400 and
+// returns false when a parameter is refused.
+func parseQuery(w http.ResponseWriter, r *http.Request, paged bool, filters ...string) (query, bool) {
+	q := query{filters: map[string][]string{}, limit: defaultPageLimit}
+	for name, vals := range r.URL.Query() {
+		v := strings.Join(vals, ",")
+		switch {
+		case name == "limit" && paged:
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > maxPageLimit {
+				writeParamError(w, "PARAMETER_ERROR.INVALID", name,
+					fmt.Sprintf("'%s' is not a valid value for the parameter 'limit'. The limit must be an integer from 1 to %d.", v, maxPageLimit))
+				return q, false
+			}
+			q.limit = n
+		case name == "cursor" && paged:
+			off, ok := decodeCursor(v)
+			if !ok {
+				writeParamError(w, "PARAMETER_ERROR.INVALID", name, fmt.Sprintf("'%s' is not a valid cursor for this request.", v))
+				return q, false
+			}
+			q.offset = off
+		case name == "include":
+			q.include = strings.Split(v, ",")
+		case strings.HasPrefix(name, "filter[") && strings.HasSuffix(name, "]"):
+			f := name[len("filter[") : len(name)-1]
+			if !slices.Contains(filters, f) {
+				writeParamError(w, "PARAMETER_ERROR.ILLEGAL", name, fmt.Sprintf("The parameter '%s' can not be used with this request", name))
+				return q, false
+			}
+			q.filters[f] = strings.Split(v, ",")
+		case strings.HasPrefix(name, "fields["), name == "sort", strings.HasPrefix(name, "exists["), strings.HasPrefix(name, "limit["):
+			// Accepted; the emulator always returns every field, unsorted.
+		default:
+			writeParamError(w, "PARAMETER_ERROR.ILLEGAL", name, fmt.Sprintf("The parameter '%s' can not be used with this request", name))
+			return q, false
+		}
+	}
+	return q, true
+}
+
+// matches reports whether v is among the filter's values (or the filter is
+// absent).
+func (q query) matches(filter, v string) bool {
+	want, ok := q.filters[filter]
+	return !ok || slices.Contains(want, v)
+}
+
+type cursor struct {
+	Offset string `json:"offset"`
+}
+
+func encodeCursor(off int) string {
+	b, _ := json.Marshal(cursor{Offset: strconv.Itoa(off)})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (int, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0, false
+	}
+	var c cursor
+	if json.Unmarshal(b, &c) != nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(c.Offset)
+	return n, err == nil && n >= 0
+}
+
+// writePage writes one page of items with links.self, links.next and
+// meta.paging, as Apple pages collections.
+func writePage(w http.ResponseWriter, r *http.Request, q query, items []resource) {
+	total := len(items)
+	start := min(q.offset, total)
+	end := min(start+q.limit, total)
+	doc := document{
+		Data:  items[start:end],
+		Links: docLinks{Self: baseURL(r) + r.URL.RequestURI()},
+		Meta:  &pageMeta{Paging: paging{Total: total, Limit: q.limit}},
+	}
+	if end < total {
+		u := *r.URL
+		v := u.Query()
+		v.Set("cursor", encodeCursor(end))
+		v.Set("limit", strconv.Itoa(q.limit))
+		u.RawQuery = v.Encode()
+		doc.Links.Next = baseURL(r) + u.RequestURI()
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+func writeOne(w http.ResponseWriter, r *http.Request, status int, res resource, included ...any) {
+	writeJSON(w, status, document{Data: res, Included: included, Links: docLinks{Self: baseURL(r) + r.URL.RequestURI()}})
+}
+
+func selfLink(r *http.Request, typ, id string) *resourceLinks {
+	return &resourceLinks{Self: baseURL(r) + "/v1/" + typ + "/" + url.PathEscape(id)}
+}
+
+type appAttributes struct {
+	Name          string `json:"name,omitempty"`
+	BundleID      string `json:"bundleId"`
+	SKU           string `json:"sku,omitempty"`
+	PrimaryLocale string `json:"primaryLocale,omitempty"`
+}
+
+func appResource(r *http.Request, a App) resource {
+	return resource{Type: "apps", ID: a.ID,
+		Attributes: appAttributes{Name: a.Name, BundleID: a.BundleID, SKU: a.SKU, PrimaryLocale: a.PrimaryLocale},
+		Relationships: map[string]relationship{
+			"buildUploads": {Links: &relLinks{Related: baseURL(r) + "/v1/apps/" + url.PathEscape(a.ID) + "/buildUploads"}},
+		},
+		Links: selfLink(r, "apps", a.ID)}
+}
+
+func (s *Server) listApps(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+	q, ok := parseQuery(w, r, true, "bundleId", "name", "sku", "id")
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	var items []resource
+	for _, a := range s.data.Apps {
+		if q.matches("bundleId", a.BundleID) && q.matches("name", a.Name) && q.matches("sku", a.SKU) && q.matches("id", a.ID) {
+			items = append(items, appResource(r, a))
+		}
+	}
+	s.mu.Unlock()
+	writePage(w, r, q, items)
+}
+
+func (s *Server) findApp(id string) (App, bool) {
+	for _, a := range s.data.Apps {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return App{}, false
+}
+
+func (s *Server) getApp(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+	if _, ok := parseQuery(w, r, false); !ok {
+		return
+	}
+	s.mu.Lock()
+	a, ok := s.findApp(p[0])
+	s.mu.Unlock()
+	if !ok {
+		writeNotFound(w, "apps", p[0])
+		return
+	}
+	writeOne(w, r, http.StatusOK, appResource(r, a))
+}
+
+type certificateAttributes struct {
+	Name            string `json:"name,omitempty"`
+	CertificateType string `json:"certificateType"`
+	DisplayName     string `json:"displayName,omitempty"`
+	SerialNumber    string `json:"serialNumber,omitempty"`
+	Platform        string `json:"platform,omitempty"`
+	ExpirationDate  string `json:"expirationDate"`
+	Activated       *bool  `json:"activated,omitempty"`
+}
+
+func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+	q, ok := parseQuery(w, r, true, "certificateType", "displayName", "serialNumber", "id")
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	var items []resource
+	for _, c := range s.data.Certificates {
+		if !q.matches("certificateType", c.CertificateType) || !q.matches("displayName", c.DisplayName) ||
+			!q.matches("serialNumber", c.SerialNumber) || !q.matches("id", c.ID) {
+			continue
+		}
+		items = append(items, resource{Type: "certificates", ID: c.ID, Attributes: certificateAttributes{
+			Name: c.Name, CertificateType: c.CertificateType, DisplayName: c.DisplayName, SerialNumber: c.SerialNumber,
+			Platform: c.Platform, ExpirationDate: appleTime(c.ExpirationDate), Activated: c.Activated,
+		}, Links: selfLink(r, "certificates", c.ID)})
+	}
+	s.mu.Unlock()
+	writePage(w, r, q, items)
+}
+
+type profileAttributes struct {
+	Name           string `json:"name"`
+	Platform       string `json:"platform,omitempty"`
+	ProfileType    string `json:"profileType"`
+	ProfileState   string `json:"profileState"`
+	UUID           string `json:"uuid,omitempty"`
+	CreatedDate    string `json:"createdDate,omitempty"`
+	ExpirationDate string `json:"expirationDate"`
+}
+
+func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+	q, ok := parseQuery(w, r, true, "name", "profileType", "profileState", "id")
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	var items []resource
+	for _, p := range s.data.Profiles {
+		state := p.ProfileState
+		if state == "" {
+			state = "ACTIVE"
+		}
+		if !q.matches("name", p.Name) || !q.matches("profileType", p.ProfileType) ||
+			!q.matches("profileState", state) || !q.matches("id", p.ID) {
+			continue
+		}
+		attrs := profileAttributes{Name: p.Name, Platform: p.Platform, ProfileType: p.ProfileType, ProfileState: state,
+			UUID: p.UUID, ExpirationDate: appleTime(p.ExpirationDate)}
+		if !p.CreatedDate.IsZero() {
+			attrs.CreatedDate = appleTime(p.CreatedDate)
+		}
+		items = append(items, resource{Type: "profiles", ID: p.ID, Attributes: attrs, Links: selfLink(r, "profiles", p.ID)})
+	}
+	s.mu.Unlock()
+	writePage(w, r, q, items)
+}
+
+type buildAttributes struct {
+	Version         string `json:"version"`
+	UploadedDate    string `json:"uploadedDate,omitempty"`
+	ExpirationDate  string `json:"expirationDate,omitempty"`
+	Expired         bool   `json:"expired"`
+	ProcessingState string `json:"processingState"`
+}
+
+func (s *Server) buildResource(r *http.Request, b Build) resource {
+	attrs := buildAttributes{Version: b.Version, ProcessingState: b.ProcessingState}
+	if attrs.ProcessingState == "" {
+		attrs.ProcessingState = "VALID"
+	}
+	if !b.UploadedDate.IsZero() {
+		attrs.UploadedDate = appleTime(b.UploadedDate)
+	}
+	if !b.ExpirationDate.IsZero() {
+		attrs.ExpirationDate = appleTime(b.ExpirationDate)
+		attrs.Expired = !s.now().Before(b.ExpirationDate)
+	}
+	return resource{Type: "builds", ID: b.ID, Attributes: attrs,
+		Relationships: map[string]relationship{"app": {Data: &linkage{Type: "apps", ID: b.App}}},
+		Links:         selfLink(r, "builds", b.ID)}
+}
+
+func (s *Server) listBuilds(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+	q, ok := parseQuery(w, r, true, "app", "version", "processingState", "expired", "id",
+		"preReleaseVersion.version", "preReleaseVersion.platform")
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	var items []resource
+	for _, b := range s.data.Builds {
+		res := s.buildResource(r, b)
+		attrs := res.Attributes.(buildAttributes)
+		if !q.matches("app", b.App) || !q.matches("version", b.Version) || !q.matches("id", b.ID) ||
+			!q.matches("processingState", attrs.ProcessingState) || !q.matches("expired", strconv.FormatBool(attrs.Expired)) ||
+			!q.matches("preReleaseVersion.version", b.ShortVersion) || !q.matches("preReleaseVersion.platform", platformOr(b.Platform)) {
+			continue
+		}
+		items = append(items, res)
+	}
+	s.mu.Unlock()
+	writePage(w, r, q, items)
+}
+
+func platformOr(p string) string {
+	if p == "" {
+		return "IOS"
+	}
+	return p
+}
+
+func (s *Server) findBuild(id string) (Build, bool) {
+	for _, b := range s.data.Builds {
+		if b.ID == id {
+			return b, true
+		}
+	}
+	return Build{}, false
+}
+
+func (s *Server) getBuild(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+	if _, ok := parseQuery(w, r, false); !ok {
+		return
+	}
+	s.mu.Lock()
+	b, ok := s.findBuild(p[0])
+	var res resource
+	if ok {
+		res = s.buildResource(r, b)
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeNotFound(w, "builds", p[0])
+		return
+	}
+	writeOne(w, r, http.StatusOK, res)
+}
