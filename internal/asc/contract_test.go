@@ -92,7 +92,7 @@ func contractServer(t *testing.T, spec *contract.Spec) http.Handler {
 		u := map[string]any{"type": "buildUploads", "id": id, "attributes": map[string]any{
 			"cfBundleShortVersionString": "1.2.3", "cfBundleVersion": "42", "platform": "IOS",
 			"createdDate": "2026-11-25T10:00:00Z",
-			"state": map[string]any{"state": state, "errors": []any{}, "warnings": []any{map[string]any{"code": "90725", "description": "SDK version warning"}}, "infos": []any{}}}}
+			"state":       map[string]any{"state": state, "errors": []any{}, "warnings": []any{map[string]any{"code": "90725", "description": "SDK version warning"}}, "infos": []any{}}}}
 		if withBuild {
 			u["relationships"] = map[string]any{"build": map[string]any{"data": map[string]any{"type": "builds", "id": "BUILD1"}}}
 		}
