@@ -1,0 +1,216 @@
+// Package actions runs a command as a GitHub Action step: it reads INPUT_*
+// variables through go-githubactions, registers masks before anything else
+// is printed, and writes outputs, the job summary and annotations.
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/asc-action/asc-action/internal/command"
+)
+
+// outputDelimiter is the heredoc delimiter go-githubactions writes output
+// values with; a value equal to it would end the heredoc early.
+const outputDelimiter = "_GitHubActionsFileCommandDelimeter_"
+
+// Runner runs commands in a GitHub Actions step.
+type Runner struct {
+	Commands []*command.Command
+	Getenv   func(string) string
+	Stdout   io.Writer
+	Now      func() time.Time
+	HTTP     *http.Client
+}
+
+// Run selects the command from the `command` input (default token), runs
+// it and returns the process exit status.
+func (r *Runner) Run(ctx context.Context) int {
+	gha := githubactions.New(githubactions.WithWriter(r.Stdout), githubactions.WithGetenv(r.Getenv))
+	rep := &Reporter{gha: gha, out: r.Stdout, now: r.Now}
+	name := strings.ToLower(strings.TrimSpace(gha.GetInput("command")))
+	if name == "" {
+		name = "token"
+	}
+	var cmd *command.Command
+	var names []string
+	for _, c := range r.Commands {
+		names = append(names, c.Name)
+		if c.Name == name {
+			cmd = c
+		}
+	}
+	if cmd == nil {
+		gha.WithFieldsMap(map[string]string{"title": "command"}).Errorf("command %q is not known; use one of: %s", name, strings.Join(names, ", "))
+		return command.ExitUsage
+	}
+	env := &command.Env{
+		Mode:   command.ModeAction,
+		Inputs: &values{gha: gha, getenv: r.Getenv, cmd: cmd},
+		Report: rep,
+		Now:    r.Now,
+		HTTP:   r.HTTP,
+		Getenv: r.Getenv,
+	}
+	err := runSafely(ctx, cmd, env)
+	if err != nil {
+		var done *command.Reported
+		if !errors.As(err, &done) {
+			rep.Error(cmd.Name, err.Error())
+		}
+	}
+	return command.ExitCode(err)
+}
+
+func runSafely(ctx context.Context, cmd *command.Command, env *command.Env) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			// A panic's value may hold anything; report it without its text.
+			err = fmt.Errorf("internal error in %s (a bug; please report it with the step's log)", cmd.Name)
+		}
+	}()
+	return cmd.Run(ctx, env)
+}
+
+// values reads a command's inputs: INPUT_<NAME> (hyphens kept, as the
+// runner sets them), then the input's environment variable, then its default.
+type values struct {
+	gha    *githubactions.Action
+	getenv func(string) string
+	cmd    *command.Command
+}
+
+func (v *values) Lookup(name string) (string, bool) {
+	if raw := v.getenv("INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))); strings.TrimSpace(raw) != "" {
+		return raw, true
+	}
+	in := v.cmd.Input(name)
+	if in == nil {
+		return "", false
+	}
+	if in.Env != "" {
+		if e := v.getenv(in.Env); e != "" {
+			return e, true
+		}
+	}
+	if in.Default != "" {
+		return in.Default, true
+	}
+	return "", false
+}
+
+// Reporter renders a command's reports as workflow commands. Every line it
+// prints passes through its Redactor as well as the runner's masks.
+type Reporter struct {
+	gha    *githubactions.Action
+	out    io.Writer
+	now    func() time.Time
+	redact command.Redactor
+	mu     sync.Mutex
+}
+
+// Mask implements command.Reporter: `::add-mask::` for each value, one per
+// line of a multi-line value, on the same stream as the logs.
+func (r *Reporter) Mask(values ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, v := range values {
+		for _, line := range strings.FieldsFunc(v, func(c rune) bool { return c == '\n' || c == '\r' }) {
+			if line = strings.TrimSpace(line); line != "" {
+				r.gha.AddMask(line)
+				r.redact.Add(line)
+			}
+		}
+	}
+}
+
+// SetOutput implements command.Reporter. Values are folded to one line and
+// a value equal to the file's heredoc delimiter is refused, so no value can
+// end its own entry and add an output.
+func (r *Reporter) SetOutput(name, value string) error {
+	value = command.SingleLine(value)
+	if strings.TrimSpace(value) == outputDelimiter {
+		return fmt.Errorf("output %s: the value equals the output file's delimiter and was not written", name)
+	}
+	if r.gha.Getenv("GITHUB_OUTPUT") == "" {
+		return fmt.Errorf("output %s: GITHUB_OUTPUT is not set, so step outputs cannot be written (is this running outside a GitHub Actions step?)", name)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gha.SetOutput(name, value)
+	return nil
+}
+
+func (r *Reporter) println(s string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintln(r.out, escapeCommand(r.redact.Redact(s)))
+}
+
+// escapeCommand keeps a log line from being read as a workflow command.
+func escapeCommand(s string) string {
+	if strings.HasPrefix(strings.TrimSpace(s), "::") {
+		return " " + s
+	}
+	return s
+}
+
+// Infof implements command.Reporter.
+func (r *Reporter) Infof(format string, args ...any) { r.println(fmt.Sprintf(format, args...)) }
+
+func (r *Reporter) annotate(f func(*githubactions.Action, string, ...any), title, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a := r.gha
+	if title != "" {
+		a = a.WithFieldsMap(map[string]string{"title": r.redact.Redact(title)})
+	}
+	f(a, "%s", r.redact.Redact(msg))
+}
+
+// Notice implements command.Reporter.
+func (r *Reporter) Notice(title, msg string) { r.annotate((*githubactions.Action).Noticef, title, msg) }
+
+// Warning implements command.Reporter.
+func (r *Reporter) Warning(title, msg string) {
+	r.annotate((*githubactions.Action).Warningf, title, msg)
+}
+
+// Error implements command.Reporter.
+func (r *Reporter) Error(title, msg string) { r.annotate((*githubactions.Action).Errorf, title, msg) }
+
+// Group implements command.Reporter.
+func (r *Reporter) Group(title string) func() {
+	r.mu.Lock()
+	r.gha.Group(r.redact.Redact(title))
+	r.mu.Unlock()
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.gha.EndGroup()
+	}
+}
+
+// Summary implements command.Reporter. Without GITHUB_STEP_SUMMARY (a
+// runner that has none) the summary is skipped.
+func (r *Reporter) Summary(markdown string) {
+	if r.gha.Getenv("GITHUB_STEP_SUMMARY") == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gha.AddStepSummary(r.redact.Redact(markdown))
+}
+
+// Progress implements command.Reporter with a log line at a steady cadence.
+func (r *Reporter) Progress(title string, total int64) command.Progress {
+	return command.NewLineProgress(r.Infof, r.now, title, total, 0)
+}

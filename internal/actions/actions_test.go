@@ -1,0 +1,145 @@
+package actions
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asc-action/asc-action/internal/command"
+)
+
+func envFrom(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// parse reads a GITHUB_OUTPUT file with the runner's rules.
+func parse(t *testing.T, data string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	lines := strings.Split(data, "\n")
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if l == "" {
+			continue
+		}
+		eq, hd := strings.Index(l, "="), strings.Index(l, "<<")
+		if eq >= 0 && (hd < 0 || eq < hd) {
+			out[l[:eq]] = l[eq+1:]
+			continue
+		}
+		if hd <= 0 {
+			t.Fatalf("output file line %q is not valid: the runner would fail the step", l)
+		}
+		name, delim := l[:hd], l[hd+2:]
+		var val []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			val = append(val, lines[i])
+		}
+		if i == len(lines) {
+			t.Fatalf("no closing delimiter for %s", name)
+		}
+		out[name] = strings.Join(val, "\n")
+	}
+	return out
+}
+
+func TestCraftedOutputValuesCannotAddOutputs(t *testing.T) {
+	crafted := []string{
+		"x\n" + outputDelimiter + "\ninjected=1",
+		"x\r\n" + outputDelimiter + "\r\ninjected<<EOF\r\nyes\r\nEOF",
+		"a\ninjected=2",
+		outputDelimiter + "\ninjected=3",
+	}
+	for _, v := range crafted {
+		dir := t.TempDir()
+		outFile := filepath.Join(dir, "out")
+		os.WriteFile(outFile, nil, 0o644)
+		var stdout bytes.Buffer
+		cmd := &command.Command{Name: "token", Run: func(ctx context.Context, env *command.Env) error {
+			if err := env.Report.SetOutput("value", v); err != nil {
+				return err
+			}
+			return env.Report.SetOutput("after", "ok")
+		}}
+		r := &Runner{Commands: []*command.Command{cmd}, Getenv: envFrom(map[string]string{"GITHUB_OUTPUT": outFile}), Stdout: &stdout}
+		if code := r.Run(context.Background()); code != 0 {
+			t.Fatalf("exit %d: %s", code, stdout.String())
+		}
+		data, _ := os.ReadFile(outFile)
+		got := parse(t, string(data))
+		if len(got) != 2 || got["after"] != "ok" {
+			t.Errorf("value %q produced outputs %v", v, got)
+		}
+		if strings.ContainsAny(got["value"], "\r\n") {
+			t.Errorf("value kept a line break: %q", got["value"])
+		}
+	}
+	// The delimiter alone would end its own heredoc: it is refused.
+	var stdout bytes.Buffer
+	outFile := filepath.Join(t.TempDir(), "out")
+	os.WriteFile(outFile, nil, 0o644)
+	cmd := &command.Command{Name: "token", Run: func(ctx context.Context, env *command.Env) error {
+		return env.Report.SetOutput("value", outputDelimiter)
+	}}
+	r := &Runner{Commands: []*command.Command{cmd}, Getenv: envFrom(map[string]string{"GITHUB_OUTPUT": outFile}), Stdout: &stdout}
+	if code := r.Run(context.Background()); code != 1 || !strings.Contains(stdout.String(), "delimiter") {
+		t.Errorf("delimiter value: exit %d, %s", code, stdout.String())
+	}
+	data, _ := os.ReadFile(outFile)
+	parse(t, string(data))
+}
+
+func TestMasksRedactAndEscape(t *testing.T) {
+	var stdout bytes.Buffer
+	sum := filepath.Join(t.TempDir(), "sum")
+	os.WriteFile(sum, nil, 0o644)
+	cmd := &command.Command{Name: "token", Run: func(ctx context.Context, env *command.Env) error {
+		env.Report.Mask("line-one-secret\nline-two-secret")
+		env.Report.Infof("value is line-two-secret")
+		env.Report.Infof("::set-output name=x::y")
+		env.Report.Warning("t", "warn line-one-secret")
+		env.Report.Summary("| line-one-secret |")
+		end := env.Report.Group("group")
+		end()
+		return nil
+	}}
+	r := &Runner{Commands: []*command.Command{cmd}, Getenv: envFrom(map[string]string{"GITHUB_STEP_SUMMARY": sum}), Stdout: &stdout}
+	if code := r.Run(context.Background()); code != 0 {
+		t.Fatal(code)
+	}
+	out := stdout.String()
+	for _, want := range []string{"::add-mask::line-one-secret\n", "::add-mask::line-two-secret\n", "value is ***", " ::set-output", "::warning title=t::warn ***", "::group::group", "::endgroup::"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "::add-mask::line-two") > strings.Index(out, "value is") {
+		t.Error("mask came after the log line")
+	}
+	b, _ := os.ReadFile(sum)
+	if strings.Contains(string(b), "secret") {
+		t.Errorf("summary not redacted: %s", b)
+	}
+}
+
+func TestLineProgressCadence(t *testing.T) {
+	var lines []string
+	now := int64(0)
+	clock := func() time.Time { return time.Unix(now, 0) }
+	p := command.NewLineProgress(func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }, clock, "upload", 100<<20, 5*time.Second)
+	for i := int64(1); i <= 20; i++ {
+		now = i
+		p.Set(i * 5 << 20)
+	}
+	p.Finish()
+	p.Finish()
+	if len(lines) != 5 { // at 5, 10, 15, 20 s, then the final line
+		t.Fatalf("%d lines: %q", len(lines), lines)
+	}
+	if !strings.Contains(lines[0], "25.0 MiB / 100.0 MiB (25%)") || !strings.Contains(lines[0], "5.2 MB/s") || !strings.Contains(lines[0], "ETA 15s") {
+		t.Errorf("line = %q", lines[0])
+	}
+}

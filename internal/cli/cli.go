@@ -1,0 +1,401 @@
+// Package cli runs a command from a terminal: flags generated from the
+// command's inputs (with ASC_* environment variables as fallbacks), --help,
+// --json, a progress bar on a TTY, and exit statuses 0, 1 and 2.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/asc-action/asc-action/internal/command"
+)
+
+// IO is the terminal: streams and whether stderr is a TTY.
+type IO struct {
+	In          io.Reader
+	Out, Err    io.Writer
+	ErrIsTTY    bool
+	ProgramName string
+}
+
+// Runner runs commands from the command line.
+type Runner struct {
+	Commands []*command.Command
+	IO       IO
+	Getenv   func(string) string
+	Now      func() time.Time
+	HTTP     *http.Client
+	Version  string
+}
+
+func (r *Runner) prog() string {
+	if r.IO.ProgramName != "" {
+		return r.IO.ProgramName
+	}
+	return "asc-action"
+}
+
+// Run parses args (without the program name) and returns the exit status.
+func (r *Runner) Run(ctx context.Context, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		if len(args) > 1 {
+			if c := r.find(args[1]); c != nil {
+				r.commandHelp(r.IO.Out, c)
+				return command.ExitOK
+			}
+		}
+		r.topHelp(r.IO.Out)
+		if len(args) == 0 {
+			return command.ExitUsage
+		}
+		return command.ExitOK
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Fprintln(r.IO.Out, r.prog(), r.Version)
+		return command.ExitOK
+	}
+	cmd := r.find(args[0])
+	if cmd == nil {
+		fmt.Fprintf(r.IO.Err, "%s: unknown command %q\nRun '%s --help' for the list of commands.\n", r.prog(), args[0], r.prog())
+		return command.ExitUsage
+	}
+	vals, jsonOut, quiet, err := r.parse(cmd, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		r.commandHelp(r.IO.Out, cmd)
+		return command.ExitOK
+	}
+	if err != nil {
+		fmt.Fprintf(r.IO.Err, "%s %s: %v\nRun '%s %s --help' for usage.\n", r.prog(), cmd.Name, err, r.prog(), cmd.Name)
+		return command.ExitUsage
+	}
+	rep := &Reporter{err: r.IO.Err, quiet: quiet, tty: r.IO.ErrIsTTY, now: r.Now, outputs: map[string]string{}}
+	env := &command.Env{
+		Mode:        command.ModeCLI,
+		Inputs:      vals,
+		Report:      rep,
+		Now:         r.Now,
+		HTTP:        r.HTTP,
+		Getenv:      r.Getenv,
+		Interactive: r.IO.ErrIsTTY && !quiet,
+	}
+	err = runSafely(ctx, cmd, env)
+	if err != nil {
+		var done *command.Reported
+		if !errors.As(err, &done) {
+			fmt.Fprintf(r.IO.Err, "error: %s\n", rep.redact.Redact(err.Error()))
+		}
+	}
+	if err == nil || command.ExitCode(err) != command.ExitUsage {
+		r.printOutputs(cmd, rep, jsonOut)
+	}
+	return command.ExitCode(err)
+}
+
+func runSafely(ctx context.Context, cmd *command.Command, env *command.Env) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error in %s (a bug; please report it)", cmd.Name)
+		}
+	}()
+	return cmd.Run(ctx, env)
+}
+
+func (r *Runner) printOutputs(cmd *command.Command, rep *Reporter, jsonOut bool) {
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
+	if jsonOut {
+		obj := make(map[string]string, len(rep.outputs))
+		for k, v := range rep.outputs {
+			obj[strings.ReplaceAll(k, "-", "_")] = v
+		}
+		if len(obj) == 0 {
+			return
+		}
+		b, _ := json.Marshal(obj)
+		fmt.Fprintln(r.IO.Out, string(b))
+		return
+	}
+	if cmd.Primary != "" {
+		if v, ok := rep.outputs[cmd.Primary]; ok {
+			fmt.Fprintln(r.IO.Out, v)
+		}
+	}
+}
+
+func (r *Runner) find(name string) *command.Command {
+	for _, c := range r.Commands {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+type flagValues struct {
+	set    map[string]string
+	getenv func(string) string
+	cmd    *command.Command
+}
+
+func (v *flagValues) Lookup(name string) (string, bool) {
+	if s, ok := v.set[name]; ok {
+		return s, true
+	}
+	in := v.cmd.Input(name)
+	if in == nil {
+		return "", false
+	}
+	if in.Env != "" && v.getenv != nil {
+		if e := v.getenv(in.Env); e != "" {
+			return e, true
+		}
+	}
+	if in.Default != "" {
+		return in.Default, true
+	}
+	return "", false
+}
+
+type boolFlag struct {
+	name string
+	set  map[string]string
+}
+
+func (b *boolFlag) String() string   { return "" }
+func (b *boolFlag) IsBoolFlag() bool { return true }
+func (b *boolFlag) Set(s string) error {
+	switch strings.ToLower(s) {
+	case "true", "1", "yes", "on":
+		b.set[b.name] = "true"
+	case "false", "0", "no", "off":
+		b.set[b.name] = "false"
+	default:
+		return fmt.Errorf("must be true or false")
+	}
+	return nil
+}
+
+type strFlag struct {
+	name string
+	set  map[string]string
+}
+
+func (s *strFlag) String() string { return "" }
+func (s *strFlag) Set(v string) error {
+	if prev, ok := s.set[s.name]; ok && prev != "" {
+		s.set[s.name] = prev + "\n" + v // repeated flags build a multi-line input
+		return nil
+	}
+	s.set[s.name] = v
+	return nil
+}
+
+func (r *Runner) parse(cmd *command.Command, args []string) (vals *flagValues, jsonOut, quiet bool, err error) {
+	set := map[string]string{}
+	fs := flag.NewFlagSet(cmd.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	for _, in := range cmd.Inputs {
+		if in.Bool {
+			fs.Var(&boolFlag{name: in.Name, set: set}, in.Name, in.Usage)
+		} else {
+			fs.Var(&strFlag{name: in.Name, set: set}, in.Name, in.Usage)
+		}
+	}
+	fs.BoolVar(&jsonOut, "json", false, "print the outputs as one JSON object on stdout")
+	fs.BoolVar(&quiet, "quiet", false, "print nothing but the result and errors")
+	// Go's flag package stops at the first positional argument; accept
+	// flags after it too, as people type `upload app.ipa --wait processing`.
+	var positional []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return nil, false, false, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	var pos *command.Input
+	for i := range cmd.Inputs {
+		if cmd.Inputs[i].Positional {
+			pos = &cmd.Inputs[i]
+		}
+	}
+	switch {
+	case len(positional) == 0:
+	case pos == nil:
+		return nil, false, false, fmt.Errorf("unexpected argument %q", positional[0])
+	case len(positional) > 1:
+		return nil, false, false, fmt.Errorf("takes one %s argument, got %d", strings.ToUpper(pos.Name), len(positional))
+	default:
+		if _, dup := set[pos.Name]; dup {
+			return nil, false, false, fmt.Errorf("give %s either as --%s or as an argument, not both", pos.Name, pos.Name)
+		}
+		set[pos.Name] = positional[0]
+	}
+	return &flagValues{set: set, getenv: r.Getenv, cmd: cmd}, jsonOut, quiet, nil
+}
+
+func (r *Runner) topHelp(w io.Writer) {
+	fmt.Fprintf(w, "%s: App Store Connect API keys, tokens and build uploads, as a CLI and a GitHub Action.\n\n", r.prog())
+	fmt.Fprintf(w, "Usage:\n  %s <command> [flags]\n\nCommands:\n", r.prog())
+	for _, c := range r.Commands {
+		fmt.Fprintf(w, "  %-14s %s\n", c.Name, c.Summary)
+	}
+	fmt.Fprintf(w, "\nRun '%s <command> --help' for a command's flags.\n", r.prog())
+	fmt.Fprintf(w, "Exit status: 0 success, 1 failure, 2 bad usage.\n")
+}
+
+func (r *Runner) commandHelp(w io.Writer, c *command.Command) {
+	fmt.Fprintf(w, "%s\n\nUsage:\n  %s %s [flags]", c.Summary, r.prog(), c.Name)
+	if c.Args != "" {
+		fmt.Fprintf(w, " %s", c.Args)
+	}
+	fmt.Fprintln(w)
+	if c.Long != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.Long))
+	}
+	fmt.Fprintln(w, "\nFlags:")
+	for _, in := range c.Inputs {
+		name := "--" + in.Name
+		if !in.Bool {
+			name += " value"
+		}
+		extra := ""
+		if in.Env != "" {
+			extra += " [$" + in.Env + "]"
+		}
+		if in.Default != "" && !in.Secret {
+			extra += fmt.Sprintf(" (default %q)", in.Default)
+		}
+		fmt.Fprintf(w, "  %-28s %s%s\n", name, in.Usage, extra)
+	}
+	fmt.Fprintf(w, "  %-28s %s\n", "--json", "print the outputs as one JSON object on stdout")
+	fmt.Fprintf(w, "  %-28s %s\n", "--quiet", "print nothing but the result and errors")
+	if len(c.Outputs) > 0 {
+		fmt.Fprintln(w, "\nOutputs (step outputs; keys of --json with _ for -):")
+		outs := append([]command.Output(nil), c.Outputs...)
+		sort.SliceStable(outs, func(i, j int) bool { return outs[i].Name == c.Primary && outs[j].Name != c.Primary })
+		for _, o := range outs {
+			fmt.Fprintf(w, "  %-28s %s\n", o.Name, o.Usage)
+		}
+	}
+}
+
+// Reporter renders reports on a terminal: logs and annotations on stderr,
+// outputs collected for stdout.
+type Reporter struct {
+	err     io.Writer
+	quiet   bool
+	tty     bool
+	now     func() time.Time
+	redact  command.Redactor
+	mu      sync.Mutex
+	outputs map[string]string
+}
+
+// Outputs returns a copy of the outputs set so far.
+func (r *Reporter) Outputs() map[string]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]string, len(r.outputs))
+	for k, v := range r.outputs {
+		out[k] = v
+	}
+	return out
+}
+
+// Mask implements command.Reporter: masked values are redacted from every
+// line printed on stderr.
+func (r *Reporter) Mask(values ...string) { r.redact.Add(values...) }
+
+// SetOutput implements command.Reporter.
+func (r *Reporter) SetOutput(name, value string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.outputs[name] = command.SingleLine(value)
+	return nil
+}
+
+func (r *Reporter) printf(always bool, format string, args ...any) {
+	if r.quiet && !always {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintln(r.err, r.redact.Redact(fmt.Sprintf(format, args...)))
+}
+
+// Infof implements command.Reporter.
+func (r *Reporter) Infof(format string, args ...any) { r.printf(false, format, args...) }
+
+func label(kind, title, msg string) string {
+	if title == "" {
+		return kind + ": " + msg
+	}
+	return kind + ": " + title + ": " + msg
+}
+
+// Notice implements command.Reporter.
+func (r *Reporter) Notice(title, msg string) { r.printf(false, "%s", label("notice", title, msg)) }
+
+// Warning implements command.Reporter.
+func (r *Reporter) Warning(title, msg string) { r.printf(true, "%s", label("warning", title, msg)) }
+
+// Error implements command.Reporter.
+func (r *Reporter) Error(title, msg string) { r.printf(true, "%s", label("error", title, msg)) }
+
+// Group implements command.Reporter.
+func (r *Reporter) Group(title string) func() {
+	r.printf(false, "== %s", title)
+	return func() {}
+}
+
+// Summary implements command.Reporter: the Markdown goes to stderr.
+func (r *Reporter) Summary(markdown string) {
+	r.printf(false, "\n%s", strings.TrimRight(markdown, "\n"))
+}
+
+// Progress implements command.Reporter: a live bar on a terminal, lines at
+// a steady cadence otherwise, nothing with --quiet.
+func (r *Reporter) Progress(title string, total int64) command.Progress {
+	if r.quiet {
+		return nopProgress{}
+	}
+	if r.tty {
+		bar := progressbar.NewOptions64(total,
+			progressbar.OptionSetWriter(r.err),
+			progressbar.OptionSetDescription(title),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(r.err) }),
+		)
+		return &barProgress{bar: bar}
+	}
+	return command.NewLineProgress(r.Infof, r.now, title, total, 0)
+}
+
+type nopProgress struct{}
+
+func (nopProgress) Set(int64) {}
+func (nopProgress) Finish()   {}
+
+type barProgress struct{ bar *progressbar.ProgressBar }
+
+func (b *barProgress) Set(done int64) { _ = b.bar.Set64(done) }
+func (b *barProgress) Finish()        { _ = b.bar.Finish() }

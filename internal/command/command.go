@@ -1,0 +1,232 @@
+// Package command is the contract between the commands (token, verify,
+// upload, ...) and the two front ends that run them: the GitHub Actions
+// adapter and the terminal CLI. A command declares its inputs and outputs
+// once; each front end reads the inputs its own way and renders what the
+// command reports through a Reporter.
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Input is one named input of a command: an Action input (`with: name:`),
+// a CLI flag (`--name`) and, optionally, an environment variable.
+type Input struct {
+	Name    string // kebab-case, as in action.yml
+	Env     string // environment variable read when neither input nor flag is set
+	Default string
+	Usage   string
+	Bool    bool // a CLI switch (--name / --name=false)
+	// Secret inputs are never echoed, not even in --help defaults.
+	Secret bool
+	// CLIOnly inputs are flags with no Action input (for example --json).
+	CLIOnly bool
+	// Positional names the input a CLI positional argument fills.
+	Positional bool
+}
+
+// Output is one step output (and one key of the CLI's --json object).
+type Output struct {
+	Name  string
+	Usage string
+}
+
+// Command is one subcommand.
+type Command struct {
+	Name    string
+	Summary string
+	// Args describes positional arguments for the usage line, e.g. "[PATH]".
+	Args string
+	// Long is free text shown by --help after the usage line.
+	Long    string
+	Inputs  []Input
+	Outputs []Output
+	// Primary is the output the CLI prints alone on stdout (without --json).
+	Primary string
+	Run     func(ctx context.Context, env *Env) error
+}
+
+// Input returns the declared input called name, or nil.
+func (c *Command) Input(name string) *Input {
+	for i := range c.Inputs {
+		if c.Inputs[i].Name == name {
+			return &c.Inputs[i]
+		}
+	}
+	return nil
+}
+
+// Values looks up an input's raw value as the front end received it.
+type Values interface {
+	// Lookup returns the value and whether it was set (explicitly, through
+	// its environment variable, or by a default).
+	Lookup(name string) (string, bool)
+}
+
+// MapValues is a Values over a map, for tests and embedded runs.
+type MapValues map[string]string
+
+// Lookup implements Values.
+func (m MapValues) Lookup(name string) (string, bool) { v, ok := m[name]; return v, ok }
+
+// Mode says which front end runs the command.
+type Mode int
+
+// The front ends.
+const (
+	ModeCLI Mode = iota
+	ModeAction
+)
+
+// Env is everything a command's Run gets from outside: inputs, a reporter,
+// a clock and an HTTP client. Front ends build it; tests build it by hand.
+type Env struct {
+	Mode   Mode
+	Inputs Values
+	Report Reporter
+	Now    func() time.Time
+	HTTP   *http.Client
+	Getenv func(string) string
+	// Interactive is true when a person watches a terminal (progress bars).
+	Interactive bool
+}
+
+// String returns an input's value with surrounding whitespace trimmed.
+func (e *Env) String(name string) string {
+	v, _ := e.Inputs.Lookup(name)
+	return strings.TrimSpace(v)
+}
+
+// Raw returns an input's value untrimmed (for secrets whose form we parse).
+func (e *Env) Raw(name string) string {
+	v, _ := e.Inputs.Lookup(name)
+	return v
+}
+
+// Bool reads a boolean input: true/false, yes/no, on/off, 1/0.
+func (e *Env) Bool(name string) (bool, error) {
+	v := strings.ToLower(e.String(name))
+	switch v {
+	case "", "false", "no", "off", "0":
+		return false, nil
+	case "true", "yes", "on", "1":
+		return true, nil
+	}
+	return false, Usagef("%s must be true or false, not %q", name, e.String(name))
+}
+
+// Int reads a whole-number input within [min, max]; empty gives def.
+func (e *Env) Int(name string, def, min, max int) (int, error) {
+	v := e.String(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		return 0, Usagef("%s must be a whole number from %d to %d, not %q", name, min, max, v)
+	}
+	return n, nil
+}
+
+// Duration reads a duration input: a Go duration (90s, 15m, 1h30m) or a
+// number of seconds; empty gives def.
+func (e *Env) Duration(name string, def time.Duration) (time.Duration, error) {
+	v := e.String(name)
+	if v == "" {
+		return def, nil
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, Usagef("%s must be a duration such as 90s, 15m or 1h30m (or a number of seconds), not %q", name, v)
+	}
+	return d, nil
+}
+
+// Lines reads a multi-line input: one entry per line (commas also split),
+// blank entries dropped.
+func (e *Env) Lines(name string) []string {
+	var out []string
+	for _, line := range strings.FieldsFunc(e.Raw(name), func(r rune) bool { return r == '\n' || r == '\r' || r == ',' }) {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// Reporter is how a command speaks: the Actions adapter turns these calls
+// into workflow commands and files, the CLI into terminal text.
+type Reporter interface {
+	// Mask registers secret values; nothing printed after contains them.
+	Mask(values ...string)
+	// SetOutput sets a step output. Values are single lines: line breaks
+	// are folded into spaces.
+	SetOutput(name, value string) error
+	// Infof logs a line.
+	Infof(format string, args ...any)
+	// Notice, Warning and Error are annotations with a title.
+	Notice(title, msg string)
+	Warning(title, msg string)
+	Error(title, msg string)
+	// Group starts a collapsible log group; call the returned func to end it.
+	Group(title string) func()
+	// Summary appends Markdown to the job summary.
+	Summary(markdown string)
+	// Progress starts a progress display for total units (bytes).
+	Progress(title string, total int64) Progress
+}
+
+// Progress receives the amount done so far.
+type Progress interface {
+	Set(done int64)
+	Finish()
+}
+
+// ExitError carries an exit status other than 1 (2 for bad usage).
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Usagef builds a bad-usage error (exit status 2).
+func Usagef(format string, args ...any) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
+}
+
+// Exit statuses.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// ExitCode maps an error returned by Run to the process exit status.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return ExitFailure
+}
+
+// Reported wraps an error whose message the command has already shown (as
+// an annotation, say), so the front end only sets the exit status.
+type Reported struct{ Err error }
+
+func (r *Reported) Error() string { return r.Err.Error() }
+func (r *Reported) Unwrap() error { return r.Err }

@@ -1,0 +1,48 @@
+package command
+
+import (
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Redactor replaces registered secrets in text with ***. Both front ends
+// pass every line they print through one, so a secret never reaches a log
+// even where the runner's own masking does not apply (a laptop, a file).
+type Redactor struct {
+	mu      sync.RWMutex
+	secrets []string
+}
+
+// Add registers secrets; empty strings are ignored.
+func (r *Redactor) Add(values ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, v := range values {
+		if strings.TrimSpace(v) != "" {
+			r.secrets = append(r.secrets, v)
+		}
+	}
+	// Longest first, so a secret containing another is replaced whole.
+	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+}
+
+// Redact returns s with every registered secret replaced by ***.
+func (r *Redactor) Redact(s string) string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, v := range r.secrets {
+		if strings.Contains(s, v) {
+			s = strings.ReplaceAll(s, v, "***")
+		}
+	}
+	return s
+}
+
+// SingleLine folds line breaks into spaces, for output values.
+func SingleLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' }), " ")
+}

@@ -1,0 +1,110 @@
+// Package auth is the key handling every command shares: the key inputs,
+// reading and masking the key, and a refreshing token source whose new
+// tokens are masked as soon as they exist.
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/credentials"
+	"github.com/asc-action/asc-action/internal/token"
+)
+
+// Input names shared by every command that authenticates.
+const (
+	InPrivateKey     = "private-key"
+	InPrivateKeyPath = "private-key-path"
+	InKeyID          = "key-id"
+	InIssuerID       = "issuer-id"
+	InKeyType        = "key-type"
+	InAPIURL         = "api-url"
+)
+
+// DefaultAPIURL is App Store Connect's production base URL.
+const DefaultAPIURL = "https://api.appstoreconnect.apple.com"
+
+// Inputs are the key inputs, in the order --help lists them.
+var Inputs = []command.Input{
+	{Name: InPrivateKey, Env: "ASC_PRIVATE_KEY", Secret: true, Usage: "the .p8 private key: PEM, PEM with \\n escapes, base64 of the PEM or of the DER, the PEM body alone, or a path to the file"},
+	{Name: InPrivateKeyPath, Env: "ASC_PRIVATE_KEY_PATH", Usage: "path to the .p8 file (an AuthKey_<KEYID>.p8 name also gives the Key ID)"},
+	{Name: InKeyID, Env: "ASC_KEY_ID", Usage: "the 10-character Key ID (App Store Connect > Users and Access > Integrations)"},
+	{Name: InIssuerID, Env: "ASC_ISSUER_ID", Usage: "the Issuer ID (a UUID) of team keys; leave empty for individual keys"},
+	{Name: InKeyType, Env: "ASC_KEY_TYPE", Usage: "team or individual (default: team when issuer-id is set, else individual)"},
+}
+
+// APIInput is the base URL input of commands that call App Store Connect.
+var APIInput = command.Input{Name: InAPIURL, Env: "ASC_API_URL", Default: DefaultAPIURL, Usage: "App Store Connect API base URL (point it at `asc-action emulator` to rehearse)"}
+
+// Auth is a loaded key with the options its tokens are minted with.
+type Auth struct {
+	Key     *credentials.Key
+	Options token.Options
+	Minter  *token.Minter
+	Source  *token.Source
+}
+
+// ErrMissing is returned when no key input is set at all, which on a pull
+// request from a fork means the repository's secrets were withheld.
+var ErrMissing = credentials.ErrEmpty
+
+// Configure lets a command adjust the token options (scope, lifetime)
+// before the Minter is built.
+type Configure func(*token.Options) error
+
+// Load reads the key inputs, masks the raw key and every form derived from
+// it before anything else is printed, validates the IDs and builds a token
+// source whose every new token is masked too.
+func Load(env *command.Env, configure Configure) (*Auth, error) {
+	raw := env.Raw(InPrivateKey)
+	env.Report.Mask(raw)
+	key, err := credentials.Load(raw, env.String(InPrivateKeyPath))
+	if err != nil {
+		src := InPrivateKey
+		if strings.TrimSpace(raw) == "" && env.String(InPrivateKeyPath) != "" {
+			src = InPrivateKeyPath
+		}
+		if errors.Is(err, credentials.ErrEmpty) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	env.Report.Mask(key.Secrets()...)
+
+	keyID := env.String(InKeyID)
+	if keyID == "" {
+		keyID = key.KeyIDFromFileName
+	}
+	if keyID, err = token.ParseKeyID(keyID); err != nil {
+		return nil, err
+	}
+	if key.KeyIDFromFileName != "" && key.KeyIDFromFileName != keyID {
+		env.Report.Warning("key-id", fmt.Sprintf("key-id %s differs from the Key ID in the key file's name (%s); App Store Connect will refuse the token if the key-id is wrong", keyID, key.KeyIDFromFileName))
+	}
+	issuer, err := token.ParseIssuerID(env.String(InIssuerID))
+	if err != nil {
+		return nil, err
+	}
+	kt, err := token.ParseKeyType(env.String(InKeyType), issuer)
+	if err != nil {
+		return nil, err
+	}
+	if kt == token.Individual && issuer != "" {
+		// Individual keys carry no issuer; sending one makes Apple refuse them.
+		issuer = ""
+	}
+	opts := token.Options{KeyID: keyID, IssuerID: issuer, Type: kt}
+	if configure != nil {
+		if err := configure(&opts); err != nil {
+			return nil, err
+		}
+	}
+	m, err := token.NewMinter(key.Private, opts, env.Now)
+	if err != nil {
+		return nil, err
+	}
+	src := token.NewSource(m, 0, func(t token.Token) { env.Report.Mask(t.Value) })
+	return &Auth{Key: key, Options: m.Options(), Minter: m, Source: src}, nil
+}

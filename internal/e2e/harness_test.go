@@ -1,0 +1,203 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "asc-action-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "asc-action")
+	if runtime.GOOS == "windows" {
+		binary += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", binary, "../..")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building asc-action:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// testKey is a key generated for one test, with its secret forms.
+type testKey struct {
+	priv *ecdsa.PrivateKey
+	pem  string
+	der  []byte
+}
+
+func newKey(t *testing.T) testKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	return testKey{priv: k, der: der, pem: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}
+}
+
+// material lists the strings that must never appear unmasked.
+func (k testKey) material() []string {
+	out := []string{base64.StdEncoding.EncodeToString(k.der), base64.StdEncoding.EncodeToString([]byte(k.pem))}
+	for _, l := range strings.Split(strings.TrimSpace(k.pem), "\n") {
+		if !strings.HasPrefix(l, "-----") && len(l) >= 8 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// step is one run of the binary as a container action step.
+type step struct {
+	stdout, stderr, summary string
+	outputs                 map[string]string
+	outputErr               error
+	code                    int
+}
+
+// runStep runs the binary as the runner runs a container action: inputs as
+// INPUT_<NAME> with hyphens kept, GITHUB_OUTPUT / GITHUB_ENV /
+// GITHUB_STEP_SUMMARY files, the workspace as working directory.
+func runStep(t *testing.T, inputs map[string]string, extraEnv ...string) step {
+	t.Helper()
+	ws := t.TempDir()
+	files := t.TempDir()
+	out := filepath.Join(files, "output")
+	sum := filepath.Join(files, "summary")
+	envf := filepath.Join(files, "env")
+	for _, f := range []string{out, sum, envf} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(binary)
+	cmd.Dir = ws
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + os.TempDir(),
+		"GITHUB_ACTIONS=true", "CI=true", "GITHUB_WORKSPACE=" + ws,
+		"GITHUB_OUTPUT=" + out, "GITHUB_STEP_SUMMARY=" + sum, "GITHUB_ENV=" + envf,
+		"RUNNER_TEMP=" + files,
+	}
+	for k, v := range inputs {
+		cmd.Env = append(cmd.Env, "INPUT_"+strings.ToUpper(k)+"="+v)
+	}
+	cmd.Env = append(cmd.Env, extraEnv...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	s := step{stdout: stdout.String(), stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		s.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(sum)
+	s.summary = string(b)
+	b, _ = os.ReadFile(out)
+	s.outputs, s.outputErr = parseOutputFile(string(b))
+	if ws, _ := os.ReadDir(ws); len(ws) != 0 {
+		t.Errorf("the step wrote %d entries into the workspace", len(ws))
+	}
+	return s
+}
+
+// parseOutputFile reads a GITHUB_OUTPUT file with the runner's rules: a
+// line `name=value`, or `name<<DELIM` then lines up to one equal to DELIM.
+func parseOutputFile(data string) (map[string]string, error) {
+	out := map[string]string{}
+	lines := strings.Split(strings.ReplaceAll(data, "\r\n", "\n"), "\n")
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if line == "" {
+			continue
+		}
+		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
+		switch {
+		case eq >= 0 && (hd < 0 || eq < hd):
+			out[line[:eq]] = line[eq+1:]
+		case hd > 0:
+			name, delim := line[:hd], line[hd+2:]
+			var val []string
+			found := false
+			for i++; i < len(lines); i++ {
+				if lines[i] == delim {
+					found = true
+					break
+				}
+				val = append(val, lines[i])
+			}
+			if !found {
+				return out, fmt.Errorf("invalid value for %s: matching delimiter not found", name)
+			}
+			out[name] = strings.Join(val, "\n")
+		default:
+			return out, fmt.Errorf("invalid format %q", line)
+		}
+	}
+	return out, nil
+}
+
+// assertNoLeak fails when any printed line other than an ::add-mask:: command,
+// the summary, or any output but allowed contains one of the secrets.
+func assertNoLeak(t *testing.T, s step, secrets []string, allowedOutputs ...string) {
+	t.Helper()
+	allowed := map[string]bool{}
+	for _, a := range allowedOutputs {
+		allowed[a] = true
+	}
+	check := func(where, text string) {
+		for _, sec := range secrets {
+			if sec != "" && strings.Contains(text, sec) {
+				t.Errorf("%s contains secret material (%d chars)", where, len(sec))
+			}
+		}
+	}
+	for _, line := range strings.Split(s.stdout, "\n") {
+		if strings.HasPrefix(line, "::add-mask::") {
+			continue
+		}
+		check("stdout", line)
+	}
+	check("stderr", s.stderr)
+	check("job summary", s.summary)
+	for k, v := range s.outputs {
+		if !allowed[k] {
+			check("output "+k, v)
+		}
+	}
+}
+
+// masks returns the values of ::add-mask:: lines, and the index of the
+// first stdout line that is not one.
+func masks(stdout string) (vals []string, firstOther int) {
+	firstOther = -1
+	for i, line := range strings.Split(stdout, "\n") {
+		if v, ok := strings.CutPrefix(line, "::add-mask::"); ok {
+			vals = append(vals, v)
+		} else if firstOther < 0 && line != "" {
+			firstOther = i
+		}
+	}
+	return vals, firstOther
+}
