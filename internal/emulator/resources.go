@@ -99,6 +99,9 @@ func decodeCursor(s string) (int, bool) {
 // writePage writes one page of items with links.self, links.next and
 // meta.paging, as Apple pages collections.
 func writePage(w http.ResponseWriter, r *http.Request, q query, items []resource) {
+	if items == nil {
+		items = []resource{}
+	}
 	total := len(items)
 	start := min(q.offset, total)
 	end := min(start+q.limit, total)
