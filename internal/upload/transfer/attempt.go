@@ -1,0 +1,269 @@
+package transfer
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Sentinel errors, matched with errors.Is against a *PartError or *PlanError.
+var (
+	// ErrPlan: the operations do not describe the file (gaps, overlaps, wrong size).
+	ErrPlan = errors.New("the upload operations do not match the file")
+	// ErrAttemptsExhausted: a part kept failing with retryable errors.
+	ErrAttemptsExhausted = errors.New("part failed on every attempt")
+	// ErrRejected: the storage host refused a part with a non-retryable status.
+	ErrRejected = errors.New("part refused")
+	// ErrExpired: a part's URL expired and there is no Refresh to renew it.
+	ErrExpired = errors.New("part URL expired")
+	// ErrRefresh: renewing expired URLs failed.
+	ErrRefresh = errors.New("could not renew expired part URLs")
+)
+
+// PlanError says the operations cannot be sent as given.
+type PlanError struct{ Detail string }
+
+func (e *PlanError) Error() string { return "upload operations: " + e.Detail }
+
+// Unwrap returns ErrPlan.
+func (e *PlanError) Unwrap() error { return ErrPlan }
+
+// PartError says which part failed for good, and why. It never contains the
+// part's URL (its query string is a credential).
+type PartError struct {
+	PartNumber int
+	Parts      int   // how many parts the file has
+	Offset     int64 // first byte
+	Length     int64
+	Attempts   int
+	StatusCode int   // last HTTP status, 0 for a network error
+	Err        error // sentinel: ErrAttemptsExhausted, ErrRejected, ErrExpired, ErrRefresh
+	Cause      error // the last failure, if any
+}
+
+func (e *PartError) Error() string {
+	msg := fmt.Sprintf("part %d of %d (bytes %d-%d) %v after %d attempt(s)", e.PartNumber, e.Parts, e.Offset, e.Offset+e.Length-1, e.Err, e.Attempts)
+	if e.Cause != nil {
+		msg += ": " + e.Cause.Error()
+	}
+	return msg + "; the upload was not committed, so it is safe to run the step again"
+}
+
+// Unwrap returns the sentinel and the cause.
+func (e *PartError) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Err, e.Cause}
+}
+
+type class int
+
+const (
+	classRetry class = iota
+	classExpired
+	classPermanent
+)
+
+// attemptError is one failed attempt.
+type attemptError struct {
+	class      class
+	status     int
+	detail     string
+	err        error
+	retryAfter time.Duration
+}
+
+func (e *attemptError) Error() string {
+	var msg string
+	if e.status != 0 {
+		msg = fmt.Sprintf("HTTP %d %s", e.status, http.StatusText(e.status))
+		if e.detail != "" {
+			msg += " (" + e.detail + ")"
+		}
+	}
+	if e.err != nil {
+		if msg != "" {
+			msg += ": "
+		}
+		msg += e.err.Error()
+	}
+	return msg
+}
+
+func (e *attemptError) Unwrap() error { return e.err }
+
+// countingBody reads a part from the file and reports the bytes as they go;
+// once the attempt is over it refuses to read, so a connection the transport
+// still holds cannot keep pulling file data for a dead attempt.
+type countingBody struct {
+	r      io.Reader
+	onRead func(int)
+	closed *atomic.Bool
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	if b.closed.Load() {
+		return 0, errors.New("transfer: attempt is over")
+	}
+	n, err := b.r.Read(p)
+	if n > 0 {
+		b.onRead(n)
+	}
+	return n, err
+}
+
+func (b *countingBody) Close() error { return nil }
+
+// maxErrBody is how much of a response body is read for diagnosis.
+const maxErrBody = 64 << 10
+
+// attempt sends one part once.
+func (s *sender) attempt(ctx context.Context, p *part, op Operation) *attemptError {
+	var over atomic.Bool
+	defer over.Store(true)
+	newBody := func() io.ReadCloser {
+		s.resetSent(p)
+		return &countingBody{r: io.NewSectionReader(s.r, op.Offset, op.Length), onRead: func(n int) { s.onBytes(p, n) }, closed: &over}
+	}
+	method := op.Method
+	if method == "" {
+		method = http.MethodPut
+	}
+	req, err := http.NewRequestWithContext(ctx, method, op.URL, nil)
+	if err != nil {
+		return &attemptError{class: classPermanent, err: fmt.Errorf("bad part URL: %v", redact(err))}
+	}
+	req.Body = newBody()
+	req.GetBody = func() (io.ReadCloser, error) { return newBody(), nil }
+	req.ContentLength = op.Length
+	req.Header = make(http.Header, len(op.Headers)+1)
+	for _, h := range op.Headers {
+		if strings.EqualFold(h.Name, "Authorization") {
+			continue // never, whatever we are told: see the package comment
+		}
+		if strings.EqualFold(h.Name, "Content-Length") || strings.EqualFold(h.Name, "Host") {
+			continue // set by the transport from ContentLength and the URL
+		}
+		req.Header.Add(h.Name, h.Value)
+	}
+	if _, ok := req.Header["User-Agent"]; !ok {
+		req.Header["User-Agent"] = []string{""} // an empty value stops Go adding its own
+	}
+	resp, err := s.opt.Client.Do(req)
+	if err != nil {
+		return classifyNetErr(err)
+	}
+	defer resp.Body.Close()
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrBody))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if rerr != nil {
+			// The status said yes but the answer was cut: sending a part
+			// again is harmless, assuming it arrived is not.
+			return &attemptError{class: classRetry, status: resp.StatusCode, err: fmt.Errorf("reading the answer: %v", redact(rerr))}
+		}
+		return nil
+	}
+	ae := &attemptError{status: resp.StatusCode, detail: errorDetail(body)}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		ae.class = classRetry
+		ae.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.opt.Now())
+	case resp.StatusCode == http.StatusRequestTimeout:
+		ae.class = classRetry
+	case (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnauthorized) &&
+		(strings.Contains(strings.ToLower(string(body)), "expired") || s.pastExpiry(op)):
+		ae.class = classExpired
+	default:
+		ae.class = classPermanent
+	}
+	return ae
+}
+
+func (s *sender) pastExpiry(op Operation) bool {
+	return !op.Expiration.IsZero() && !s.opt.Now().Before(op.Expiration)
+}
+
+var (
+	tooManyRedirects = regexp.MustCompile(`stopped after \d+ redirects\z`)
+	badScheme        = regexp.MustCompile(`unsupported protocol scheme`)
+)
+
+// classifyNetErr decides whether a transport error is worth another attempt:
+// dropped connections, resets and timeouts are; bad URLs and certificate
+// failures are not (go-retryablehttp's policy).
+func classifyNetErr(err error) *attemptError {
+	ae := &attemptError{class: classRetry, err: redact(err)}
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	switch {
+	case errors.As(err, &cv), errors.As(err, &ua):
+		ae.class = classPermanent
+	case tooManyRedirects.MatchString(err.Error()), badScheme.MatchString(err.Error()):
+		ae.class = classPermanent
+	}
+	return ae
+}
+
+// redact removes the query string (the signature) from URLs in err.
+func redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = redactURL(ue.URL)
+	}
+	return err
+}
+
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "REDACTED"
+	}
+	u.User = nil
+	return u.String()
+}
+
+var xmlTag = regexp.MustCompile(`<(Code|Message)>([^<]{1,200})</(?:Code|Message)>`)
+
+// errorDetail keeps the storage host's error code and message (S3-style XML)
+// and nothing else: bodies of some hosts echo the signed request.
+func errorDetail(body []byte) string {
+	var parts []string
+	for _, m := range xmlTag.FindAllSubmatch(body, 2) {
+		parts = append(parts, string(m[2]))
+	}
+	return strings.Join(parts, ": ")
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return time.Duration(min(n, 1_000_000)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}

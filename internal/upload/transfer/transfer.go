@@ -1,0 +1,585 @@
+// Package transfer sends a file's bytes to the presigned part URLs App Store
+// Connect hands out for a build upload (`uploadOperations`): streamed from disk,
+// in parallel, each part retried with backoff, expired URLs re-obtained, with
+// progress events for the caller to render.
+//
+// It never adds an Authorization header: the part URLs carry their own
+// signature, and sending the App Store Connect token to a storage host would
+// leak it.
+package transfer
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Header is one request header Apple requires on a part request.
+type Header struct {
+	Name  string
+	Value string
+}
+
+// Operation is one part of the file to send: Apple's `uploadOperations[]` item.
+type Operation struct {
+	Method     string    // usually PUT
+	URL        string    // presigned; treat as a secret (it authorizes the write)
+	Offset     int64     // first byte of the part in the file
+	Length     int64     // bytes in the part
+	Headers    []Header  // sent exactly, and nothing else but Content-Length and Host
+	Expiration time.Time // when URL stops working; zero if Apple gave none
+	PartNumber int       // Apple's 1-based part number
+}
+
+// RefreshFunc re-obtains operations whose URLs expired. It receives the
+// expired (or soon expiring) operations and returns fresh ones for at least
+// those parts, matched by PartNumber (or by Offset when PartNumber is zero);
+// extra operations are ignored.
+type RefreshFunc func(ctx context.Context, expired []Operation) ([]Operation, error)
+
+// DefaultParallelism is how many parts are in flight at once by default. Each
+// part is one HTTP/1.1 connection with a small copy buffer (memory does not
+// grow with it). One TCP stream to a distant storage host rarely fills a CI
+// runner's uplink (window limits, loss recovery), and a few streams do; past
+// about 8 the gain is small while a flaky link retries more bytes at once and
+// storage hosts start throttling. The `parallelism` input overrides it.
+const DefaultParallelism = 8
+
+// Defaults for Options' zero values.
+const (
+	DefaultMaxAttempts      = 8
+	DefaultMinBackoff       = 500 * time.Millisecond
+	DefaultMaxBackoff       = 30 * time.Second
+	DefaultMaxRetryAfter    = 5 * time.Minute
+	DefaultExpiryMargin     = 30 * time.Second
+	DefaultProgressInterval = 250 * time.Millisecond
+)
+
+// Options tune Send. The zero value works: every field has a default.
+type Options struct {
+	// Parallelism is the number of parts sent at once (DefaultParallelism).
+	Parallelism int
+	// MaxAttempts is how many times one part is tried before the transfer fails.
+	MaxAttempts int
+	// MinBackoff and MaxBackoff bound the exponential backoff between attempts
+	// of a part (with jitter: a wait is between half and all of the bound).
+	MinBackoff, MaxBackoff time.Duration
+	// MaxRetryAfter caps a server's Retry-After, which is otherwise honoured.
+	MaxRetryAfter time.Duration
+	// ExpiryMargin: a URL whose Expiration is closer than this is refreshed
+	// before it is used.
+	ExpiryMargin time.Duration
+	// Client sends the parts. It must not add credentials. Default: NewHTTPClient.
+	Client *http.Client
+	// Refresh re-obtains expired URLs. Without it an expired part fails the transfer.
+	Refresh RefreshFunc
+	// OnEvent receives progress events. Calls never overlap; keep it quick.
+	OnEvent func(Event)
+	// ProgressInterval is the least time between two BytesSent events.
+	ProgressInterval time.Duration
+	// Now and Sleep are the clock; Sleep must return early with ctx.Err() when
+	// ctx is done. Defaults: time.Now and a timer.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Rand gives the backoff jitter (default: a randomly seeded source).
+	Rand *rand.Rand
+}
+
+// EventKind says what an Event reports.
+type EventKind int
+
+// Event kinds.
+const (
+	PartStarted   EventKind = iota + 1 // an attempt of a part begins
+	BytesSent                          // bytes flowed (at most every ProgressInterval)
+	PartRetrying                       // an attempt failed; Err says why, Wait how long until the next
+	URLsRefreshed                      // expired URLs were re-obtained (Parts says how many)
+	PartDone                           // a part was acknowledged
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case PartStarted:
+		return "part-started"
+	case BytesSent:
+		return "bytes-sent"
+	case PartRetrying:
+		return "part-retrying"
+	case URLsRefreshed:
+		return "urls-refreshed"
+	case PartDone:
+		return "part-done"
+	}
+	return fmt.Sprintf("EventKind(%d)", int(k))
+}
+
+// Event is one progress report, with running totals suitable for a progress
+// bar (BytesSent/BytesTotal) and for periodic log lines.
+type Event struct {
+	Kind       EventKind
+	PartNumber int           // the part concerned (0 for URLsRefreshed)
+	Attempt    int           // the part's attempt number (1-based)
+	Err        error         // PartRetrying: the failure being retried
+	Wait       time.Duration // PartRetrying: delay before the next attempt
+	Parts      int           // URLsRefreshed: operations refreshed
+
+	BytesDone  int64 // bytes of acknowledged parts
+	BytesSent  int64 // bytes written so far for acknowledged and in-flight parts (drops back when an attempt fails)
+	BytesTotal int64 // file size
+	PartsDone  int
+	PartsTotal int
+	Retries    int // failed attempts so far, all parts
+	Elapsed    time.Duration
+}
+
+// Result summarizes a transfer. Complete is true only when every part was
+// acknowledged; only then may the caller commit the upload.
+type Result struct {
+	Complete   bool
+	Bytes      int64 // bytes acknowledged
+	WireBytes  int64 // bytes written including failed attempts
+	Parts      int
+	PartsDone  int
+	Retries    int
+	Refreshes  int // calls to Refresh
+	Elapsed    time.Duration
+	Throughput float64 // acknowledged bytes per second
+}
+
+// NewHTTPClient returns the client Send uses by default: HTTP/1.1 (one
+// connection per part in flight, so parallel parts are parallel TCP streams),
+// idle connections kept for reuse, no transparent compression (the headers
+// sent are exactly Apple's), larger socket buffers for throughput, and no
+// overall timeout (a big part on a slow link may take minutes) but a bound on
+// the wait for response headers.
+func NewHTTPClient(parallelism int) *http.Client {
+	if parallelism <= 0 {
+		parallelism = DefaultParallelism
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ForceAttemptHTTP2 = false
+	t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	t.MaxIdleConns = parallelism * 2
+	t.MaxIdleConnsPerHost = parallelism * 2
+	t.DisableCompression = true
+	t.WriteBufferSize = 256 << 10
+	t.ReadBufferSize = 64 << 10
+	t.ResponseHeaderTimeout = 2 * time.Minute
+	return &http.Client{Transport: t}
+}
+
+// part is the mutable state of one operation.
+type part struct {
+	op      Operation // guarded by sender.mu
+	gen     int       // guarded by sender.mu; bumped by each refresh
+	fresh   bool      // guarded by sender.mu; op came from Refresh and was not yet tried
+	done    bool      // guarded by sender.mu
+	attempt int       // owned by the worker sending it
+	sent    atomic.Int64
+}
+
+type sender struct {
+	opt   Options
+	r     io.ReaderAt
+	size  int64
+	parts []*part
+	start time.Time
+
+	mu        sync.Mutex
+	partsDone int
+	bytesDone int64
+	retries   int
+	refreshes int
+
+	wire     atomic.Int64 // all bytes written, including failed attempts
+	inflight atomic.Int64 // bytes written for acknowledged + in-flight attempts
+	lastProg atomic.Int64 // unix nanos of the last BytesSent event
+
+	refreshMu sync.Mutex
+	emitMu    sync.Mutex
+}
+
+// Send sends every operation's bytes from r (a file of size bytes) and returns
+// when all parts are acknowledged, one part fails for good, or ctx is done.
+// The error, if any, is a *PartError, a *PlanError or ctx's error; the Result
+// is always non-nil and says how far it got.
+func Send(ctx context.Context, r io.ReaderAt, size int64, ops []Operation, opt Options) (*Result, error) {
+	opt = opt.withDefaults()
+	s := &sender{opt: opt, r: r, size: size, start: opt.Now()}
+	res := &Result{Parts: len(ops)}
+	if err := checkPlan(size, ops); err != nil {
+		return res, err
+	}
+	for _, op := range ops {
+		s.parts = append(s.parts, &part{op: op})
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		firstErr error
+		errOnce  sync.Once
+		wg       sync.WaitGroup
+	)
+	work := make(chan *part)
+	workers := min(opt.Parallelism, len(s.parts))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				if err := s.sendPart(ctx, p); err != nil {
+					errOnce.Do(func() { firstErr = err; cancel() })
+				}
+			}
+		}()
+	}
+feed:
+	for _, p := range s.parts {
+		select {
+		case work <- p:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res.PartsDone = s.partsDone
+	res.Bytes = s.bytesDone
+	res.WireBytes = s.wire.Load()
+	res.Retries = s.retries
+	res.Refreshes = s.refreshes
+	res.Elapsed = opt.Now().Sub(s.start)
+	if res.Elapsed > 0 {
+		res.Throughput = float64(res.Bytes) / res.Elapsed.Seconds()
+	}
+	res.Complete = s.partsDone == len(s.parts)
+	if firstErr == nil && !res.Complete {
+		firstErr = context.Cause(ctx)
+		if firstErr == nil {
+			firstErr = errors.New("transfer: stopped before every part was sent")
+		}
+	}
+	if res.Complete {
+		firstErr = nil
+	}
+	return res, firstErr
+}
+
+func (o Options) withDefaults() Options {
+	if o.Parallelism <= 0 {
+		o.Parallelism = DefaultParallelism
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = DefaultMinBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.MaxBackoff < o.MinBackoff {
+		o.MaxBackoff = o.MinBackoff
+	}
+	if o.MaxRetryAfter <= 0 {
+		o.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	if o.ExpiryMargin <= 0 {
+		o.ExpiryMargin = DefaultExpiryMargin
+	}
+	if o.ProgressInterval <= 0 {
+		o.ProgressInterval = DefaultProgressInterval
+	}
+	if o.Client == nil {
+		o.Client = NewHTTPClient(o.Parallelism)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	if o.Rand == nil {
+		o.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	return o
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// checkPlan verifies the operations tile [0, size) exactly, so a wrong file
+// size or a malformed answer is caught before anything is sent.
+func checkPlan(size int64, ops []Operation) error {
+	if len(ops) == 0 {
+		return &PlanError{Detail: "App Store Connect returned no upload operations"}
+	}
+	sorted := make([]Operation, len(ops))
+	copy(sorted, ops)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Offset < sorted[j].Offset })
+	var next int64
+	seen := map[int]bool{}
+	for _, op := range sorted {
+		switch {
+		case op.URL == "":
+			return &PlanError{Detail: fmt.Sprintf("part %d has no URL", op.PartNumber)}
+		case op.Length <= 0 || op.Offset < 0:
+			return &PlanError{Detail: fmt.Sprintf("part %d has offset %d and length %d", op.PartNumber, op.Offset, op.Length)}
+		case op.Offset != next:
+			return &PlanError{Detail: fmt.Sprintf("part %d starts at byte %d, expected %d (parts overlap or leave a gap)", op.PartNumber, op.Offset, next)}
+		case op.PartNumber != 0 && seen[op.PartNumber]:
+			return &PlanError{Detail: fmt.Sprintf("part number %d appears twice", op.PartNumber)}
+		}
+		seen[op.PartNumber] = true
+		next = op.Offset + op.Length
+	}
+	if next != size {
+		return &PlanError{Detail: fmt.Sprintf("the parts cover %d bytes but the file has %d (was the file changed after the upload was reserved?)", next, size)}
+	}
+	return nil
+}
+
+// snapshot fills an event's totals. Caller holds s.mu.
+func (s *sender) snapshotLocked(e *Event) {
+	e.BytesDone = s.bytesDone
+	e.BytesTotal = s.size
+	e.PartsDone = s.partsDone
+	e.PartsTotal = len(s.parts)
+	e.Retries = s.retries
+	sent := s.inflight.Load()
+	e.BytesSent = max(min(sent, s.size), s.bytesDone)
+}
+
+func (s *sender) emit(e Event) {
+	if s.opt.OnEvent == nil {
+		return
+	}
+	// Snapshot under emitMu so events are delivered in the order of their totals.
+	s.emitMu.Lock()
+	defer s.emitMu.Unlock()
+	s.mu.Lock()
+	s.snapshotLocked(&e)
+	s.mu.Unlock()
+	e.Elapsed = s.opt.Now().Sub(s.start)
+	s.opt.OnEvent(e)
+}
+
+// onBytes is called as the HTTP client reads a part's body.
+func (s *sender) onBytes(p *part, n int) {
+	s.wire.Add(int64(n))
+	s.inflight.Add(int64(n))
+	p.sent.Add(int64(n))
+	if s.opt.OnEvent == nil {
+		return
+	}
+	now := s.opt.Now().UnixNano()
+	last := s.lastProg.Load()
+	if now-last < int64(s.opt.ProgressInterval) || !s.lastProg.CompareAndSwap(last, now) {
+		return
+	}
+	s.emit(Event{Kind: BytesSent, PartNumber: p.op.PartNumber, Attempt: p.attempt})
+}
+
+// resetSent forgets the bytes of a failed attempt.
+func (s *sender) resetSent(p *part) {
+	s.inflight.Add(-p.sent.Swap(0))
+}
+
+func (s *sender) current(p *part) (Operation, int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return p.op, p.gen, p.fresh
+}
+
+// sendPart tries one part until it is acknowledged or fails for good.
+func (s *sender) sendPart(ctx context.Context, p *part) error {
+	var last *attemptError
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		op, gen, fresh := s.current(p)
+		if !fresh && s.expiresSoon(op) {
+			if err := s.refresh(ctx, p, gen); err != nil {
+				return err
+			}
+			continue
+		}
+		s.mu.Lock()
+		p.fresh = false
+		s.mu.Unlock()
+		if p.attempt >= s.opt.MaxAttempts {
+			return s.partError(p, op, ErrAttemptsExhausted, last)
+		}
+		p.attempt++
+		s.emit(Event{Kind: PartStarted, PartNumber: op.PartNumber, Attempt: p.attempt})
+		ae := s.attempt(ctx, p, op)
+		if ae == nil {
+			s.mu.Lock()
+			p.done = true
+			s.partsDone++
+			s.bytesDone += op.Length
+			s.mu.Unlock()
+			s.emit(Event{Kind: PartDone, PartNumber: op.PartNumber, Attempt: p.attempt})
+			return nil
+		}
+		s.resetSent(p)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		last = ae
+		s.mu.Lock()
+		s.retries++
+		s.mu.Unlock()
+		switch ae.class {
+		case classPermanent:
+			return s.partError(p, op, ErrRejected, ae)
+		case classExpired:
+			s.emit(Event{Kind: PartRetrying, PartNumber: op.PartNumber, Attempt: p.attempt, Err: ae})
+			if p.attempt >= s.opt.MaxAttempts {
+				return s.partError(p, op, ErrAttemptsExhausted, ae)
+			}
+			if err := s.refresh(ctx, p, gen); err != nil {
+				return err
+			}
+		case classRetry:
+			wait := s.backoff(p.attempt, ae)
+			if p.attempt >= s.opt.MaxAttempts {
+				wait = 0
+			}
+			s.emit(Event{Kind: PartRetrying, PartNumber: op.PartNumber, Attempt: p.attempt, Err: ae, Wait: wait})
+			if p.attempt >= s.opt.MaxAttempts {
+				return s.partError(p, op, ErrAttemptsExhausted, ae)
+			}
+			if err := s.opt.Sleep(ctx, wait); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (s *sender) expiresSoon(op Operation) bool {
+	return !op.Expiration.IsZero() && !s.opt.Now().Before(op.Expiration.Add(-s.opt.ExpiryMargin))
+}
+
+// refresh re-obtains p's URL (and those of other parts about to expire) unless
+// another worker already did since p's generation gen.
+func (s *sender) refresh(ctx context.Context, p *part, gen int) error {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	s.mu.Lock()
+	if p.gen != gen {
+		s.mu.Unlock()
+		return nil
+	}
+	op := p.op
+	var expired []Operation
+	var which []*part
+	for _, q := range s.parts {
+		if q.done {
+			continue
+		}
+		if q == p || (!q.fresh && s.expiresSoon(q.op)) {
+			expired = append(expired, q.op)
+			which = append(which, q)
+		}
+	}
+	s.mu.Unlock()
+	if s.opt.Refresh == nil {
+		return s.partError(p, op, ErrExpired, nil)
+	}
+	fresh, err := s.opt.Refresh(ctx, expired)
+	s.mu.Lock()
+	s.refreshes++
+	s.mu.Unlock()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return s.partError(p, op, ErrRefresh, err)
+	}
+	n := 0
+	s.mu.Lock()
+	for _, q := range which {
+		for _, f := range fresh {
+			if !sameSlot(q.op, f) {
+				continue
+			}
+			if f.Offset != q.op.Offset || f.Length != q.op.Length {
+				s.mu.Unlock()
+				return s.partError(p, op, ErrRefresh, fmt.Errorf("the refreshed part %d covers bytes %d+%d, not %d+%d", f.PartNumber, f.Offset, f.Length, q.op.Offset, q.op.Length))
+			}
+			q.op = f
+			q.gen++
+			q.fresh = true
+			n++
+			break
+		}
+	}
+	got := p.gen != gen
+	s.mu.Unlock()
+	if !got {
+		return s.partError(p, op, ErrRefresh, errors.New("the refreshed operations do not include this part"))
+	}
+	s.emit(Event{Kind: URLsRefreshed, Parts: n})
+	return nil
+}
+
+func sameSlot(a, b Operation) bool {
+	if a.PartNumber != 0 || b.PartNumber != 0 {
+		return a.PartNumber == b.PartNumber
+	}
+	return a.Offset == b.Offset
+}
+
+// backoff is the wait before the next attempt: the server's Retry-After when
+// it gave one (capped), else exponential from MinBackoff with equal jitter.
+func (s *sender) backoff(attempt int, ae *attemptError) time.Duration {
+	if ae.retryAfter > 0 {
+		return min(ae.retryAfter, s.opt.MaxRetryAfter)
+	}
+	d := s.opt.MinBackoff
+	for i := 1; i < attempt && d < s.opt.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, s.opt.MaxBackoff)
+	s.mu.Lock()
+	j := s.opt.Rand.Int64N(int64(d/2) + 1)
+	s.mu.Unlock()
+	return d/2 + time.Duration(j)
+}
+
+func (s *sender) partError(p *part, op Operation, kind error, cause error) *PartError {
+	pe := &PartError{PartNumber: op.PartNumber, Parts: len(s.parts), Offset: op.Offset, Length: op.Length, Attempts: p.attempt, Err: kind}
+	var ae *attemptError
+	if errors.As(cause, &ae) {
+		pe.StatusCode = ae.status
+	}
+	if cause != nil {
+		pe.Cause = cause
+	}
+	return pe
+}

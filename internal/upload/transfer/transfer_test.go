@@ -1,0 +1,352 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestSendReassembles(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		size, part  int64
+		parallelism int
+	}{
+		{"one part", 100_000, 1 << 20, 0},
+		{"one byte", 1, 1 << 20, 4},
+		{"uneven last part", 1_000_003, 100_000, 3},
+		{"hundreds of parts", 3 << 20, 10_000, 8},
+		{"serial", 500_000, 50_000, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, want := testFile(t, tc.size)
+			st := newStorage(t, tc.size)
+			ops := st.ops(tc.part, time.Time{})
+			// Apple does not promise an order; neither do we.
+			rand.New(rand.NewPCG(3, 4)).Shuffle(len(ops), func(i, j int) { ops[i], ops[j] = ops[j], ops[i] })
+			res, err := Send(context.Background(), f, tc.size, ops, Options{Parallelism: tc.parallelism})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Complete || res.Bytes != tc.size || res.PartsDone != len(ops) || res.Retries != 0 {
+				t.Errorf("result = %+v", res)
+			}
+			if st.sum() != want {
+				t.Error("the bytes the server reassembled differ from the file")
+			}
+			if st.authSeen != 0 {
+				t.Errorf("%d requests carried an Authorization header", st.authSeen)
+			}
+			if len(st.badHeaders) != 0 {
+				t.Errorf("headers beyond Apple's were sent: %v", st.badHeaders)
+			}
+		})
+	}
+}
+
+func TestSendUnderFaults(t *testing.T) {
+	const size = 2<<20 + 123
+	f, want := testFile(t, size)
+	st := newStorage(t, size)
+	st.failRate = 0.2
+	clock := newFakeClock()
+	st.now = clock.Now
+	var retrying atomic.Int64
+	res, err := Send(context.Background(), f, size, st.ops(10_000, time.Time{}), Options{
+		Parallelism: 8, MaxAttempts: 10, MinBackoff: 10 * time.Millisecond, MaxBackoff: time.Second,
+		Now: clock.Now, Sleep: clock.Sleep, Rand: rand.New(rand.NewPCG(5, 6)),
+		OnEvent: func(e Event) {
+			if e.Kind == PartRetrying {
+				retrying.Add(1)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Complete || st.sum() != want {
+		t.Fatalf("complete=%v digest match=%v", res.Complete, st.sum() == want)
+	}
+	for f := fault500; f < numFaults; f++ {
+		if st.faults[f] == 0 {
+			t.Errorf("fault %d was never injected; the test does not exercise it", f)
+		}
+	}
+	injected := 0
+	for _, n := range st.faults {
+		injected += n
+	}
+	if res.Retries != injected || int(retrying.Load()) != injected {
+		t.Errorf("retries = %d, retry events = %d, faults injected = %d", res.Retries, retrying.Load(), injected)
+	}
+	// Every 429/503 carried Retry-After: 2, which beats the backoff (at most 1s).
+	honoured := 0
+	for _, d := range clock.Sleeps() {
+		if d == 2*time.Second {
+			honoured++
+		} else if d > time.Second || d < 5*time.Millisecond {
+			t.Errorf("backoff %v outside [MinBackoff/2, MaxBackoff]", d)
+		}
+	}
+	if honoured != st.faults[fault429]+st.faults[fault503] {
+		t.Errorf("slept Retry-After %d times, want %d", honoured, st.faults[fault429]+st.faults[fault503])
+	}
+	if st.authSeen != 0 {
+		t.Errorf("Authorization sent %d times", st.authSeen)
+	}
+	if res.WireBytes <= res.Bytes {
+		t.Errorf("wire bytes %d should exceed file bytes %d after retries", res.WireBytes, res.Bytes)
+	}
+}
+
+func TestSendRefreshesExpiredURLs(t *testing.T) {
+	const size = 1 << 20
+	for _, tc := range []struct {
+		name string
+		// known: operations carry their Expiration (refreshed before use);
+		// otherwise only the server knows and answers 403 "Request has expired".
+		known bool
+	}{
+		{"expiration known", true},
+		{"server says expired", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, want := testFile(t, size)
+			st := newStorage(t, size)
+			clock := newFakeClock()
+			st.now = clock.Now
+			ops := st.ops(50_000, clock.Now().Add(10*time.Minute))
+			if !tc.known {
+				for i := range ops {
+					ops[i].Expiration = time.Time{}
+				}
+			}
+			clock.Advance(time.Hour) // the job was slow to start: every URL is stale
+			var calls atomic.Int32
+			var asked atomic.Int32
+			refresh := func(ctx context.Context, expired []Operation) ([]Operation, error) {
+				calls.Add(1)
+				asked.Add(int32(len(expired)))
+				var out []Operation
+				for _, op := range expired {
+					out = append(out, st.op(op.PartNumber, op.Offset, op.Length, clock.Now().Add(10*time.Minute)))
+				}
+				return out, nil
+			}
+			res, err := Send(context.Background(), f, size, ops, Options{Parallelism: 4, Now: clock.Now, Sleep: clock.Sleep, Refresh: refresh})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Complete || st.sum() != want {
+				t.Fatal("upload incomplete or bytes differ")
+			}
+			if tc.known {
+				if st.expiredSeen != 0 {
+					t.Errorf("%d requests went to expired URLs; they should have been refreshed first", st.expiredSeen)
+				}
+				if calls.Load() != 1 || asked.Load() != int32(len(ops)) {
+					t.Errorf("refresh called %d times for %d operations; want 1 call for all %d", calls.Load(), asked.Load(), len(ops))
+				}
+			} else if st.expiredSeen == 0 || calls.Load() == 0 {
+				t.Errorf("expired answers %d, refreshes %d: want both", st.expiredSeen, calls.Load())
+			}
+			if res.Refreshes != int(calls.Load()) {
+				t.Errorf("result refreshes = %d, calls = %d", res.Refreshes, calls.Load())
+			}
+		})
+	}
+}
+
+func TestSendFailures(t *testing.T) {
+	const size = 500_000
+	for _, tc := range []struct {
+		name         string
+		status       int
+		refresh      bool
+		wantErr      error
+		wantAttempts int
+	}{
+		{"always 500", http.StatusInternalServerError, false, ErrAttemptsExhausted, 4},
+		{"refused 400", http.StatusBadRequest, false, ErrRejected, 1},
+		{"refused 404", http.StatusNotFound, false, ErrRejected, 1},
+		{"expired without refresh", -1, false, ErrExpired, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, _ := testFile(t, size)
+			st := newStorage(t, size)
+			clock := newFakeClock()
+			st.now = clock.Now
+			exp := time.Time{}
+			if tc.status == -1 {
+				exp = clock.Now().Add(-time.Minute)
+			} else {
+				st.alwaysFail[3] = tc.status
+			}
+			ops := st.ops(50_000, time.Time{})
+			if !exp.IsZero() {
+				ops[2] = st.op(3, ops[2].Offset, ops[2].Length, exp)
+				ops[2].Expiration = time.Time{} // only the server knows
+			}
+			res, err := Send(context.Background(), f, size, ops, Options{Parallelism: 2, MaxAttempts: 4, MinBackoff: time.Millisecond, Now: clock.Now, Sleep: clock.Sleep})
+			var pe *PartError
+			if !errors.As(err, &pe) || !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want a *PartError %v", err, tc.wantErr)
+			}
+			if pe.PartNumber != 3 || pe.Attempts != tc.wantAttempts || pe.Offset != 100_000 {
+				t.Errorf("part error = %+v", pe)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "part 3 of 10") || strings.Contains(msg, "SECRETSIG") || strings.Contains(msg, "X-Amz-Signature") {
+				t.Errorf("message %q should name part 3 and never the signature", msg)
+			}
+			if res.Complete {
+				t.Error("result says complete though a part failed")
+			}
+			st.mu.Lock()
+			stored3 := st.stored[3]
+			st.mu.Unlock()
+			if stored3 != 0 {
+				t.Error("part 3 stored?")
+			}
+		})
+	}
+
+	t.Run("network error message hides the signature", func(t *testing.T) {
+		f, _ := testFile(t, 10)
+		st := newStorage(t, 10)
+		ops := st.ops(10, time.Time{})
+		st.srv.Close() // connection refused
+		clock := newFakeClock()
+		_, err := Send(context.Background(), f, 10, ops, Options{MaxAttempts: 2, Now: clock.Now, Sleep: clock.Sleep})
+		if !errors.Is(err, ErrAttemptsExhausted) || strings.Contains(err.Error(), "SECRETSIG") || !strings.Contains(err.Error(), "REDACTED") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+func TestSendCancel(t *testing.T) {
+	const size = 1 << 20
+	f, _ := testFile(t, size)
+	st := newStorage(t, size)
+	st.block = make(chan struct{})
+	st.started = make(chan int, 100)
+	defer close(st.block)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var res *Result
+	go func() {
+		var err error
+		res, err = Send(ctx, f, size, st.ops(100_000, time.Time{}), Options{Parallelism: 4})
+		done <- err
+	}()
+	<-st.started
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) || res.Complete {
+			t.Errorf("err = %v, complete = %v", err, res.Complete)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Send did not return after its context was cancelled")
+	}
+}
+
+func TestSendPlanErrors(t *testing.T) {
+	op := func(n int, off, l int64) Operation {
+		return Operation{URL: "http://x/", PartNumber: n, Offset: off, Length: l}
+	}
+	for _, tc := range []struct {
+		name string
+		size int64
+		ops  []Operation
+		want string
+	}{
+		{"none", 10, nil, "no upload operations"},
+		{"gap", 10, []Operation{op(1, 0, 4), op(2, 5, 5)}, "starts at byte 5, expected 4"},
+		{"overlap", 10, []Operation{op(1, 0, 6), op(2, 5, 5)}, "expected 6"},
+		{"short", 11, []Operation{op(1, 0, 10)}, "cover 10 bytes but the file has 11"},
+		{"empty part", 10, []Operation{op(1, 0, 10), op(2, 10, 0)}, "length 0"},
+		{"duplicate number", 10, []Operation{op(1, 0, 5), op(1, 5, 5)}, "appears twice"},
+		{"no url", 10, []Operation{{PartNumber: 1, Length: 10}}, "no URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Send(context.Background(), strings.NewReader(""), tc.size, tc.ops, Options{})
+			if !errors.Is(err, ErrPlan) || !strings.Contains(err.Error(), tc.want) || res.Complete {
+				t.Errorf("err = %v, want ErrPlan containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestProgressEvents(t *testing.T) {
+	const size = 1 << 20
+	f, _ := testFile(t, size)
+	st := newStorage(t, size)
+	st.failRate = 0.1
+	var (
+		mu      sync.Mutex
+		events  []Event
+		inside  atomic.Bool
+		overlap atomic.Bool
+	)
+	_, err := Send(context.Background(), f, size, st.ops(30_000, time.Time{}), Options{
+		Parallelism: 6, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxRetryAfter: time.Millisecond, ProgressInterval: time.Nanosecond,
+		OnEvent: func(e Event) {
+			if inside.Swap(true) {
+				overlap.Store(true)
+			}
+			mu.Lock()
+			events = append(events, e)
+			mu.Unlock()
+			inside.Store(false)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overlap.Load() {
+		t.Error("OnEvent calls overlapped")
+	}
+	kinds := map[EventKind]int{}
+	lastDone := 0
+	for _, e := range events {
+		kinds[e.Kind]++
+		if e.BytesSent > e.BytesTotal || e.BytesSent < e.BytesDone || e.BytesTotal != size || e.PartsTotal != 35 {
+			t.Fatalf("bad totals in %+v", e)
+		}
+		if e.PartsDone < lastDone {
+			t.Fatalf("parts done went back: %d after %d", e.PartsDone, lastDone)
+		}
+		lastDone = e.PartsDone
+	}
+	if kinds[PartDone] != 35 || kinds[PartStarted] != 35+kinds[PartRetrying] || kinds[BytesSent] == 0 {
+		t.Errorf("event counts %v", kinds)
+	}
+	if last := events[len(events)-1]; last.BytesDone != size || last.PartsDone != 35 {
+		t.Errorf("last event %+v", last)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Duration{
+		"":                              0,
+		"3":                             3 * time.Second,
+		" 120 ":                         2 * time.Minute,
+		"-1":                            0,
+		"soon":                          0,
+		"Wed, 25 Nov 2026 20:00:30 GMT": 30 * time.Second,
+		"Wed, 25 Nov 2026 19:00:00 GMT": 0,
+		"99999999999999":                1_000_000 * time.Second,
+	} {
+		if got := parseRetryAfter(in, now); got != want {
+			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
