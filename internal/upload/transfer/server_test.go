@@ -41,10 +41,10 @@ type storage struct {
 	mu          sync.Mutex
 	data        []byte
 	rng         *rand.Rand
-	failRate    float64       // fraction of requests given a random fault
-	alwaysFail  map[int]int   // part -> status always returned
+	failRate    float64     // fraction of requests given a random fault
+	alwaysFail  map[int]int // part -> status always returned
 	now         func() time.Time
-	retryAfter  int           // seconds, for 429/503
+	retryAfter  int // seconds, for 429/503
 	faults      [numFaults]int
 	requests    int
 	authSeen    int
