@@ -207,7 +207,9 @@ func TestUploadFlowWithFakeClock(t *testing.T) {
 			r.Body = io.NopCloser(bytes.NewReader(ipa[:10]))
 			r.ContentLength = 10
 		}, 400, "exactly"},
-		{"tampered signature", func(r *http.Request) { r.URL.RawQuery = strings.Replace(r.URL.RawQuery, "signature=", "signature=0", 1) }, 403, "SignatureDoesNotMatch"},
+		{"tampered signature", func(r *http.Request) {
+			r.URL.RawQuery = strings.Replace(r.URL.RawQuery, "signature=", "signature=0", 1)
+		}, 403, "SignatureDoesNotMatch"},
 		{"another part number", func(r *http.Request) { r.URL.Path = strings.TrimSuffix(r.URL.Path, "/1") + "/2" }, 403, "SignatureDoesNotMatch"},
 		{"POST instead of PUT", func(r *http.Request) { r.Method = "POST" }, 405, "MethodNotAllowed"},
 	}
