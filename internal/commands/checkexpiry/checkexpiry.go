@@ -1,0 +1,413 @@
+// Package checkexpiry is the `check-expiry` command: the scheduled audit of
+// what expires around an App Store Connect pipeline (the API key, the age of
+// the secret holding it, signing certificates, provisioning profiles, local
+// .p12 and .mobileprovision files), reported as a job summary, annotations,
+// the `report` and `expiring-count` outputs, an exit status by policy and,
+// optionally, one tracking issue per repository.
+package checkexpiry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v93/github"
+
+	"github.com/asc-action/asc-action/internal/asc"
+	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/commands/auth"
+	"github.com/asc-action/asc-action/internal/expiry"
+	"github.com/asc-action/asc-action/internal/expiry/ghrepo"
+	"github.com/asc-action/asc-action/internal/expiry/localfile"
+	tok "github.com/asc-action/asc-action/internal/token"
+)
+
+// Input names.
+const (
+	InWarnDays         = "warn-days"
+	InFailDays         = "fail-days"
+	InRotateDays       = "rotate-days"
+	InCertificateTypes = "certificate-types"
+	InProfileTypes     = "profile-types"
+	InProfileName      = "profile-name"
+	InP12Base64        = "p12-base64"
+	InP12Password      = "p12-password"
+	InMobileProvision  = "mobileprovision"
+	InIPAPath          = "ipa-path"
+	InGitHubToken      = "github-token"
+	InGitHubRepository = "github-repository"
+	InSecretName       = "secret-name"
+	InIssueLabel       = "issue-label"
+	InCreateIssue      = "create-issue"
+)
+
+// Output names.
+const (
+	OutReport        = "report"
+	OutExpiringCount = "expiring-count"
+)
+
+// DefaultRotateDays is the rotation period the secret's age is held to.
+const DefaultRotateDays = 90
+
+// pageLimit is the page size asked of App Store Connect (Apple's maximum).
+const pageLimit = 200
+
+// Command returns the check-expiry command.
+func Command() *command.Command {
+	inputs := append([]command.Input(nil), auth.Inputs...)
+	inputs = append(inputs, auth.APIInput,
+		command.Input{Name: InWarnDays, Env: "ASC_WARN_DAYS", Default: strconv.Itoa(expiry.DefaultWarnDays), Usage: "warn about anything with fewer days left than this"},
+		command.Input{Name: InFailDays, Env: "ASC_FAIL_DAYS", Default: strconv.Itoa(expiry.DefaultFailDays), Usage: "fail the step when anything has fewer days left than this, or has expired"},
+		command.Input{Name: InRotateDays, Env: "ASC_ROTATE_DAYS", Default: strconv.Itoa(DefaultRotateDays), Usage: "rotation period of the key: the secret named by secret-name is due this many days after its last update"},
+		command.Input{Name: InCertificateTypes, Env: "ASC_CERTIFICATE_TYPES", Usage: "audit only these certificate types, comma-separated (e.g. DISTRIBUTION,IOS_DISTRIBUTION); empty: all"},
+		command.Input{Name: InProfileTypes, Env: "ASC_PROFILE_TYPES", Usage: "audit only these profile types, comma-separated (e.g. IOS_APP_STORE); empty: all"},
+		command.Input{Name: InProfileName, Env: "ASC_PROFILE_NAME", Usage: "audit only profiles whose name contains this text"},
+		command.Input{Name: InP12Base64, Env: "ASC_P12_BASE64", Secret: true, Usage: "a .p12 signing certificate, base64, to check locally"},
+		command.Input{Name: InP12Password, Env: "ASC_P12_PASSWORD", Secret: true, Usage: "the password of p12-base64"},
+		command.Input{Name: InMobileProvision, Env: "ASC_MOBILEPROVISION", Secret: true, Usage: "a .mobileprovision to check locally: a path or the file's base64"},
+		command.Input{Name: InIPAPath, Env: "ASC_IPA_PATH", Usage: "an .ipa whose embedded provisioning profile to check"},
+		command.Input{Name: InGitHubToken, Env: "GITHUB_TOKEN", Secret: true, Usage: "GitHub token: reads the key secret's age (Secrets: read) and keeps the tracking issue (issues: write)"},
+		command.Input{Name: InGitHubRepository, Env: "GITHUB_REPOSITORY", Usage: "owner/name of the repository holding the secret and the issue"},
+		command.Input{Name: InSecretName, Env: "ASC_SECRET_NAME", Usage: "name of the repository secret holding the .p8 key, whose age is checked against rotate-days (needs github-token)"},
+		command.Input{Name: InIssueLabel, Env: "ASC_ISSUE_LABEL", Default: ghrepo.DefaultLabel, Usage: "label of the tracking issue (created if missing)"},
+		command.Input{Name: InCreateIssue, Env: "ASC_CREATE_ISSUE", Bool: true, Usage: "open, update and close one tracking issue in github-repository (needs github-token with issues: write)"},
+	)
+	return &command.Command{
+		Name:    "check-expiry",
+		Summary: "Audit the API key, certificates and profiles for expiry",
+		Long: `Checks that the API key still authenticates, the age of the secret holding it,
+every signing certificate and provisioning profile (all pages; team keys only), and
+optionally a .p12, a .mobileprovision or the profile inside an .ipa. Prints the report
+as JSON on stdout and the table on stderr. Exit status 1 when anything has expired or
+has fewer than fail-days left.`,
+		Inputs: inputs,
+		Outputs: []command.Output{
+			{Name: OutReport, Usage: "the audit as single-line JSON: thresholds, counts and every item with its days left and status"},
+			{Name: OutExpiringCount, Usage: "how many items have expired or have fewer than warn-days left"},
+		},
+		Primary: OutReport,
+		Run:     run,
+	}
+}
+
+// config is the command's validated inputs.
+type config struct {
+	th          expiry.Thresholds
+	rotateDays  int
+	filter      expiry.Filter
+	p12, p12pw  string
+	profile     string
+	ipa         string
+	ghToken     string
+	repo        ghrepo.Repo
+	hasRepo     bool
+	secretName  string
+	label       string
+	createIssue bool
+}
+
+func readConfig(env *command.Env) (*config, error) {
+	c := &config{}
+	var err error
+	if c.th.WarnDays, err = env.Int(InWarnDays, expiry.DefaultWarnDays, 0, 3650); err != nil {
+		return nil, err
+	}
+	if c.th.FailDays, err = env.Int(InFailDays, expiry.DefaultFailDays, 0, 3650); err != nil {
+		return nil, err
+	}
+	if err := c.th.Validate(); err != nil {
+		return nil, command.Usagef("%v", err)
+	}
+	if c.rotateDays, err = env.Int(InRotateDays, DefaultRotateDays, 1, 3650); err != nil {
+		return nil, err
+	}
+	c.filter = expiry.Filter{
+		CertificateTypes: expiry.ParseList(env.String(InCertificateTypes)),
+		ProfileTypes:     expiry.ParseList(env.String(InProfileTypes)),
+		ProfileName:      env.String(InProfileName),
+	}
+	c.p12, c.p12pw = env.Raw(InP12Base64), env.Raw(InP12Password)
+	c.profile, c.ipa = env.String(InMobileProvision), env.String(InIPAPath)
+	c.ghToken = env.String(InGitHubToken)
+	if r := env.String(InGitHubRepository); r != "" {
+		if c.repo, err = ghrepo.ParseRepo(r); err != nil {
+			return nil, command.Usagef("%v", err)
+		}
+		c.hasRepo = true
+	}
+	c.secretName, c.label = env.String(InSecretName), env.String(InIssueLabel)
+	if c.createIssue, err = env.Bool(InCreateIssue); err != nil {
+		return nil, err
+	}
+	if c.createIssue && (c.ghToken == "" || !c.hasRepo) {
+		return nil, command.Usagef("create-issue needs github-token and github-repository (owner/name); set both, or set create-issue: false")
+	}
+	return c, nil
+}
+
+func run(ctx context.Context, env *command.Env) error {
+	// Mask what may be secret before anything is printed.
+	env.Report.Mask(env.Raw(InP12Password), env.Raw(InGitHubToken))
+	if strings.TrimSpace(env.Raw(InP12Base64)) != "" {
+		env.Report.Mask(env.Raw(InP12Base64))
+	}
+	c, err := readConfig(env)
+	if err != nil {
+		return err
+	}
+	now := time.Now
+	if env.Now != nil {
+		now = env.Now
+	}
+
+	a, err := auth.Load(env, nil)
+	if err != nil {
+		return err
+	}
+	client, err := auth.NewClient(env, a)
+	if err != nil {
+		return err
+	}
+
+	var items []expiry.Item
+	key := checkKey(ctx, client, a.Options.KeyID)
+	items = append(items, expiry.APIKeyItem(key))
+	switch {
+	case !key.Authenticated && key.Err == nil:
+		for _, k := range []expiry.Kind{expiry.KindCertificate, expiry.KindProfile} {
+			items = append(items, expiry.Item{Kind: k, Name: string(k) + "s", Status: expiry.StatusError,
+				Detail: "not checked: App Store Connect refused the API key"})
+		}
+	default:
+		col := expiry.Collector{Filter: c.filter}
+		if a.Options.Type == tok.Individual {
+			col.Certificates = expiry.CertificateListerFunc(func(context.Context) ([]expiry.Certificate, error) { return nil, expiry.ErrIndividualKey })
+			col.Profiles = expiry.ProfileListerFunc(func(context.Context) ([]expiry.Profile, error) { return nil, expiry.ErrIndividualKey })
+		} else {
+			col.Certificates = certificateLister{client, c.filter}
+			col.Profiles = profileLister{client, c.filter}
+		}
+		got, err := col.Collect(ctx)
+		if err != nil {
+			env.Report.Infof("%v", err)
+		}
+		items = append(items, got...)
+	}
+
+	// Files named in inputs: a bad one is reported and fails the step, as
+	// the workflow asked for a check that could not be made.
+	var inputErrs []error
+	fileItems := func(kind expiry.Kind, input string, read func() ([]expiry.Item, error)) {
+		got, err := read()
+		if err != nil {
+			inputErrs = append(inputErrs, err)
+			items = append(items, expiry.ErrorItem(kind, input, err))
+			return
+		}
+		items = append(items, got...)
+	}
+	if strings.TrimSpace(c.p12) != "" {
+		fileItems(expiry.KindP12, InP12Base64, func() ([]expiry.Item, error) {
+			p, err := localfile.ReadP12Base64(c.p12, c.p12pw)
+			if err != nil {
+				return nil, err
+			}
+			return []expiry.Item{p.Item()}, nil
+		})
+	}
+	if c.profile != "" {
+		fileItems(expiry.KindMobileProvision, InMobileProvision, func() ([]expiry.Item, error) {
+			p, err := localfile.ReadMobileProvision(c.profile)
+			if err != nil {
+				return nil, err
+			}
+			return p.Items(), nil
+		})
+	}
+	if c.ipa != "" {
+		fileItems(expiry.KindMobileProvision, InIPAPath, func() ([]expiry.Item, error) {
+			p, err := localfile.ReadIPAProfile(c.ipa)
+			if err != nil {
+				return nil, err
+			}
+			return p.Items(), nil
+		})
+	}
+
+	var gh *ghClient
+	if c.ghToken != "" && c.hasRepo {
+		g, err := ghrepo.NewClient(c.ghToken, githubAPIURL(env), env.HTTP)
+		if err != nil {
+			return command.Usagef("%v", err)
+		}
+		gh = &ghClient{g}
+	}
+	if c.secretName != "" {
+		if gh == nil {
+			env.Report.Warning("secret-name", "the age of secret "+c.secretName+" is not checked: it needs github-token and github-repository")
+		} else {
+			items = append(items, ghrepo.SecretAge(ctx, gh.c, c.repo, c.secretName, c.rotateDays))
+		}
+	}
+
+	r := expiry.NewReport(items, c.th, now())
+	return publish(ctx, env, c, gh, r, inputErrs)
+}
+
+type ghClient struct{ c *github.Client }
+
+func publish(ctx context.Context, env *command.Env, c *config, gh *ghClient, r *expiry.Report, inputErrs []error) error {
+	js, err := r.JSON()
+	if err != nil {
+		return err
+	}
+	if err := env.Report.SetOutput(OutReport, js); err != nil {
+		return err
+	}
+	if err := env.Report.SetOutput(OutExpiringCount, strconv.Itoa(r.ExpiringCount())); err != nil {
+		return err
+	}
+	end := env.Report.Group(fmt.Sprintf("Expiry audit: %d item(s), %d expiring", len(r.Items), r.ExpiringCount()))
+	for _, it := range r.Items {
+		days := "-"
+		if it.DaysLeft != nil {
+			days = strconv.Itoa(*it.DaysLeft)
+		}
+		line := fmt.Sprintf("%-8s %6s days  %s %s", it.Status, days, it.Kind, it.Name)
+		if it.Detail != "" {
+			line += ": " + it.Detail
+		}
+		env.Report.Infof("%s", line)
+	}
+	end()
+	for _, an := range r.Annotations() {
+		if an.Level == expiry.LevelError {
+			env.Report.Error(an.Title, an.Message)
+		} else {
+			env.Report.Warning(an.Title, an.Message)
+		}
+	}
+	env.Report.Summary(r.Markdown())
+
+	var issueErr error
+	if c.createIssue {
+		res, err := ghrepo.SyncIssue(ctx, gh.c, ghrepo.IssueOptions{Repo: c.repo, Label: c.label}, r)
+		if err != nil {
+			issueErr = err
+			env.Report.Error("tracking issue", err.Error())
+		} else if res.Action == ghrepo.IssueNone {
+			env.Report.Infof("Tracking issue: nothing is expiring and no issue is open.")
+		} else {
+			env.Report.Infof("Tracking issue #%d %s: %s", res.Number, res.Action, res.URL)
+		}
+	}
+
+	var fails []error
+	if r.ShouldFail() {
+		fails = append(fails, errors.New(r.Decision()))
+	}
+	fails = append(fails, inputErrs...)
+	if issueErr != nil {
+		fails = append(fails, issueErr)
+	}
+	if len(fails) == 0 {
+		env.Report.Infof("Expiry audit passed: %s.", r.Decision())
+		return nil
+	}
+	// Everything above was already annotated; only the exit status remains.
+	return &command.Reported{Err: errors.Join(fails...)}
+}
+
+// githubAPIURL is GITHUB_API_URL (set on GitHub Enterprise runners).
+func githubAPIURL(env *command.Env) string {
+	if env.Getenv != nil {
+		return env.Getenv("GITHUB_API_URL")
+	}
+	return ""
+}
+
+// checkKey makes one cheap request any key may make and reads the answer:
+// a 401 means the key is refused (revoked, or IDs that do not match it).
+func checkKey(ctx context.Context, c *asc.Client, keyID string) expiry.KeyCheck {
+	k := expiry.KeyCheck{KeyID: keyID}
+	req, err := c.NewRequest(http.MethodGet, "v1/apps?limit=1", nil)
+	if err != nil {
+		k.Err = err
+		return k
+	}
+	_, err = c.Do(ctx, req, nil)
+	switch {
+	case err == nil, errors.Is(err, asc.ErrForbidden):
+		// A 403 is a role without access to apps: the key itself authenticated.
+		k.Authenticated = true
+	case errors.Is(err, asc.ErrUnauthorized):
+	default:
+		k.Err = err
+	}
+	return k
+}
+
+// certificateLister adapts the App Store Connect client to the audit,
+// pushing the type filter to the server.
+type certificateLister struct {
+	c      *asc.Client
+	filter expiry.Filter
+}
+
+func (l certificateLister) ListCertificates(ctx context.Context) ([]expiry.Certificate, error) {
+	opts := &asc.ListCertificatesOptions{Limit: pageLimit, CertificateType: upper(l.filter.CertificateTypes)}
+	certs, _, err := l.c.ListCertificates(ctx, opts)
+	if err != nil {
+		return nil, roleError(err)
+	}
+	out := make([]expiry.Certificate, 0, len(certs))
+	for _, c := range certs {
+		name := c.Attributes.Name
+		if name == "" {
+			name = c.Attributes.DisplayName
+		}
+		out = append(out, expiry.Certificate{ID: c.ID, Type: c.Attributes.CertificateType, Name: name,
+			SerialNumber: c.Attributes.SerialNumber, ExpirationDate: c.Attributes.ExpirationDate.Time})
+	}
+	return out, nil
+}
+
+// profileLister adapts the App Store Connect client to the audit.
+type profileLister struct {
+	c      *asc.Client
+	filter expiry.Filter
+}
+
+func (l profileLister) ListProfiles(ctx context.Context) ([]expiry.Profile, error) {
+	opts := &asc.ListProfilesOptions{Limit: pageLimit, ProfileType: upper(l.filter.ProfileTypes)}
+	profs, _, err := l.c.ListProfiles(ctx, opts)
+	if err != nil {
+		return nil, roleError(err)
+	}
+	out := make([]expiry.Profile, 0, len(profs))
+	for _, p := range profs {
+		out = append(out, expiry.Profile{ID: p.ID, Name: p.Attributes.Name, Type: p.Attributes.ProfileType,
+			State: p.Attributes.ProfileState, UUID: p.Attributes.UUID, ExpirationDate: p.Attributes.ExpirationDate.Time})
+	}
+	return out, nil
+}
+
+func roleError(err error) error {
+	if errors.Is(err, asc.ErrForbidden) {
+		return fmt.Errorf("the key's role cannot read provisioning resources; give it the Admin, App Manager or Developer role: %w", err)
+	}
+	return err
+}
+
+func upper(list []string) []string {
+	var out []string
+	for _, s := range list {
+		out = append(out, strings.ToUpper(s))
+	}
+	return out
+}

@@ -1,0 +1,317 @@
+// Package verify is the `verify` command: prove that the App Store Connect
+// secrets still work, with one cheap authenticated call, and say precisely
+// what is wrong when they do not. Made for pull-request checks.
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asc-action/asc-action/internal/asc"
+	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/commands/auth"
+	"github.com/asc-action/asc-action/internal/credentials"
+	"github.com/asc-action/asc-action/internal/token"
+)
+
+// Key statuses (output key-status).
+const (
+	StatusValid   = "valid"
+	StatusInvalid = "invalid"
+	StatusSkipped = "skipped"
+	// StatusUnknown is set when App Store Connect could not be reached, so
+	// nothing could be said of the key.
+	StatusUnknown = "unknown"
+)
+
+// Reasons (output reason): what the verdict rests on.
+const (
+	ReasonValid          = "valid"
+	ReasonSkewCorrected  = "clock-skew-corrected"
+	ReasonMissing        = "missing-secrets"
+	ReasonKeyUnreadable  = "key-unreadable"
+	ReasonKeyIDMalformed = "key-id-malformed"
+	ReasonIssuerMalform  = "issuer-id-malformed"
+	ReasonBadInput       = "invalid-input"
+	ReasonWrongKeyType   = "wrong-key-type"
+	ReasonClockSkew      = "clock-skew"
+	ReasonUnauthorized   = "unauthorized"
+	ReasonForbidden      = "forbidden"
+	ReasonRateLimited    = "rate-limited"
+	ReasonNetwork        = "network"
+)
+
+// Command returns the verify command.
+func Command() *command.Command {
+	inputs := append([]command.Input(nil), auth.Inputs...)
+	inputs = append(inputs, auth.APIInput,
+		command.Input{Name: "fail-on-missing-secrets", Env: "ASC_FAIL_ON_MISSING_SECRETS", Bool: true, Default: "false", Usage: "fail when the key secrets are empty (a pull request from a fork gets none); by default that is a notice and a success"},
+	)
+	return &command.Command{
+		Name:    "verify",
+		Summary: "Check that the API key works: mint a token and make one cheap authenticated call",
+		Long: `Reports key-status valid, or invalid with the reason: key unreadable, Key ID or
+Issuer ID malformed, 401 (wrong issuer, individual key used as team key or the
+reverse, revoked key, clock skew with the measured skew), 403, rate limited, or a
+network failure (key-status unknown). Exit status 1 unless the key is valid.`,
+		Inputs: inputs,
+		Outputs: []command.Output{
+			{Name: "key-status", Usage: "valid, invalid, skipped (secrets empty) or unknown (App Store Connect unreachable)"},
+			{Name: "reason", Usage: "what the verdict rests on: valid, wrong-key-type, unauthorized, clock-skew, forbidden, rate-limited, network, missing-secrets, key-unreadable, ..."},
+			{Name: "rate-limit-remaining", Usage: "requests left this hour for this key (X-Rate-Limit), when known"},
+		},
+		Primary: "key-status",
+		Run:     run,
+	}
+}
+
+// verdict is the result of a verification.
+type verdict struct {
+	status, reason, message string
+	rate                    asc.RateLimit
+	skew                    time.Duration
+	keyID                   string
+	keyType                 token.KeyType
+	fingerprint             string
+}
+
+func run(ctx context.Context, env *command.Env) error {
+	failMissing, err := env.Bool("fail-on-missing-secrets")
+	if err != nil {
+		return err
+	}
+	v := check(ctx, env)
+	for _, o := range [][2]string{{"key-status", v.status}, {"reason", v.reason}} {
+		if err := env.Report.SetOutput(o[0], o[1]); err != nil {
+			return err
+		}
+	}
+	if v.rate.Known {
+		if err := env.Report.SetOutput("rate-limit-remaining", strconv.Itoa(v.rate.Remaining)); err != nil {
+			return err
+		}
+	}
+	env.Report.Summary(summary(v))
+	switch {
+	case v.status == StatusValid:
+		if v.reason == ReasonRateLimited || v.reason == ReasonSkewCorrected {
+			env.Report.Warning("verify", v.message)
+		} else {
+			env.Report.Notice("verify", v.message)
+		}
+		return nil
+	case v.status == StatusSkipped:
+		env.Report.Notice("verify skipped", v.message)
+		if failMissing {
+			return &command.Reported{Err: errors.New(v.message)}
+		}
+		return nil
+	}
+	env.Report.Error("verify: "+v.reason, v.message)
+	return &command.Reported{Err: errors.New(v.message)}
+}
+
+func check(ctx context.Context, env *command.Env) verdict {
+	a, err := auth.Load(env, nil)
+	if err != nil {
+		return inputVerdict(env, err)
+	}
+	v := verdict{keyID: a.Options.KeyID, keyType: a.Options.Type, fingerprint: a.Key.Fingerprint()}
+	var skewSeen time.Duration
+	client, err := auth.NewClient(env, a, asc.WithEvents(func(e asc.Event) {
+		if e.Kind == asc.EventClockSkew {
+			skewSeen = e.Skew
+		}
+		auth.ReportEvent(env.Report, e)
+	}), asc.WithRetryMax(2))
+	if err != nil {
+		return verdict{status: StatusInvalid, reason: ReasonBadInput, message: err.Error()}
+	}
+	resp, err := probe(ctx, client)
+	if resp != nil {
+		v.rate = resp.RateLimit
+	}
+	v.skew = skewSeen
+	switch {
+	case err == nil && skewSeen != 0:
+		v.status, v.reason = StatusValid, ReasonSkewCorrected
+		v.message = fmt.Sprintf("The key works, but this machine's clock is %s App Store Connect's by %v: the first token was refused and a token minted on the server's time was accepted. Fix the runner's clock (NTP).", aheadBehind(skewSeen), abs(skewSeen).Round(time.Second))
+	case err == nil:
+		v.status, v.reason = StatusValid, ReasonValid
+		v.message = fmt.Sprintf("The %s key %s authenticates with App Store Connect.", a.Options.Type, a.Options.KeyID)
+	default:
+		classify(ctx, env, a, err, &v)
+	}
+	return v
+}
+
+// probe makes the cheapest authenticated call: one app, one field.
+func probe(ctx context.Context, c *asc.Client) (*asc.Response, error) {
+	req, err := c.NewRequest(http.MethodGet, "v1/apps?limit=1&fields[apps]=bundleId", nil)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct{}
+	return c.Do(ctx, req, &doc)
+}
+
+func inputVerdict(env *command.Env, err error) verdict {
+	v := verdict{status: StatusInvalid, message: err.Error()}
+	switch {
+	case errors.Is(err, credentials.ErrEmpty):
+		v.status, v.reason = StatusSkipped, ReasonMissing
+		v.message = "The App Store Connect key secrets are empty, so nothing was verified. Secrets are not passed to workflows triggered by pull requests from forks; set fail-on-missing-secrets: true to fail instead."
+		if env.Getenv != nil && !strings.HasPrefix(env.Getenv("GITHUB_EVENT_NAME"), "pull_request") && env.Mode == command.ModeAction {
+			v.message = "The App Store Connect key secrets are empty, so nothing was verified: check that the secret names in the workflow match the repository's secrets (Settings > Secrets and variables > Actions)."
+		}
+	case errors.Is(err, token.ErrKeyID):
+		v.reason = ReasonKeyIDMalformed
+	case errors.Is(err, token.ErrIssuerID):
+		v.reason = ReasonIssuerMalform
+	case isCredentialsError(err):
+		v.reason = ReasonKeyUnreadable
+	default:
+		v.reason = ReasonBadInput
+	}
+	return v
+}
+
+func isCredentialsError(err error) bool {
+	for _, e := range []error{credentials.ErrRSAKey, credentials.ErrWrongCurve, credentials.ErrOtherKeyType, credentials.ErrEncrypted,
+		credentials.ErrPublicKey, credentials.ErrCertificate, credentials.ErrOpenSSH, credentials.ErrUnrecognized,
+		credentials.ErrTruncated, credentials.ErrBadDER, credentials.ErrNoFile} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+func classify(ctx context.Context, env *command.Env, a *auth.Auth, err error, v *verdict) {
+	var apiErr *asc.APIError
+	errors.As(err, &apiErr)
+	var netErr *asc.NetworkError
+	switch {
+	case errors.Is(err, asc.ErrUnauthorized):
+		v.status = StatusInvalid
+		if apiErr != nil && abs(apiErr.ClockSkew) > asc.SkewThreshold {
+			v.skew = apiErr.ClockSkew
+		}
+		if alt, ok := otherKeyType(env, a); ok && tryWith(ctx, env, a, alt) {
+			v.reason = ReasonWrongKeyType
+			if alt == token.Individual {
+				v.message = fmt.Sprintf("Key %s is an individual key but was used as a team key: App Store Connect accepted it with sub \"user\" and no issuer. Set key-type: individual (and drop issuer-id).", a.Options.KeyID)
+			} else {
+				v.message = fmt.Sprintf("Key %s is a team key but was used as an individual key: App Store Connect accepted it with the issuer ID. Set key-type: team.", a.Options.KeyID)
+			}
+			return
+		}
+		if v.skew != 0 {
+			v.reason = ReasonClockSkew
+			v.message = fmt.Sprintf("App Store Connect refused the token (401) and this machine's clock is %s App Store Connect's by %v, even after minting on the server's time. Fix the runner's clock (NTP) and check the key as below.", aheadBehind(v.skew), abs(v.skew).Round(time.Second))
+			return
+		}
+		v.reason = ReasonUnauthorized
+		causes := []string{
+			fmt.Sprintf("the key was revoked in App Store Connect, or key-id %s is not this key's ID (compare the AuthKey_<KEYID>.p8 file name; this key's public fingerprint is %s)", a.Options.KeyID, a.Key.Fingerprint()),
+		}
+		if a.Options.Type == token.Team {
+			causes = append([]string{fmt.Sprintf("issuer-id %s is not your team's Issuer ID (shown above the Team Keys table)", a.Options.IssuerID)}, causes...)
+		}
+		v.message = "App Store Connect refused the token (401). Likely causes: " + strings.Join(causes, "; or ") + "."
+	case errors.Is(err, asc.ErrForbidden):
+		v.status, v.reason = StatusInvalid, ReasonForbidden
+		v.message = fmt.Sprintf("The key authenticates but its role may not read apps (403): give key %s a role with access (App Manager, Admin or Developer) in Users and Access > Integrations. Detail: %v", a.Options.KeyID, err)
+	case errors.Is(err, asc.ErrRateLimited):
+		v.status, v.reason = StatusValid, ReasonRateLimited
+		v.message = fmt.Sprintf("The key authenticated, but its hourly request budget is spent (429); other steps using key %s will wait or fail until the hour rolls over.", a.Options.KeyID)
+	case errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded):
+		v.status, v.reason = StatusUnknown, ReasonNetwork
+		v.message = fmt.Sprintf("App Store Connect could not be reached, so the key could not be checked: %v. Check the runner's network and api-url.", err)
+	default:
+		v.status, v.reason = StatusUnknown, ReasonNetwork
+		v.message = fmt.Sprintf("The check failed without a verdict on the key: %v", err)
+	}
+}
+
+// otherKeyType returns the key type worth trying after a 401: individual
+// for a team key, team for an individual key given with an issuer ID.
+func otherKeyType(env *command.Env, a *auth.Auth) (token.KeyType, bool) {
+	if a.Options.Type == token.Team {
+		return token.Individual, true
+	}
+	if iss, err := token.ParseIssuerID(env.String(auth.InIssuerID)); err == nil && iss != "" {
+		return token.Team, true
+	}
+	return "", false
+}
+
+func tryWith(ctx context.Context, env *command.Env, a *auth.Auth, kt token.KeyType) bool {
+	opts := a.Options
+	opts.Type = kt
+	if kt == token.Individual {
+		opts.IssuerID = ""
+	} else {
+		opts.IssuerID, _ = token.ParseIssuerID(env.String(auth.InIssuerID))
+	}
+	m, err := token.NewMinter(a.Key.Private, opts, env.Now)
+	if err != nil {
+		return false
+	}
+	m.SetClockOffset(a.Minter.ClockOffset())
+	src := token.NewSource(m, 0, func(t token.Token) { env.Report.Mask(t.Value) })
+	base, err := auth.APIURL(env)
+	if err != nil {
+		return false
+	}
+	opt := []asc.Option{asc.WithRetryMax(1)}
+	if env.HTTP != nil {
+		opt = append(opt, asc.WithHTTPClient(env.HTTP))
+	}
+	if env.Now != nil {
+		opt = append(opt, asc.WithClock(env.Now))
+	}
+	c, err := asc.New(base, src, opt...)
+	if err != nil {
+		return false
+	}
+	_, err = probe(ctx, c)
+	return err == nil
+}
+
+func abs(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+func aheadBehind(skew time.Duration) string {
+	if skew > 0 {
+		return "behind"
+	}
+	return "ahead of"
+}
+
+func summary(v verdict) string {
+	var b strings.Builder
+	icon := map[string]string{StatusValid: "✅", StatusInvalid: "❌", StatusSkipped: "⏭️", StatusUnknown: "⚠️"}[v.status]
+	fmt.Fprintf(&b, "### App Store Connect key check: %s %s\n\n| | |\n|---|---|\n", icon, v.status)
+	fmt.Fprintf(&b, "| Reason | `%s` |\n", v.reason)
+	if v.keyID != "" {
+		fmt.Fprintf(&b, "| Key ID | `%s` (%s) |\n| Public key | `%s` |\n", v.keyID, v.keyType, v.fingerprint)
+	}
+	if v.rate.Known {
+		fmt.Fprintf(&b, "| Rate limit | %d of %d left this hour |\n", v.rate.Remaining, v.rate.Limit)
+	}
+	if v.skew != 0 {
+		fmt.Fprintf(&b, "| Clock skew | %v (server minus local) |\n", v.skew.Round(time.Second))
+	}
+	fmt.Fprintf(&b, "\n%s\n", v.message)
+	return b.String()
+}
