@@ -52,7 +52,7 @@ type PartError struct {
 }
 
 func (e *PartError) Error() string {
-	msg := fmt.Sprintf("part %d of %d (bytes %d-%d) %v after %d attempt(s)", e.PartNumber, e.Parts, e.Offset, e.Offset+e.Length-1, e.Err, e.Attempts)
+	msg := fmt.Sprintf("part %d of %d (bytes %d-%d): %v (attempts: %d)", e.PartNumber, e.Parts, e.Offset, e.Offset+e.Length-1, e.Err, e.Attempts)
 	if e.Cause != nil {
 		msg += ": " + e.Cause.Error()
 	}
@@ -181,6 +181,10 @@ func (s *sender) attempt(ctx context.Context, p *part, op Operation) *attemptErr
 		ae.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.opt.Now())
 	case resp.StatusCode == http.StatusRequestTimeout:
 		ae.class = classRetry
+	case resp.StatusCode == http.StatusBadRequest && retryableCode.Match(body):
+		// S3-style hosts answer 400 when the body arrived short or too slowly;
+		// sending the part again is the documented remedy.
+		ae.class = classRetry
 	case (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnauthorized) &&
 		(strings.Contains(strings.ToLower(string(body)), "expired") || s.pastExpiry(op)):
 		ae.class = classExpired
@@ -235,6 +239,8 @@ func redactURL(s string) string {
 	u.User = nil
 	return u.String()
 }
+
+var retryableCode = regexp.MustCompile(`<Code>(RequestTimeout|IncompleteBody|InternalError|SlowDown)</Code>`)
 
 var xmlTag = regexp.MustCompile(`<(Code|Message)>([^<]{1,200})</(?:Code|Message)>`)
 

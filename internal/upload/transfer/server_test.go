@@ -134,9 +134,18 @@ func (s *storage) serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>`)
 		return
 	}
+	if status == 4001 {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `<Error><Code>RequestTimeout</Code><Message>Your socket connection to the server was not read from or written to within the timeout period.</Message></Error>`)
+		return
+	}
 	if status != 0 {
 		w.WriteHeader(status)
-		io.WriteString(w, `<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message><StringToSign>SECRETSIG</StringToSign></Error>`)
+		code := "InternalError"
+		if status < 500 {
+			code = "InvalidArgument"
+		}
+		io.WriteString(w, `<Error><Code>`+code+`</Code><Message>Something went wrong.</Message><StringToSign>SECRETSIG</StringToSign></Error>`)
 		return
 	}
 	switch f {

@@ -175,6 +175,7 @@ func TestSendFailures(t *testing.T) {
 		{"always 500", http.StatusInternalServerError, false, ErrAttemptsExhausted, 4},
 		{"refused 400", http.StatusBadRequest, false, ErrRejected, 1},
 		{"refused 404", http.StatusNotFound, false, ErrRejected, 1},
+		{"400 RequestTimeout is retried", 4001, false, ErrAttemptsExhausted, 4},
 		{"expired without refresh", -1, false, ErrExpired, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
