@@ -10,7 +10,7 @@ import (
 )
 
 // TestNoExpiredTokenAcrossTwoHours polls for two simulated hours through a
-// server that takes 40 s per answer and often says 503 with Retry-After 90
+// server that takes 40 s per answer and often says 503 with Retry-After 150
 // (longer than the source's one-minute renewal margin), and checks that no
 // request ever carries an expired token: the client asks the source for a
 // token on every attempt, including attempts after a wait.
@@ -41,17 +41,18 @@ func TestNoExpiredTokenAcrossTwoHours(t *testing.T) {
 			renewedMid++
 		}
 		lastFailed = ""
-		if i%4 == 0 {
+		if i%3 == 0 {
 			lastFailed = tok
 		}
 		mu.Unlock()
+		w.Header().Set("Date", clock.Now().Format(http.TimeFormat))
 		if !ok || !exp.After(clock.Now()) {
 			appleError(w, 401, "NOT_AUTHORIZED", "Authentication credentials are missing or invalid.", "expired")
 			return
 		}
 		clock.Advance(40 * time.Second) // the server is slow
-		if i%4 == 0 {
-			status(503, "Retry-After", "90")(w, r)
+		if i%3 == 0 {
+			status(503, "Retry-After", "150")(w, r)
 			return
 		}
 		if strings.HasSuffix(r.URL.Path, "/v1/apps") {
@@ -61,7 +62,7 @@ func TestNoExpiredTokenAcrossTwoHours(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"data": map[string]any{"type": "buildUploads", "id": "U1",
 			"attributes": map[string]any{"state": map[string]any{"state": "PROCESSING"}}}, "links": map[string]any{"self": selfURL(r)}})
 	})
-	c, _, fs := newTestClient(t, h, src, WithClock(clock.Now))
+	c, _, fs := newTestClient(t, h, src, WithClock(clock.Now), WithMaxRetryAfter(5*time.Minute))
 	fs.clock = clock // waits advance the fake clock
 	ctx := context.Background()
 	calls := 0
