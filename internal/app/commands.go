@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/commands/demo"
 	"github.com/asc-action/asc-action/internal/commands/token"
 	"github.com/asc-action/asc-action/internal/commands/verify"
 )
@@ -11,5 +12,14 @@ func Commands() []*command.Command {
 	return []*command.Command{
 		token.Command(),
 		verify.Command(),
+		demo.Command(demoSteps),
+	}
+}
+
+// demoSteps is the main job the demo runs against the emulator.
+func demoSteps(ipaPath string) []demo.Step {
+	return []demo.Step{
+		{Command: token.Command(), Show: []string{"key-id", "key-type", "expires-at"}},
+		{Command: verify.Command(), Show: []string{"key-status", "rate-limit-remaining"}},
 	}
 }

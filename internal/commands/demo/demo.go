@@ -1,0 +1,209 @@
+// Package demo is the `demo` command, the README's first command: it makes
+// a throwaway key, starts the App Store Connect emulator in-process and runs
+// the main job against it, so the whole tool can be tried with no Apple
+// account and nothing outside the machine.
+package demo
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/upload/ipa"
+)
+
+// Step is one command the demo runs, with the inputs it adds.
+type Step struct {
+	Command *command.Command
+	Inputs  map[string]string
+	// Show lists the outputs worth printing (never the token).
+	Show []string
+}
+
+// Steps returns the demo's steps given the IPA it generated; the app
+// package passes the registered commands in.
+type Steps func(ipaPath string) []Step
+
+// Command returns the demo command running steps.
+func Command(steps Steps) *command.Command {
+	return &command.Command{
+		Name:    "demo",
+		Summary: "Run the main job against the built-in App Store Connect emulator with a throwaway key",
+		Long: `Generates a throwaway EC P-256 key (kept in memory), starts the emulator on
+127.0.0.1, then runs token, verify and upload (of a generated IPA) against it and
+prints what happened. Needs no Apple account and nothing outside this machine.`,
+		Inputs: []command.Input{
+			{Name: "ipa-size", Default: "24MiB", Usage: "size of the generated IPA's payload (e.g. 8MiB, 512MiB)", CLIOnly: true},
+			{Name: "emulator-faults", Usage: "faults to inject in the emulator (see `asc-action emulator --help`), to watch retries", CLIOnly: true},
+		},
+		Outputs: []command.Output{{Name: "result", Usage: "ok when every step succeeded"}},
+		Primary: "result",
+		Run: func(ctx context.Context, env *command.Env) error {
+			return run(ctx, env, steps)
+		},
+	}
+}
+
+func run(ctx context.Context, env *command.Env, steps Steps) error {
+	size, err := parseSize(env.String("ipa-size"))
+	if err != nil {
+		return err
+	}
+	faults, err := emulator.ParseFaults(env.String("emulator-faults"))
+	if err != nil {
+		return command.Usagef("emulator-faults: %v", err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	env.Report.Mask(pemKey)
+	keyID, issuer := randomKeyID(), randomUUID()
+
+	srv := emulator.New(emulator.Config{
+		Keys:                  []emulator.Key{{ID: keyID, IssuerID: issuer, Public: &key.PublicKey}},
+		Data:                  emulator.DefaultData(env.Now()),
+		UploadProcessingDelay: 2 * time.Second,
+		BuildProcessingDelay:  3 * time.Second,
+		Faults:                faults,
+	})
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("starting the emulator: %w", err)
+	}
+	defer srv.Close()
+	env.Report.Infof("App Store Connect emulator: %s", url)
+	env.Report.Infof("Throwaway team key: Key ID %s, Issuer ID %s (generated now, kept in memory)", keyID, issuer)
+
+	dir, err := os.MkdirTemp("", "asc-action-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ipaPath := filepath.Join(dir, "Demo.ipa")
+	if err := writeIPA(ipaPath, size); err != nil {
+		return err
+	}
+
+	base := map[string]string{"private-key": pemKey, "key-id": keyID, "issuer-id": issuer, "api-url": url}
+	var rows []string
+	for _, st := range steps(ipaPath) {
+		inputs := command.MapValues{}
+		for k, v := range base {
+			inputs[k] = v
+		}
+		for k, v := range st.Inputs {
+			inputs[k] = v
+		}
+		cap := &capture{Reporter: env.Report, outputs: map[string]string{}}
+		sub := *env
+		sub.Inputs = inputs
+		sub.Report = cap
+		end := env.Report.Group("asc-action " + st.Command.Name)
+		start := time.Now()
+		err := st.Command.Run(ctx, &sub)
+		end()
+		var shown []string
+		for _, o := range st.Show {
+			if v, ok := cap.outputs[o]; ok {
+				shown = append(shown, o+"="+v)
+			}
+		}
+		status := "ok"
+		if err != nil {
+			status = "failed: " + err.Error()
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %.1fs |", st.Command.Name, status, strings.Join(shown, ", "), time.Since(start).Seconds()))
+		if err != nil {
+			env.Report.Summary(table(url, rows))
+			return fmt.Errorf("demo step %s: %w", st.Command.Name, err)
+		}
+	}
+	env.Report.Summary(table(url, rows))
+	return env.Report.SetOutput("result", "ok")
+}
+
+func table(url string, rows []string) string {
+	return "### asc-action demo against the emulator at " + url + "\n\n| step | result | outputs | time |\n|---|---|---|---|\n" + strings.Join(rows, "\n") + "\n"
+}
+
+// capture keeps a step's outputs for the demo's table instead of passing
+// them on (the token among them is never printed).
+type capture struct {
+	command.Reporter
+	outputs map[string]string
+}
+
+func (c *capture) SetOutput(name, value string) error {
+	c.outputs[name] = value
+	return nil
+}
+
+// Summary keeps sub-step summaries out of the demo's own, shorter one.
+func (c *capture) Summary(string) {}
+
+func writeIPA(path string, size int64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	facts := ipa.Facts{BundleID: emulator.DemoBundleID, BuildVersion: fmt.Sprint(time.Now().Unix()), ShortVersion: "1.0", Platform: ipa.IOS}
+	if err := ipa.Write(f, facts, ipa.WriteOptions{PayloadSize: size, Binary: true, Seed: 1}); err != nil {
+		f.Close()
+		return fmt.Errorf("generating the demo IPA: %w", err)
+	}
+	return f.Close()
+}
+
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		n      int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
+		if v, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(v), u.n
+			break
+		}
+	}
+	var n int64
+	if _, err := fmt.Sscan(s, &n); err != nil || n < 0 || n > 64<<30/mult {
+		return 0, command.Usagef("ipa-size %q must be a size such as 8MiB or 1GiB", s)
+	}
+	return n * mult, nil
+}
+
+const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+func randomKeyID() string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alnum[int(b[i])%len(alnum)]
+	}
+	return string(b)
+}
+
+func randomUUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
