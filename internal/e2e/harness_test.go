@@ -47,7 +47,7 @@ type testKey struct {
 	der  []byte
 }
 
-func newKey(t *testing.T) testKey {
+func newKey(t testing.TB) testKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
