@@ -1,0 +1,105 @@
+package asc
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// FuzzParseErrorDocument feeds untrusted bodies to the error-document parser:
+// it must not panic, and what it accepts must survive a round trip.
+func FuzzParseErrorDocument(f *testing.F) {
+	for _, s := range []string{
+		`{"errors":[{"id":"x","status":"409","code":"ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE","title":"dup","detail":"d","source":{"pointer":"/data/attributes/cfBundleVersion"}}]}`,
+		`{"errors":[{"status":401,"code":"NOT_AUTHORIZED","title":"t","detail":"d"}]}`,
+		`{"errors":[]}`,
+		`{"errors":null}`,
+		`{"errors":[{"source":{"parameter":"filter[x]"}}]}`,
+		`<html>502</html>`,
+		``,
+		`{"errors":[1]}`,
+		`{"errors":[{"status":1e400}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		items, ok := ParseErrorDocument(body)
+		if !ok {
+			if items != nil {
+				t.Fatalf("not a document, yet items = %v", items)
+			}
+			return
+		}
+		again, err := json.Marshal(ErrorDocument{Errors: items})
+		if err != nil {
+			t.Fatal(err)
+		}
+		items2, ok := ParseErrorDocument(again)
+		if !ok || !reflect.DeepEqual(items, items2) {
+			t.Fatalf("round trip changed %+v into %+v (%v)", items, items2, ok)
+		}
+		e := &APIError{StatusCode: 400, Errors: items}
+		_ = e.Error()
+		_ = e.HasCode("ENTITY_ERROR")
+	})
+}
+
+// FuzzParseRateLimit: no panic; a Known result renders and parses back the same.
+func FuzzParseRateLimit(f *testing.F) {
+	for _, s := range []string{
+		"user-hour-lim:3500;user-hour-rem:500;", "user-hour-lim:3500;", ";;", "user-hour-lim:-1;user-hour-rem:2;",
+		"user-hour-lim:1;user-hour-rem:2;x:y;", "a:b:c;user-hour-rem:1;user-hour-lim:2",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		rl := ParseRateLimit(v)
+		if !rl.Known {
+			if rl != (RateLimit{}) {
+				t.Fatalf("unknown but not zero: %+v", rl)
+			}
+			return
+		}
+		if rl.Limit < 0 || rl.Remaining < 0 {
+			t.Fatalf("negative values from %q: %+v", v, rl)
+		}
+		back := ParseRateLimit(fmt.Sprintf("user-hour-lim:%d;user-hour-rem:%d;", rl.Limit, rl.Remaining))
+		if back != rl {
+			t.Fatalf("%+v renders and parses back as %+v", rl, back)
+		}
+	})
+}
+
+// FuzzParseRetryAfter: no panic, never a negative wait.
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"7", "-1", "Wed, 25 Nov 2026 12:00:30 GMT", "soon", "99999999999999999999"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string) {
+		h := http.Header{}
+		h.Set("Retry-After", v)
+		d, ok := ParseRetryAfter(h, now)
+		if d < 0 || (!ok && d != 0) {
+			t.Fatalf("ParseRetryAfter(%q) = %v, %v", v, d, ok)
+		}
+	})
+}
+
+// FuzzTime: Apple's date-times never panic the decoder.
+func FuzzTime(f *testing.F) {
+	for _, s := range []string{`"2027-01-15T10:00:00.000+0000"`, `"2027-01-15T10:00:00Z"`, `null`, `"x"`, `7`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var tm Time
+		if err := json.Unmarshal(b, &tm); err == nil && !tm.IsZero() {
+			if _, err := json.Marshal(tm); err != nil {
+				t.Fatalf("%s decoded but does not encode: %v", b, err)
+			}
+		}
+	})
+}

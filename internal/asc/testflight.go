@@ -1,0 +1,304 @@
+package asc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// Beta review states (Apple's BetaReviewState).
+const (
+	BetaReviewStateWaitingForReview = "WAITING_FOR_REVIEW"
+	BetaReviewStateInReview         = "IN_REVIEW"
+	BetaReviewStateRejected         = "REJECTED"
+	BetaReviewStateApproved         = "APPROVED"
+)
+
+// BetaGroup is a TestFlight group of testers (resource type "betaGroups").
+// Internal groups hold App Store Connect users; external groups need a beta
+// app review before their testers get a build.
+type BetaGroup struct {
+	Type       string              `json:"type"`
+	ID         string              `json:"id"`
+	Attributes BetaGroupAttributes `json:"attributes"`
+}
+
+// BetaGroupAttributes are the group's fields we read.
+type BetaGroupAttributes struct {
+	Name        string `json:"name,omitempty"`
+	CreatedDate Time   `json:"createdDate,omitzero"`
+	// IsInternalGroup is true for internal testing groups.
+	IsInternalGroup bool `json:"isInternalGroup,omitempty"`
+	// HasAccessToAllBuilds is true for internal groups that get every build
+	// without being added to each.
+	HasAccessToAllBuilds   bool   `json:"hasAccessToAllBuilds,omitempty"`
+	PublicLinkEnabled      bool   `json:"publicLinkEnabled,omitempty"`
+	PublicLinkID           string `json:"publicLinkId,omitempty"`
+	PublicLinkLimitEnabled bool   `json:"publicLinkLimitEnabled,omitempty"`
+	PublicLinkLimit        int    `json:"publicLinkLimit,omitempty"`
+	PublicLink             string `json:"publicLink,omitempty"`
+	FeedbackEnabled        bool   `json:"feedbackEnabled,omitempty"`
+}
+
+// ListBetaGroupsOptions filters ListBetaGroups. Zero fields are not sent.
+type ListBetaGroupsOptions struct {
+	// AppID filters by app ID.
+	AppID []string
+	// Name filters by exact group name.
+	Name []string
+	// ID filters by group ID.
+	ID []string
+	// BuildID keeps only the groups the build has been added to.
+	BuildID []string
+	// Sort is e.g. "name".
+	Sort string
+	// Limit is the page size (Apple allows up to 200).
+	Limit int
+}
+
+// ListBetaGroups returns every beta group matching opts, following pages.
+// With BuildID set it answers "which groups is this build in?".
+func (c *Client) ListBetaGroups(ctx context.Context, opts *ListBetaGroupsOptions) ([]BetaGroup, *Response, error) {
+	q := newQuery()
+	if opts != nil {
+		q.list("filter[app]", opts.AppID...).list("filter[name]", opts.Name...).
+			list("filter[id]", opts.ID...).list("filter[builds]", opts.BuildID...).
+			list("sort", opts.Sort).int("limit", opts.Limit)
+	}
+	return listAll[BetaGroup](ctx, c, q.path("v1/betaGroups"))
+}
+
+// GetBetaGroup returns one beta group by ID.
+func (c *Client) GetBetaGroup(ctx context.Context, id string) (*BetaGroup, *Response, error) {
+	return getOne[BetaGroup](ctx, c, "v1/betaGroups/"+pathEscape(id))
+}
+
+type betaGroupLinkages struct {
+	Data []ResourceIdentifier `json:"data"`
+}
+
+// AddBuildToBetaGroups makes the build available to the testers of each
+// group (POST /v1/builds/{id}/relationships/betaGroups, answered with 204).
+// Adding a build to a group it is already in is harmless at Apple, but this
+// POST is not repeated after a 5xx or a broken connection: list the build's
+// groups (ListBetaGroups with BuildID) before trying again.
+func (c *Client) AddBuildToBetaGroups(ctx context.Context, buildID string, groupIDs ...string) (*Response, error) {
+	if len(groupIDs) == 0 {
+		return nil, fmt.Errorf("asc: AddBuildToBetaGroups(%s): no group IDs", buildID)
+	}
+	body := betaGroupLinkages{Data: make([]ResourceIdentifier, 0, len(groupIDs))}
+	for _, id := range groupIDs {
+		body.Data = append(body.Data, ResourceIdentifier{Type: "betaGroups", ID: id})
+	}
+	req, err := c.NewRequest(http.MethodPost, "v1/builds/"+pathEscape(buildID)+"/relationships/betaGroups", body)
+	if err != nil {
+		return nil, err
+	}
+	return c.Do(ctx, req, nil)
+}
+
+// BetaBuildLocalization is a build's TestFlight text in one locale: the
+// "What to Test" notes (resource type "betaBuildLocalizations").
+type BetaBuildLocalization struct {
+	Type       string                          `json:"type"`
+	ID         string                          `json:"id"`
+	Attributes BetaBuildLocalizationAttributes `json:"attributes"`
+}
+
+// BetaBuildLocalizationAttributes are the localization's fields.
+type BetaBuildLocalizationAttributes struct {
+	// WhatsNew is the "What to Test" text.
+	WhatsNew string `json:"whatsNew,omitempty"`
+	// Locale is e.g. "en-US".
+	Locale string `json:"locale,omitempty"`
+}
+
+// ListBetaBuildLocalizationsOptions filters ListBetaBuildLocalizations.
+type ListBetaBuildLocalizationsOptions struct {
+	// BuildID filters by build.
+	BuildID []string
+	// Locale filters by locale ("en-US").
+	Locale []string
+	// Limit is the page size (Apple allows up to 200).
+	Limit int
+}
+
+// ListBetaBuildLocalizations returns the beta localizations matching opts,
+// following pages.
+func (c *Client) ListBetaBuildLocalizations(ctx context.Context, opts *ListBetaBuildLocalizationsOptions) ([]BetaBuildLocalization, *Response, error) {
+	q := newQuery()
+	if opts != nil {
+		q.list("filter[build]", opts.BuildID...).list("filter[locale]", opts.Locale...).int("limit", opts.Limit)
+	}
+	return listAll[BetaBuildLocalization](ctx, c, q.path("v1/betaBuildLocalizations"))
+}
+
+// ListBuildBetaBuildLocalizations returns every beta localization of one
+// build (GET /v1/builds/{id}/betaBuildLocalizations).
+func (c *Client) ListBuildBetaBuildLocalizations(ctx context.Context, buildID string) ([]BetaBuildLocalization, *Response, error) {
+	return listAll[BetaBuildLocalization](ctx, c, "v1/builds/"+pathEscape(buildID)+"/betaBuildLocalizations")
+}
+
+type betaBuildLocalizationCreateRequest struct {
+	Data struct {
+		Type       string `json:"type"`
+		Attributes struct {
+			WhatsNew string `json:"whatsNew"`
+			Locale   string `json:"locale"`
+		} `json:"attributes"`
+		Relationships struct {
+			Build Relationship `json:"build"`
+		} `json:"relationships"`
+	} `json:"data"`
+}
+
+// CreateBetaBuildLocalization sets the build's "What to Test" text in a
+// locale that has none yet; a locale that has one is refused with 409 (use
+// UpdateBetaBuildLocalization). Not repeated after a 5xx or a broken
+// connection: list the build's localizations before trying again.
+func (c *Client) CreateBetaBuildLocalization(ctx context.Context, buildID, locale, whatsNew string) (*BetaBuildLocalization, *Response, error) {
+	var body betaBuildLocalizationCreateRequest
+	body.Data.Type = "betaBuildLocalizations"
+	body.Data.Attributes.Locale = locale
+	body.Data.Attributes.WhatsNew = whatsNew
+	body.Data.Relationships.Build = Relationship{Data: &ResourceIdentifier{Type: "builds", ID: buildID}}
+	return sendOne[BetaBuildLocalization](ctx, c, http.MethodPost, "v1/betaBuildLocalizations", body)
+}
+
+type betaBuildLocalizationUpdateRequest struct {
+	Data struct {
+		Type       string `json:"type"`
+		ID         string `json:"id"`
+		Attributes struct {
+			WhatsNew string `json:"whatsNew"`
+		} `json:"attributes"`
+	} `json:"data"`
+}
+
+// UpdateBetaBuildLocalization replaces the "What to Test" text of the
+// localization id.
+func (c *Client) UpdateBetaBuildLocalization(ctx context.Context, id, whatsNew string) (*BetaBuildLocalization, *Response, error) {
+	var body betaBuildLocalizationUpdateRequest
+	body.Data.Type = "betaBuildLocalizations"
+	body.Data.ID = id
+	body.Data.Attributes.WhatsNew = whatsNew
+	return sendOne[BetaBuildLocalization](ctx, c, http.MethodPatch, "v1/betaBuildLocalizations/"+pathEscape(id), body)
+}
+
+// BuildUpdate holds the build attributes UpdateBuild can change; nil fields
+// are not sent.
+type BuildUpdate struct {
+	// UsesNonExemptEncryption is the export-compliance answer: does the
+	// build use encryption that is not exempt? Until it is given, a build
+	// waits in "Missing Compliance" and cannot be tested.
+	UsesNonExemptEncryption *bool `json:"usesNonExemptEncryption,omitempty"`
+	// Expired set to true expires the build for testers.
+	Expired *bool `json:"expired,omitempty"`
+}
+
+type buildUpdateRequest struct {
+	Data struct {
+		Type       string      `json:"type"`
+		ID         string      `json:"id"`
+		Attributes BuildUpdate `json:"attributes"`
+	} `json:"data"`
+}
+
+// UpdateBuild changes a build's attributes (PATCH /v1/builds/{id}), for
+// example its export-compliance answer.
+func (c *Client) UpdateBuild(ctx context.Context, id string, u BuildUpdate) (*Build, *Response, error) {
+	var body buildUpdateRequest
+	body.Data.Type = "builds"
+	body.Data.ID = id
+	body.Data.Attributes = u
+	return sendOne[Build](ctx, c, http.MethodPatch, "v1/builds/"+pathEscape(id), body)
+}
+
+// GetBuildApp returns the app a build belongs to (GET /v1/builds/{id}/app).
+func (c *Client) GetBuildApp(ctx context.Context, buildID string) (*App, *Response, error) {
+	return getOne[App](ctx, c, "v1/builds/"+pathEscape(buildID)+"/app")
+}
+
+// BetaAppReviewSubmission is a build's submission to TestFlight beta app
+// review, which external groups need (resource type
+// "betaAppReviewSubmissions").
+type BetaAppReviewSubmission struct {
+	Type       string                            `json:"type"`
+	ID         string                            `json:"id"`
+	Attributes BetaAppReviewSubmissionAttributes `json:"attributes"`
+}
+
+// BetaAppReviewSubmissionAttributes are the submission's fields.
+type BetaAppReviewSubmissionAttributes struct {
+	// BetaReviewState is WAITING_FOR_REVIEW, IN_REVIEW, REJECTED or APPROVED.
+	BetaReviewState string `json:"betaReviewState,omitempty"`
+	SubmittedDate   Time   `json:"submittedDate,omitzero"`
+}
+
+// ListBetaAppReviewSubmissionsOptions filters ListBetaAppReviewSubmissions.
+type ListBetaAppReviewSubmissionsOptions struct {
+	// BuildID filters by build; Apple requires it.
+	BuildID []string
+	// BetaReviewState filters by state.
+	BetaReviewState []string
+	// Limit is the page size (Apple allows up to 200).
+	Limit int
+}
+
+// ListBetaAppReviewSubmissions returns the submissions of the builds in
+// opts.BuildID (an empty list when a build was never submitted).
+func (c *Client) ListBetaAppReviewSubmissions(ctx context.Context, opts *ListBetaAppReviewSubmissionsOptions) ([]BetaAppReviewSubmission, *Response, error) {
+	if opts == nil || len(opts.BuildID) == 0 {
+		return nil, nil, fmt.Errorf("asc: ListBetaAppReviewSubmissions: a build ID is required (filter[build])")
+	}
+	q := newQuery().list("filter[build]", opts.BuildID...).
+		list("filter[betaReviewState]", opts.BetaReviewState...).int("limit", opts.Limit)
+	return listAll[BetaAppReviewSubmission](ctx, c, q.path("v1/betaAppReviewSubmissions"))
+}
+
+// GetBuildBetaAppReviewSubmission returns the build's beta review
+// submission. A build never submitted gives (nil, resp, nil) when the
+// server answers with "data": null, or an error matching ErrNotFound when it
+// answers 404.
+func (c *Client) GetBuildBetaAppReviewSubmission(ctx context.Context, buildID string) (*BetaAppReviewSubmission, *Response, error) {
+	req, err := c.NewRequest(http.MethodGet, "v1/builds/"+pathEscape(buildID)+"/betaAppReviewSubmission", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	var doc struct {
+		Data json.RawMessage `json:"data"`
+	}
+	resp, err := c.Do(ctx, req, &doc)
+	if err != nil {
+		return nil, resp, err
+	}
+	if len(doc.Data) == 0 || string(doc.Data) == "null" {
+		return nil, resp, nil
+	}
+	var s BetaAppReviewSubmission
+	if err := json.Unmarshal(doc.Data, &s); err != nil {
+		return nil, resp, &DecodeError{Method: http.MethodGet, Path: req.URL.Path, StatusCode: resp.StatusCode, Err: err}
+	}
+	return &s, resp, nil
+}
+
+type betaAppReviewSubmissionCreateRequest struct {
+	Data struct {
+		Type          string `json:"type"`
+		Relationships struct {
+			Build Relationship `json:"build"`
+		} `json:"relationships"`
+	} `json:"data"`
+}
+
+// CreateBetaAppReviewSubmission submits the build to beta app review, so
+// external groups' testers can get it once approved. A build already
+// submitted is refused with 409. Not repeated after a 5xx or a broken
+// connection: list the build's submissions before trying again.
+func (c *Client) CreateBetaAppReviewSubmission(ctx context.Context, buildID string) (*BetaAppReviewSubmission, *Response, error) {
+	var body betaAppReviewSubmissionCreateRequest
+	body.Data.Type = "betaAppReviewSubmissions"
+	body.Data.Relationships.Build = Relationship{Data: &ResourceIdentifier{Type: "builds", ID: buildID}}
+	return sendOne[BetaAppReviewSubmission](ctx, c, http.MethodPost, "v1/betaAppReviewSubmissions", body)
+}
