@@ -189,8 +189,8 @@ func run(ctx context.Context, env *command.Env) error {
 			col.Certificates = expiry.CertificateListerFunc(func(context.Context) ([]expiry.Certificate, error) { return nil, expiry.ErrIndividualKey })
 			col.Profiles = expiry.ProfileListerFunc(func(context.Context) ([]expiry.Profile, error) { return nil, expiry.ErrIndividualKey })
 		} else {
-			col.Certificates = certificateLister{client, c.filter}
-			col.Profiles = profileLister{client, c.filter}
+			col.Certificates = certificateLister{client}
+			col.Profiles = profileLister{client}
 		}
 		got, err := col.Collect(ctx)
 		if err != nil {
@@ -352,15 +352,13 @@ func checkKey(ctx context.Context, c *asc.Client, keyID string) expiry.KeyCheck 
 	return k
 }
 
-// certificateLister adapts the App Store Connect client to the audit,
-// pushing the type filter to the server.
-type certificateLister struct {
-	c      *asc.Client
-	filter expiry.Filter
-}
+// certificateLister adapts the App Store Connect client to the audit. The
+// type filter is applied by the Collector, not sent to Apple, which refuses
+// an unknown type with a 400 where a typo should simply match nothing.
+type certificateLister struct{ c *asc.Client }
 
 func (l certificateLister) ListCertificates(ctx context.Context) ([]expiry.Certificate, error) {
-	opts := &asc.ListCertificatesOptions{Limit: pageLimit, CertificateType: upper(l.filter.CertificateTypes)}
+	opts := &asc.ListCertificatesOptions{Limit: pageLimit}
 	certs, _, err := l.c.ListCertificates(ctx, opts)
 	if err != nil {
 		return nil, roleError(err)
@@ -378,13 +376,10 @@ func (l certificateLister) ListCertificates(ctx context.Context) ([]expiry.Certi
 }
 
 // profileLister adapts the App Store Connect client to the audit.
-type profileLister struct {
-	c      *asc.Client
-	filter expiry.Filter
-}
+type profileLister struct{ c *asc.Client }
 
 func (l profileLister) ListProfiles(ctx context.Context) ([]expiry.Profile, error) {
-	opts := &asc.ListProfilesOptions{Limit: pageLimit, ProfileType: upper(l.filter.ProfileTypes)}
+	opts := &asc.ListProfilesOptions{Limit: pageLimit}
 	profs, _, err := l.c.ListProfiles(ctx, opts)
 	if err != nil {
 		return nil, roleError(err)
@@ -402,12 +397,4 @@ func roleError(err error) error {
 		return fmt.Errorf("the key's role cannot read provisioning resources; give it the Admin, App Manager or Developer role: %w", err)
 	}
 	return err
-}
-
-func upper(list []string) []string {
-	var out []string
-	for _, s := range list {
-		out = append(out, strings.ToUpper(s))
-	}
-	return out
 }
