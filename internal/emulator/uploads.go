@@ -25,6 +25,12 @@ import (
 	"howett.net/plist"
 )
 
+// Limits on build upload files.
+const (
+	MaxFileSize = 64 << 30 // largest fileSize accepted
+	MaxParts    = 10000    // most parts a file is split into
+)
+
 // Upload states, as Apple's BuildUploadState names them.
 const (
 	StateAwaitingUpload = "AWAITING_UPLOAD"
@@ -51,7 +57,7 @@ type buildUpload struct {
 type uploadFile struct {
 	id, uploadID         string
 	fileName, uti, asset string
-	size                 int64
+	size, partSize       int64
 	path                 string
 	token                string // value of the x-asc-upload-token part header
 	received             []bool
@@ -104,7 +110,7 @@ func (s *Server) UploadedFiles() ([]UploadedFile, error) {
 		}
 		f := s.files[u.fileID]
 		out = append(out, UploadedFile{BuildUploadID: uid, FileID: f.id, FileName: f.fileName, Size: f.size,
-			Received: f.receivedBytes(s.cfg.PartSize), Committed: f.committed, Incomplete: f.incomplete})
+			Received: f.receivedBytes(), Committed: f.committed, Incomplete: f.incomplete})
 		paths = append(paths, f.path)
 	}
 	s.mu.Unlock()
@@ -138,11 +144,11 @@ func (s *Server) UploadedFileDigest(fileID string) (sha string, size int64, err 
 	return sha, st.Size(), nil
 }
 
-func (f *uploadFile) receivedBytes(partSize int64) int64 {
+func (f *uploadFile) receivedBytes() int64 {
 	var n int64
 	for i, ok := range f.received {
 		if ok {
-			n += partLength(f.size, partSize, i)
+			n += partLength(f.size, f.partSize, i)
 		}
 	}
 	return n
@@ -447,7 +453,7 @@ func (s *Server) fileResource(r *http.Request, f *uploadFile, withOps bool) reso
 			n := i + 1
 			u := fmt.Sprintf("%s%s%s/%d?expires=%d&signature=%s", baseURL(r), partPrefix, f.id, n, exp.Unix(), s.sign(f.id, n, exp.Unix()))
 			a.UploadOperations = append(a.UploadOperations, op{Method: http.MethodPut, URL: u,
-				Offset: int64(i) * s.cfg.PartSize, Length: partLength(f.size, s.cfg.PartSize, i), PartNumber: n,
+				Offset: int64(i) * f.partSize, Length: partLength(f.size, f.partSize, i), PartNumber: n,
 				Expiration: appleTime(exp),
 				RequestHeaders: []header{{Name: "Content-Type", Value: "application/octet-stream"},
 					{Name: "x-asc-upload-token", Value: f.token}}})
@@ -495,6 +501,9 @@ func (s *Server) createUploadFile(w http.ResponseWriter, r *http.Request, _ *Key
 	switch {
 	case a.FileSize < 1:
 		invalid("fileSize", "The attribute 'fileSize' must be a positive number of bytes.")
+		return
+	case a.FileSize > MaxFileSize:
+		invalid("fileSize", fmt.Sprintf("The file is larger than the %d bytes the emulator accepts.", int64(MaxFileSize)))
 		return
 	case !utis[a.UTI]:
 		invalid("uti", fmt.Sprintf("'%s' is not a valid value for the attribute 'uti'.", a.UTI))
@@ -545,7 +554,10 @@ func (s *Server) createUploadFile(w http.ResponseWriter, r *http.Request, _ *Key
 		writeError(w, http.StatusInternalServerError, "UNEXPECTED_ERROR", "An unexpected error occurred.", "The emulator could not create storage for the file.")
 		return
 	}
-	parts := int((f.size + s.cfg.PartSize - 1) / s.cfg.PartSize)
+	// Like Apple, the emulator chooses the parts: PartSize each, grown so
+	// that no file needs more than MaxParts.
+	f.partSize = max(s.cfg.PartSize, (f.size+MaxParts-1)/MaxParts)
+	parts := int((f.size + f.partSize - 1) / f.partSize)
 	f.received = make([]bool, parts)
 	s.files[f.id] = f
 	u.fileID = f.id
@@ -822,7 +834,7 @@ func (s *Server) decide(u *buildUpload, f *uploadFile, faults Faults) {
 	var problems []stateDetail
 	switch {
 	case f.incomplete:
-		missing := f.size - f.receivedBytes(s.cfg.PartSize)
+		missing := f.size - f.receivedBytes()
 		problems = append(problems, stateDetail{Code: "ASSET_FILE_INCOMPLETE",
 			Description: fmt.Sprintf("The file was marked uploaded with %d of its %d bytes missing. Send every part before committing.", missing, f.size)})
 	case c.err != nil:
@@ -922,7 +934,7 @@ func (s *Server) putPart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	i := part - 1
-	length := partLength(f.size, s.cfg.PartSize, i)
+	length := partLength(f.size, f.partSize, i)
 	if r.ContentLength < 0 {
 		partError(w, http.StatusLengthRequired, "MissingContentLength", "You must provide the Content-Length HTTP header.")
 		return
@@ -940,7 +952,7 @@ func (s *Server) putPart(w http.ResponseWriter, r *http.Request) {
 	}
 	f.writers.Add(1)
 	f.writeMu.Unlock()
-	n, err := s.writePart(f, int64(i)*s.cfg.PartSize, length, r.Body)
+	n, err := s.writePart(f, int64(i)*f.partSize, length, r.Body)
 	f.writers.Done()
 	if err != nil || n != length {
 		s.logf("emulator: part %d of %s: %d of %d bytes arrived", part, fileID, n, length)

@@ -436,6 +436,7 @@ func TestUploadRequestErrors(t *testing.T) {
 		{"not JSON", "POST", "/v1/buildUploads", "{", 400, "PARAMETER_ERROR.INVALID"},
 		{"file for unknown upload", "POST", "/v1/buildUploadFiles", fileBody("nope", "a.ipa", 10), 422, "ENTITY_ERROR.RELATIONSHIP.INVALID"},
 		{"file of size 0", "POST", "/v1/buildUploadFiles", fileBody(id, "a.ipa", 0), 422, "ENTITY_ERROR.ATTRIBUTE.INVALID"},
+		{"file over the size limit", "POST", "/v1/buildUploadFiles", fileBody(id, "a.ipa", MaxFileSize+1), 422, "ENTITY_ERROR.ATTRIBUTE.INVALID"},
 		{"file name with a path", "POST", "/v1/buildUploadFiles", fileBody(id, "../a.ipa", 10), 422, "ENTITY_ERROR.ATTRIBUTE.INVALID"},
 		{"commit of unknown file", "PATCH", "/v1/buildUploadFiles/nope", commitBody("nope", nil), 404, "NOT_FOUND"},
 		{"commit with id mismatch", "PATCH", "/v1/buildUploadFiles/nope", commitBody("other", nil), 409, "ENTITY_ERROR.ID.INVALID"},
@@ -451,6 +452,16 @@ func TestUploadRequestErrors(t *testing.T) {
 			}
 		})
 	}
+	// Parts grow so that no file needs more than MaxParts.
+	t.Run("part count is capped", func(t *testing.T) {
+		e := newEnv(t, Config{PartSize: 1024})
+		id := e.createUpload("62")
+		size := MaxParts*1024 + 5
+		_, ops := e.createFile(id, size)
+		if len(ops) > MaxParts || len(ops) < MaxParts-10 || ops[0].Length != 1025 || ops[len(ops)-1].Offset+ops[len(ops)-1].Length != int64(size) {
+			t.Errorf("%d parts, first %d bytes", len(ops), ops[0].Length)
+		}
+	})
 	// Deleting an upload awaiting its bytes removes it and its stored file.
 	fileID, _ := e.createFile(id, 100)
 	if r := e.do("DELETE", "/v1/buildUploads/"+id, nil); r.status != 204 || len(r.body) != 0 {
