@@ -55,7 +55,7 @@ const DefaultParallelism = 8
 
 // Defaults for Options' zero values.
 const (
-	DefaultMaxAttempts      = 8
+	DefaultMaxAttempts      = 10
 	DefaultMinBackoff       = 500 * time.Millisecond
 	DefaultMaxBackoff       = 30 * time.Second
 	DefaultMaxRetryAfter    = 5 * time.Minute

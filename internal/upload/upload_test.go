@@ -1,0 +1,359 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asc-action/asc-action/internal/asc"
+	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/upload/ipa"
+	"github.com/asc-action/asc-action/internal/upload/transfer"
+)
+
+func TestRunEndToEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		partSize  int64
+		payload   int64
+		binary    bool
+		wait      Wait
+		wantParts int
+	}{
+		{"one part, binary plist, wait processing", 8 << 20, 300_000, true, WaitProcessing, 1},
+		{"hundreds of parts, XML plist, wait upload", 16 << 10, 4 << 20, false, WaitUpload, 257},
+		{"no wait", 1 << 20, 3 << 20, true, WaitNone, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, emulator.Config{PartSize: tc.partSize, UploadProcessingDelay: 2 * time.Minute, BuildProcessingDelay: 10 * time.Minute})
+			path, sum := writeIPA(t, "2", tc.payload, tc.binary)
+			cfg := e.config(path)
+			cfg.Wait = tc.wait
+			var rec recorder
+			res, err := Run(context.Background(), e.client, cfg, rec.add)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, size, err := e.emu.UploadedFileDigest(res.BuildUploadFileID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != sum || size != res.Bytes {
+				t.Errorf("emulator reassembled %d bytes with SHA-256 %s; the file has %d bytes, %s", size, got, res.Bytes, sum)
+			}
+			if res.Parts != tc.wantParts || res.BundleID != emulator.DemoBundleID || res.BuildVersion != "2" || res.AppID != "1000000001" || res.FileName != "Demo.ipa" {
+				t.Errorf("result = %+v", res)
+			}
+			switch tc.wait {
+			case WaitProcessing:
+				if res.UploadState != "COMPLETE" || res.ProcessingState != "VALID" || res.BuildID == "" {
+					t.Errorf("states %s/%s build %q", res.UploadState, res.ProcessingState, res.BuildID)
+				}
+			case WaitUpload:
+				if res.UploadState != "COMPLETE" || res.BuildID == "" || res.ProcessingState != "" {
+					t.Errorf("states %s/%s build %q", res.UploadState, res.ProcessingState, res.BuildID)
+				}
+			case WaitNone:
+				if res.UploadState != "PROCESSING" || res.BuildID != "" {
+					t.Errorf("state %s build %q", res.UploadState, res.BuildID)
+				}
+			}
+			k := rec.kinds()
+			for _, want := range []EventKind{EventInspected, EventApp, EventCreated, EventReserved, EventTransfer, EventTransferred, EventCommitted} {
+				if k[want] == 0 {
+					t.Errorf("no %s event; got %v", want, k)
+				}
+			}
+			if e.emu.IncompleteCommits() != 0 || len(e.emu.AuthFailures()) != 0 {
+				t.Errorf("incomplete commits %d, auth failures %v", e.emu.IncompleteCommits(), e.emu.AuthFailures())
+			}
+		})
+	}
+}
+
+func TestRunExistingBuild(t *testing.T) {
+	for _, skip := range []bool{false, true} {
+		t.Run(map[bool]string{false: "stops", true: "skip-existing"}[skip], func(t *testing.T) {
+			e := newEnv(t, emulator.Config{})
+			path, _ := writeIPA(t, "1", 1000, true) // DefaultData has build 1
+			cfg := e.config(path)
+			cfg.SkipExisting = skip
+			var rec recorder
+			res, err := Run(context.Background(), e.client, cfg, rec.add)
+			if skip {
+				if err != nil || !res.Skipped || res.BuildID != "BUILD00001" || res.ProcessingState != "VALID" {
+					t.Errorf("res = %+v, err = %v", res, err)
+				}
+			} else {
+				if !errors.Is(err, ErrBuildExists) || !strings.Contains(err.Error(), "skip-existing") || !strings.Contains(err.Error(), "build 1 of com.example.demo") {
+					t.Errorf("err = %v", err)
+				}
+			}
+			if n := e.emu.Requests()["buildUploads_createInstance"]; n != 0 {
+				t.Errorf("%d build uploads created for an existing build number", n)
+			}
+			if len(rec.find(EventExisting)) != 1 {
+				t.Errorf("events %v", rec.kinds())
+			}
+		})
+	}
+
+	t.Run("an upload in flight counts, an abandoned one is reclaimed", func(t *testing.T) {
+		e := newEnv(t, emulator.Config{})
+		ctx := context.Background()
+		stale, _, err := e.client.CreateBuildUpload(ctx, "1000000001", "1.1", "7", "IOS")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path, sum := writeIPA(t, "7", 5000, true)
+		var rec recorder
+		res, err := Run(ctx, e.client, e.config(path), rec.add)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.find(EventStaleUpload)) != 1 || res.BuildUploadID == stale.ID {
+			t.Errorf("the stale upload %s was not reclaimed: events %v", stale.ID, rec.kinds())
+		}
+		if got, _, _ := e.emu.UploadedFileDigest(res.BuildUploadFileID); got != sum {
+			t.Error("digest differs")
+		}
+		// Now build 7 is COMPLETE: a second run stops.
+		_, err = Run(ctx, e.client, e.config(path), nil)
+		if !errors.Is(err, ErrBuildExists) {
+			t.Errorf("second run err = %v", err)
+		}
+	})
+}
+
+func TestRunRefusesBeforeSending(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	dir := t.TempDir()
+	notIPA := dir + "/notes.ipa"
+	if err := writeFile(notIPA, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := writeIPA(t, "3", 100, false)
+	for _, tc := range []struct {
+		name   string
+		cfg    Config
+		want   error
+		inputs bool // an API call is allowed (the app lookup)
+	}{
+		{"not an ipa", Config{Path: notIPA}, ipa.ErrNotZip, false},
+		{"missing file", Config{Path: dir + "/none.ipa"}, ipa.ErrOpen, false},
+		{"bad wait", Config{Path: other, Wait: "forever"}, ErrConfig, false},
+		{"unknown bundle id", Config{Path: other, Override: ipa.Facts{BundleID: "com.example.nope"}}, ErrAppNotFound, true},
+		{"unknown app id", Config{Path: other, AppID: "999"}, ErrAppNotFound, true},
+		{"app id of another bundle", Config{Path: other, AppID: "1000000001", Override: ipa.Facts{BundleID: "com.example.other"}}, ErrConfig, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := e.emu.Requests()
+			cfg := tc.cfg
+			cfg.Now, cfg.Sleep = e.clock.Now, e.clock.Sleep
+			_, err := Run(context.Background(), e.client, cfg, nil)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			after := e.emu.Requests()
+			if after["buildUploads_createInstance"] != before["buildUploads_createInstance"] {
+				t.Error("a build upload was created")
+			}
+			if !tc.inputs && len(after) != len(before) {
+				t.Errorf("requests were sent: %v -> %v", before, after)
+			}
+		})
+	}
+}
+
+func TestRunUnderFaults(t *testing.T) {
+	rules := func(commit emulator.FaultKind) []emulator.FaultRule {
+		r := []emulator.FaultRule{
+			{Op: emulator.OpUploadPart, Rate: 0.05, Kind: emulator.Fault500},
+			{Op: emulator.OpUploadPart, Rate: 0.05, Kind: emulator.Fault503},
+			{Op: emulator.OpUploadPart, Rate: 0.05, Kind: emulator.Fault429},
+			{Op: emulator.OpUploadPart, Rate: 0.05, Kind: emulator.FaultDrop},
+		}
+		if commit != "" {
+			r = append(r, emulator.FaultRule{Op: "buildUploadFiles_updateInstance", Rate: 1, Kind: commit})
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name       string
+		faults     emulator.Faults
+		wantErr    error
+		wantCommit int // PATCH requests
+	}{
+		{"a fifth of parts fail, some URLs expired, the commit answer is lost",
+			emulator.Faults{Rules: rules(emulator.FaultLose), ExpireRate: 0.1, Seed: 1}, nil, 1},
+		{"the commit answer is cut short",
+			emulator.Faults{Rules: rules(emulator.FaultTruncate), Seed: 2}, nil, 1},
+		{"the commit never arrives",
+			emulator.Faults{Rules: rules(emulator.FaultDrop), Seed: 3}, ErrCommit, DefaultCommitAttempts},
+		{"every part fails",
+			emulator.Faults{Rules: []emulator.FaultRule{{Op: emulator.OpUploadPart, Rate: 1, Kind: emulator.Fault500}}}, ErrTransfer, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, emulator.Config{PartSize: 32 << 10, Faults: tc.faults, UploadProcessingDelay: time.Minute})
+			path, sum := writeIPA(t, "5", 3<<20, true)
+			cfg := e.config(path)
+			cfg.Transfer.MaxAttempts = 10
+			var rec recorder
+			res, err := Run(context.Background(), e.client, cfg, rec.add)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if n := e.emu.Requests()["buildUploadFiles_updateInstance"]; n != tc.wantCommit {
+				t.Errorf("commit sent %d times, want %d", n, tc.wantCommit)
+			}
+			if e.emu.IncompleteCommits() != 0 {
+				t.Error("an incomplete upload was committed")
+			}
+			if tc.wantErr != nil {
+				// The upload that cannot complete is gone, so a retry is not blocked.
+				if _, _, gerr := e.client.GetBuildUpload(context.Background(), res.BuildUploadID); !errors.Is(gerr, asc.ErrNotFound) {
+					t.Errorf("upload %s still exists (%v)", res.BuildUploadID, gerr)
+				}
+				if len(rec.find(EventDeleted)) != 1 {
+					t.Errorf("events %v", rec.kinds())
+				}
+				e.emu.SetFaults(emulator.Faults{})
+				if _, err := Run(context.Background(), e.client, e.config(path), nil); err != nil {
+					t.Errorf("a retry after the failure: %v", err)
+				}
+				return
+			}
+			got, _, err := e.emu.UploadedFileDigest(res.BuildUploadFileID)
+			if err != nil || got != sum {
+				t.Errorf("digest %s, want %s (%v)", got, sum, err)
+			}
+			if res.UploadState != "COMPLETE" || res.Transfer.Retries == 0 {
+				t.Errorf("state %s, retries %d", res.UploadState, res.Transfer.Retries)
+			}
+			if tc.faults.ExpireRate > 0 && res.Transfer.Refreshes == 0 {
+				t.Error("no part URL was refreshed though some were expired")
+			}
+		})
+	}
+}
+
+func TestRunWaits(t *testing.T) {
+	t.Run("90-minute processing sends no expired token", func(t *testing.T) {
+		e := newEnv(t, emulator.Config{UploadProcessingDelay: 5 * time.Minute, BuildProcessingDelay: 90 * time.Minute})
+		path, _ := writeIPA(t, "9", 1000, true)
+		cfg := e.config(path)
+		cfg.Wait, cfg.Timeout, cfg.PollInterval = WaitProcessing, 2*time.Hour, 30*time.Second
+		start := e.clock.Now()
+		res, err := Run(context.Background(), e.client, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.ProcessingState != "VALID" || e.clock.Now().Sub(start) < 95*time.Minute {
+			t.Errorf("state %s after %v", res.ProcessingState, e.clock.Now().Sub(start))
+		}
+		if f := e.emu.AuthFailures(); len(f) != 0 {
+			t.Errorf("tokens refused: %v", f)
+		}
+		if n := e.mints.Load(); n < 5 {
+			t.Errorf("%d tokens minted over 95 minutes; each lives at most 20", n)
+		}
+	})
+	t.Run("timeout", func(t *testing.T) {
+		e := newEnv(t, emulator.Config{BuildProcessingDelay: 3 * time.Hour})
+		path, _ := writeIPA(t, "9", 1000, true)
+		cfg := e.config(path)
+		cfg.Wait, cfg.Timeout = WaitProcessing, time.Hour
+		start := e.clock.Now()
+		res, err := Run(context.Background(), e.client, cfg, nil)
+		if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "committed") {
+			t.Fatalf("err = %v", err)
+		}
+		if d := e.clock.Now().Sub(start); d < time.Hour || d > time.Hour+time.Minute {
+			t.Errorf("gave up after %v, want the 1h timeout", d)
+		}
+		if res.UploadState != "COMPLETE" || res.ProcessingState != "PROCESSING" {
+			t.Errorf("states %s/%s", res.UploadState, res.ProcessingState)
+		}
+	})
+	t.Run("Apple rejects the upload", func(t *testing.T) {
+		e := newEnv(t, emulator.Config{Faults: emulator.Faults{FailProcessing: true}})
+		path, _ := writeIPA(t, "9", 1000, true)
+		var rec recorder
+		res, err := Run(context.Background(), e.client, e.config(path), rec.add)
+		if !errors.Is(err, ErrUploadFailed) || !strings.Contains(err.Error(), "ITMS-90062") {
+			t.Fatalf("err = %v", err)
+		}
+		d := rec.find(EventDiagnostic)
+		if len(d) != 1 || d[0].Level != LevelError || d[0].Code != "ITMS-90062" || len(res.Errors) != 1 {
+			t.Errorf("diagnostics %+v, result errors %v", d, res.Errors)
+		}
+	})
+	t.Run("the build is invalid", func(t *testing.T) {
+		e := newEnv(t, emulator.Config{Faults: emulator.Faults{InvalidBuild: true}})
+		path, _ := writeIPA(t, "9", 1000, true)
+		cfg := e.config(path)
+		cfg.Wait = WaitProcessing
+		res, err := Run(context.Background(), e.client, cfg, nil)
+		if !errors.Is(err, ErrBuildInvalid) || res.ProcessingState != "INVALID" {
+			t.Fatalf("err = %v, state %s", err, res.ProcessingState)
+		}
+	})
+}
+
+func TestRunCancelDeletesTheUpload(t *testing.T) {
+	e := newEnv(t, emulator.Config{PartSize: 64 << 10, Faults: emulator.Faults{Latency: 20 * time.Millisecond}})
+	path, _ := writeIPA(t, "11", 4<<20, true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := e.config(path)
+	cfg.Parallelism = 2
+	var rec recorder
+	res, err := Run(ctx, e.client, cfg, func(ev Event) {
+		rec.add(ev)
+		if ev.Kind == EventTransfer && ev.Transfer.Kind == transfer.PartDone {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	if e.emu.Requests()["buildUploadFiles_updateInstance"] != 0 {
+		t.Error("a cancelled upload was committed")
+	}
+	if _, _, gerr := e.client.GetBuildUpload(context.Background(), res.BuildUploadID); !errors.Is(gerr, asc.ErrNotFound) {
+		t.Errorf("cancelled upload %s still exists (%v)", res.BuildUploadID, gerr)
+	}
+}
+
+func TestPackageNeedsVersions(t *testing.T) {
+	e := newEnv(t, emulator.Config{SkipArchiveCheck: true})
+	pkg := t.TempDir() + "/Mac.pkg"
+	if err := writeFile(pkg, strings.Repeat("xar!", 1000)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.config(pkg)
+	if _, err := Run(context.Background(), e.client, cfg, nil); !errors.Is(err, ipa.ErrPackageNeedsVersions) {
+		t.Fatalf("err = %v", err)
+	}
+	cfg.Override = ipa.Facts{BundleID: emulator.DemoBundleID, BuildVersion: "20", ShortVersion: "2.0"}
+	res, err := Run(context.Background(), e.client, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Platform != "MAC_OS" || res.UploadState != "COMPLETE" {
+		t.Errorf("result %+v", res)
+	}
+}
+
+func TestParseWait(t *testing.T) {
+	for in, want := range map[string]Wait{"": WaitUpload, "none": WaitNone, " Upload ": WaitUpload, "PROCESSING": WaitProcessing} {
+		if got, err := ParseWait(in); err != nil || got != want {
+			t.Errorf("ParseWait(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParseWait("forever"); !errors.Is(err, ErrConfig) {
+		t.Errorf("err = %v", err)
+	}
+}
