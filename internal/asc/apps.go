@@ -25,6 +25,9 @@ type ListAppsOptions struct {
 	Name []string
 	// Limit is the page size (Apple allows up to 200).
 	Limit int
+	// MaxPages stops after this many pages (0: all); Response.NextURL then
+	// tells whether more were left.
+	MaxPages int
 }
 
 // ListApps returns every app the key can see, following pages.
@@ -33,10 +36,17 @@ func (c *Client) ListApps(ctx context.Context, opts *ListAppsOptions) ([]App, *R
 	if opts != nil {
 		q.list("filter[bundleId]", opts.BundleID...).list("filter[name]", opts.Name...).int("limit", opts.Limit)
 	}
-	return listAll[App](ctx, c, q.path("v1/apps"))
+	return ListAll[App](ctx, c, q.path("v1/apps"), opts.maxPages())
 }
 
 // GetApp returns one app by its App Store Connect ID.
 func (c *Client) GetApp(ctx context.Context, id string) (*App, *Response, error) {
-	return getOne[App](ctx, c, "v1/apps/"+pathEscape(id))
+	return Get[App](ctx, c, "v1/apps/"+pathEscape(id))
+}
+
+func (o *ListAppsOptions) maxPages() int {
+	if o == nil {
+		return 0
+	}
+	return o.MaxPages
 }

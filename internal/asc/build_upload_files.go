@@ -105,17 +105,17 @@ func (c *Client) CreateBuildUploadFile(ctx context.Context, uploadID, fileName s
 	body.Data.Attributes.FileSize = fileSize
 	body.Data.Attributes.UTI = uti
 	body.Data.Relationships.BuildUpload = Relationship{Data: &ResourceIdentifier{Type: "buildUploads", ID: uploadID}}
-	return sendOne[BuildUploadFile](ctx, c, http.MethodPost, "v1/buildUploadFiles", body)
+	return Send[BuildUploadFile](ctx, c, http.MethodPost, "v1/buildUploadFiles", body)
 }
 
 // GetBuildUploadFile reads a file of an upload.
 func (c *Client) GetBuildUploadFile(ctx context.Context, id string) (*BuildUploadFile, *Response, error) {
-	return getOne[BuildUploadFile](ctx, c, "v1/buildUploadFiles/"+pathEscape(id))
+	return Get[BuildUploadFile](ctx, c, "v1/buildUploadFiles/"+pathEscape(id))
 }
 
 // ListBuildUploadFiles returns the files of an upload, following pages.
 func (c *Client) ListBuildUploadFiles(ctx context.Context, uploadID string) ([]BuildUploadFile, *Response, error) {
-	return listAll[BuildUploadFile](ctx, c, "v1/buildUploads/"+pathEscape(uploadID)+"/buildUploadFiles")
+	return ListAll[BuildUploadFile](ctx, c, "v1/buildUploads/"+pathEscape(uploadID)+"/buildUploadFiles", 0)
 }
 
 type buildUploadFileUpdateRequest struct {
@@ -139,5 +139,5 @@ func (c *Client) UpdateBuildUploadFile(ctx context.Context, id string, uploaded 
 	body.Data.ID = id
 	body.Data.Attributes.Uploaded = &uploaded
 	body.Data.Attributes.SourceFileChecksums = checksums
-	return sendOne[BuildUploadFile](ctx, c, http.MethodPatch, "v1/buildUploadFiles/"+pathEscape(id), body)
+	return Send[BuildUploadFile](ctx, c, http.MethodPatch, "v1/buildUploadFiles/"+pathEscape(id), body)
 }

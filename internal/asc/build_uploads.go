@@ -98,12 +98,12 @@ func (c *Client) CreateBuildUpload(ctx context.Context, appID, shortVersion, bui
 	body.Data.Attributes.CFBundleVersion = buildVersion
 	body.Data.Attributes.Platform = platform
 	body.Data.Relationships.App = Relationship{Data: &ResourceIdentifier{Type: "apps", ID: appID}}
-	return sendOne[BuildUpload](ctx, c, http.MethodPost, "v1/buildUploads", body)
+	return Send[BuildUpload](ctx, c, http.MethodPost, "v1/buildUploads", body)
 }
 
 // GetBuildUpload reads an upload, with its state and (once known) its build.
 func (c *Client) GetBuildUpload(ctx context.Context, id string) (*BuildUpload, *Response, error) {
-	return getOne[BuildUpload](ctx, c, "v1/buildUploads/"+pathEscape(id))
+	return Get[BuildUpload](ctx, c, "v1/buildUploads/"+pathEscape(id))
 }
 
 // DeleteBuildUpload deletes an upload (to abandon it). A DELETE that had to
@@ -128,6 +128,9 @@ type ListBuildUploadsOptions struct {
 	Sort string
 	// Limit is the page size (Apple allows up to 200).
 	Limit int
+	// MaxPages stops after this many pages (0: all); Response.NextURL then
+	// tells whether more were left.
+	MaxPages int
 }
 
 // ListAppBuildUploads returns the app's uploads, following pages.
@@ -140,5 +143,12 @@ func (c *Client) ListAppBuildUploads(ctx context.Context, appID string, opts *Li
 			list("filter[state]", opts.State...).
 			list("sort", opts.Sort).int("limit", opts.Limit)
 	}
-	return listAll[BuildUpload](ctx, c, q.path("v1/apps/"+pathEscape(appID)+"/buildUploads"))
+	return ListAll[BuildUpload](ctx, c, q.path("v1/apps/"+pathEscape(appID)+"/buildUploads"), opts.maxPages())
+}
+
+func (o *ListBuildUploadsOptions) maxPages() int {
+	if o == nil {
+		return 0
+	}
+	return o.MaxPages
 }

@@ -53,6 +53,9 @@ type ListBuildsOptions struct {
 	Sort string
 	// Limit is the page size (Apple allows up to 200).
 	Limit int
+	// MaxPages stops after this many pages (0: all); Response.NextURL then
+	// tells whether more were left.
+	MaxPages int
 }
 
 // ListBuilds returns every build matching opts, following pages.
@@ -64,10 +67,17 @@ func (c *Client) ListBuilds(ctx context.Context, opts *ListBuildsOptions) ([]Bui
 			list("filter[processingState]", opts.ProcessingState...).
 			list("sort", opts.Sort).int("limit", opts.Limit)
 	}
-	return listAll[Build](ctx, c, q.path("v1/builds"))
+	return ListAll[Build](ctx, c, q.path("v1/builds"), opts.maxPages())
 }
 
 // GetBuild returns one build by ID.
 func (c *Client) GetBuild(ctx context.Context, id string) (*Build, *Response, error) {
-	return getOne[Build](ctx, c, "v1/builds/"+pathEscape(id))
+	return Get[Build](ctx, c, "v1/builds/"+pathEscape(id))
+}
+
+func (o *ListBuildsOptions) maxPages() int {
+	if o == nil {
+		return 0
+	}
+	return o.MaxPages
 }

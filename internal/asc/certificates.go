@@ -29,6 +29,9 @@ type ListCertificatesOptions struct {
 	CertificateType []string
 	// Limit is the page size (Apple allows up to 200).
 	Limit int
+	// MaxPages stops after this many pages (0: all); Response.NextURL then
+	// tells whether more were left.
+	MaxPages int
 }
 
 // ListCertificates returns every certificate, following pages. Individual
@@ -38,5 +41,12 @@ func (c *Client) ListCertificates(ctx context.Context, opts *ListCertificatesOpt
 	if opts != nil {
 		q.list("filter[certificateType]", opts.CertificateType...).int("limit", opts.Limit)
 	}
-	return listAll[Certificate](ctx, c, q.path("v1/certificates"))
+	return ListAll[Certificate](ctx, c, q.path("v1/certificates"), opts.maxPages())
+}
+
+func (o *ListCertificatesOptions) maxPages() int {
+	if o == nil {
+		return 0
+	}
+	return o.MaxPages
 }

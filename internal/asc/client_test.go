@@ -101,6 +101,12 @@ func TestPaging(t *testing.T) {
 	if len(seen) != 3 || c.RateLimit().Remaining != 2997 {
 		t.Errorf("requests = %v, rate limit %+v", seen, c.RateLimit())
 	}
+
+	// MaxPages stops early and says more is left.
+	apps, resp, err = c.ListApps(context.Background(), &ListAppsOptions{BundleID: []string{"com.example.demo"}, Limit: 2, MaxPages: 2})
+	if err != nil || len(apps) != 4 || resp.Pages != 2 || !strings.Contains(resp.NextURL, "cursor=p3") {
+		t.Errorf("MaxPages 2: %d apps, pages %d, next %q, err %v", len(apps), resp.Pages, resp.NextURL, err)
+	}
 }
 
 func TestPagingRefusesForeignHostAndLoops(t *testing.T) {

@@ -16,9 +16,13 @@ type page[T any] struct {
 	Links Links `json:"links"`
 }
 
-// listAll GETs path and follows links.next until the last page, returning
-// every item. The Response is the last page's, with Pages counting them.
-func listAll[T any](ctx context.Context, c *Client, path string) ([]T, *Response, error) {
+// ListAll GETs path (relative to the base URL, query included) and follows
+// links.next until the last page, or until maxPages pages when maxPages > 0,
+// returning the items of every page read. T is the resource type ("data"
+// items). The Response is the last page's, with Pages counting the pages and
+// NextURL set when maxPages stopped the walk early. Every list call of the
+// Client uses it; it serves endpoints the Client has no method for.
+func ListAll[T any](ctx context.Context, c *Client, path string, maxPages int) ([]T, *Response, error) {
 	var all []T
 	seen := map[string]bool{}
 	next := path
@@ -49,6 +53,9 @@ func listAll[T any](ctx context.Context, c *Client, path string) ([]T, *Response
 		}
 		all = append(all, p.Data...)
 		next = p.Links.Next
+		if maxPages > 0 && pages >= maxPages {
+			return all, last, nil
+		}
 	}
 	if last != nil {
 		last.NextURL = ""
@@ -56,8 +63,9 @@ func listAll[T any](ctx context.Context, c *Client, path string) ([]T, *Response
 	return all, last, nil
 }
 
-// getOne GETs a single-resource document into its data.
-func getOne[T any](ctx context.Context, c *Client, path string) (*T, *Response, error) {
+// Get GETs path (relative to the base URL) and decodes the document's data
+// into a T. It serves endpoints the Client has no method for.
+func Get[T any](ctx context.Context, c *Client, path string) (*T, *Response, error) {
 	req, err := c.NewRequest(http.MethodGet, path, nil)
 	if err != nil {
 		return nil, nil, err
@@ -75,8 +83,11 @@ func getOne[T any](ctx context.Context, c *Client, path string) (*T, *Response, 
 	return doc.Data, resp, nil
 }
 
-// send POSTs or PATCHes body and decodes the answer's data.
-func sendOne[T any](ctx context.Context, c *Client, method, path string, body any) (*T, *Response, error) {
+// Send sends body (JSON-encoded) to path with method (POST, PATCH) and
+// decodes the answer's data into a T. It serves endpoints the Client has no
+// method for. POST and PATCH are not repeated after a 5xx or a broken
+// connection (see DefaultRetryPolicy).
+func Send[T any](ctx context.Context, c *Client, method, path string, body any) (*T, *Response, error) {
 	req, err := c.NewRequest(method, path, body)
 	if err != nil {
 		return nil, nil, err
@@ -92,4 +103,18 @@ func sendOne[T any](ctx context.Context, c *Client, method, path string, body an
 		return nil, resp, &DecodeError{Method: method, Path: req.URL.Path, StatusCode: resp.StatusCode, Err: fmt.Errorf("no data in the document")}
 	}
 	return doc.Data, resp, nil
+}
+
+// listAll, getOne and sendOne are the unexported names of ListAll, Get and
+// Send, kept for the files of this package written against them.
+func listAll[T any](ctx context.Context, c *Client, path string) ([]T, *Response, error) {
+	return ListAll[T](ctx, c, path, 0)
+}
+
+func getOne[T any](ctx context.Context, c *Client, path string) (*T, *Response, error) {
+	return Get[T](ctx, c, path)
+}
+
+func sendOne[T any](ctx context.Context, c *Client, method, path string, body any) (*T, *Response, error) {
+	return Send[T](ctx, c, method, path, body)
 }

@@ -38,6 +38,9 @@ type ListProfilesOptions struct {
 	ProfileState []string
 	// Limit is the page size (Apple allows up to 200).
 	Limit int
+	// MaxPages stops after this many pages (0: all); Response.NextURL then
+	// tells whether more were left.
+	MaxPages int
 }
 
 // ListProfiles returns every provisioning profile, following pages.
@@ -48,5 +51,12 @@ func (c *Client) ListProfiles(ctx context.Context, opts *ListProfilesOptions) ([
 		q.list("filter[profileType]", opts.ProfileType...).list("filter[name]", opts.Name...).
 			list("filter[profileState]", opts.ProfileState...).int("limit", opts.Limit)
 	}
-	return listAll[Profile](ctx, c, q.path("v1/profiles"))
+	return ListAll[Profile](ctx, c, q.path("v1/profiles"), opts.maxPages())
+}
+
+func (o *ListProfilesOptions) maxPages() int {
+	if o == nil {
+		return 0
+	}
+	return o.MaxPages
 }
