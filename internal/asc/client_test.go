@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -347,5 +348,45 @@ func TestTime(t *testing.T) {
 	}{})
 	if string(b) != `{}` {
 		t.Errorf("zero Time marshals to %s", b)
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		i := n
+		mu.Unlock()
+		w.Header().Set("X-Rate-Limit", fmt.Sprintf("user-hour-lim:3500;user-hour-rem:%d;", 3500-i))
+		if i%7 == 0 {
+			status(503)(w, r)
+			return
+		}
+		status(200)(w, r)
+	})
+	clock := newFakeClock()
+	c, _, _ := newTestClient(t, h, newFakeSource(clock.Now), WithClock(clock.Now))
+	var wg sync.WaitGroup
+	errs := make(chan error, 160)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				if _, _, err := c.GetApp(context.Background(), "1"); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if rl := c.RateLimit(); !rl.Known || rl.Remaining >= 3500-160 {
+		t.Errorf("RateLimit() = %+v after %d requests", rl, n)
 	}
 }
