@@ -191,3 +191,37 @@ func unwrapAll(err error) error {
 		err = u.Unwrap()
 	}
 }
+
+func TestStartServesAndCloseCleansUp(t *testing.T) {
+	key := genKey(t, "STARTKEY01", false, "")
+	srv := New(Config{Keys: []Key{key.Key}, Data: DefaultData(time.Now())})
+	base, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := srv.storeDir
+	req, _ := http.NewRequest("GET", base+"/v1/apps?filter[bundleId]="+DemoBundleID, nil)
+	req.Header.Set("Authorization", "Bearer "+key.token(t, time.Now()))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("X-Rate-Limit"), "user-hour-lim:3500;") {
+		t.Errorf("%d %q", res.StatusCode, res.Header.Get("X-Rate-Limit"))
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(store); !os.IsNotExist(err) {
+		t.Errorf("store %s left behind: %v", store, err)
+	}
+	if _, err := http.Get(base + "/v1/apps"); err == nil {
+		t.Error("still serving after Close")
+	}
+	other := New(Config{})
+	defer other.Close()
+	if _, err := other.Start("256.0.0.1:0"); err == nil {
+		t.Error("bad address accepted")
+	}
+}
