@@ -4,6 +4,7 @@ import (
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/commands/demo"
 	"github.com/asc-action/asc-action/internal/commands/token"
+	"github.com/asc-action/asc-action/internal/commands/upload"
 	"github.com/asc-action/asc-action/internal/commands/verify"
 )
 
@@ -12,6 +13,7 @@ func Commands() []*command.Command {
 	return []*command.Command{
 		token.Command(),
 		verify.Command(),
+		upload.Command(),
 		demo.Command(demoSteps),
 	}
 }
@@ -21,5 +23,7 @@ func demoSteps(ipaPath string) []demo.Step {
 	return []demo.Step{
 		{Command: token.Command(), Show: []string{"key-id", "key-type", "expires-at"}},
 		{Command: verify.Command(), Show: []string{"key-status", "rate-limit-remaining"}},
+		{Command: upload.Command(), Inputs: map[string]string{"app-path": ipaPath, "wait": "processing", "poll-interval": "1s", "timeout": "2m"},
+			Show: []string{"build-upload-id", "build-id", "upload-state", "processing-state", "bytes", "duration-seconds"}},
 	}
 }

@@ -1,0 +1,285 @@
+// Package upload is the `upload` command: send an .ipa (or a macOS .pkg)
+// through the Build Uploads API from any runner, with live progress, and
+// follow Apple's processing.
+package upload
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/commands/auth"
+	up "github.com/asc-action/asc-action/internal/upload"
+	"github.com/asc-action/asc-action/internal/upload/ipa"
+	"github.com/asc-action/asc-action/internal/upload/transfer"
+)
+
+// Inputs of the upload command besides the key inputs.
+var Inputs = []command.Input{
+	{Name: "app-path", Env: "ASC_APP_PATH", Positional: true, Usage: "the .ipa (or macOS .pkg) to upload"},
+	{Name: "app-id", Env: "ASC_APP_ID", Usage: "App Store Connect app ID (Apple ID of the app); default: found by the bundle ID"},
+	{Name: "bundle-id", Env: "ASC_BUNDLE_ID", Usage: "override CFBundleIdentifier read from the file"},
+	{Name: "build-version", Env: "ASC_BUILD_VERSION", Usage: "override CFBundleVersion (the build number) read from the file"},
+	{Name: "short-version", Env: "ASC_SHORT_VERSION", Usage: "override CFBundleShortVersionString (the version) read from the file"},
+	{Name: "platform", Env: "ASC_PLATFORM", Usage: "override the platform: IOS, MAC_OS, TV_OS or VISION_OS"},
+	{Name: "skip-existing", Bool: true, Default: "false", Usage: "succeed without uploading when the build number already exists"},
+	{Name: "wait", Default: "upload", Usage: "none (return after commit), upload (until the upload is COMPLETE) or processing (until the build is VALID)"},
+	{Name: "timeout", Default: "60m", Usage: "how long to wait for App Store Connect after the commit"},
+	{Name: "poll-interval", Default: "20s", Usage: "time between two reads of the upload's state while waiting"},
+	{Name: "parallelism", Default: strconv.Itoa(transfer.DefaultParallelism), Usage: "parts sent at once (1 to 64)"},
+}
+
+// Command returns the upload command.
+func Command() *command.Command {
+	inputs := append([]command.Input(nil), auth.Inputs...)
+	inputs = append(inputs, auth.APIInput)
+	inputs = append(inputs, Inputs...)
+	return &command.Command{
+		Name:    "upload",
+		Summary: "Upload an .ipa through the App Store Connect API and wait for processing",
+		Args:    "PATH",
+		Long: `Reads the bundle ID, versions and platform from the IPA's Info.plist, finds the app,
+stops early if the build number exists, then creates the build upload, sends the
+parts Apple asks for in parallel (streamed from disk, retried, URLs renewed when
+they expire), commits once every part arrived, and waits as --wait says. Tokens
+are renewed throughout, however long the wait. No Xcode, altool or Transporter.`,
+		Inputs: inputs,
+		Outputs: []command.Output{
+			{Name: "build-upload-id", Usage: "the build upload's ID"},
+			{Name: "build-id", Usage: "the build's ID, once App Store Connect created it"},
+			{Name: "upload-state", Usage: "AWAITING_UPLOAD, PROCESSING, COMPLETE or FAILED"},
+			{Name: "processing-state", Usage: "the build's processingState: PROCESSING, VALID, FAILED or INVALID"},
+			{Name: "bytes", Usage: "size of the uploaded file in bytes"},
+			{Name: "duration-seconds", Usage: "time the whole step took, in seconds"},
+			{Name: "skipped", Usage: "true when the build number existed and skip-existing was set"},
+		},
+		Primary: "build-id",
+		Run:     run,
+	}
+}
+
+// Config reads and checks the upload inputs.
+func Config(env *command.Env) (up.Config, error) {
+	var cfg up.Config
+	cfg.Path = env.String("app-path")
+	if cfg.Path == "" {
+		return cfg, command.Usagef("app-path is empty: give the .ipa to upload (as app-path, --app-path or the argument)")
+	}
+	cfg.AppID = env.String("app-id")
+	cfg.Override = ipa.Facts{BundleID: env.String("bundle-id"), BuildVersion: env.String("build-version"), ShortVersion: env.String("short-version")}
+	if p := env.String("platform"); p != "" {
+		plat, err := ipa.ParsePlatform(p)
+		if err != nil {
+			return cfg, command.Usagef("platform: %v", err)
+		}
+		cfg.Override.Platform = plat
+	}
+	var err error
+	if cfg.SkipExisting, err = env.Bool("skip-existing"); err != nil {
+		return cfg, err
+	}
+	if cfg.Wait, err = up.ParseWait(env.String("wait")); err != nil {
+		return cfg, command.Usagef("%v", err)
+	}
+	if cfg.Timeout, err = env.Duration("timeout", up.DefaultTimeout); err != nil {
+		return cfg, err
+	}
+	if cfg.PollInterval, err = env.Duration("poll-interval", up.DefaultPollInterval); err != nil {
+		return cfg, err
+	}
+	if cfg.PollInterval < time.Second {
+		return cfg, command.Usagef("poll-interval must be at least 1s")
+	}
+	if cfg.Parallelism, err = env.Int("parallelism", transfer.DefaultParallelism, 1, 64); err != nil {
+		return cfg, err
+	}
+	cfg.Now = env.Now
+	return cfg, cfg.Validate()
+}
+
+func run(ctx context.Context, env *command.Env) error {
+	cfg, err := Config(env)
+	if err != nil {
+		return err
+	}
+	a, err := auth.Load(env, nil)
+	if err != nil {
+		return err
+	}
+	client, err := auth.NewClient(env, a)
+	if err != nil {
+		return err
+	}
+	res, err := Upload(ctx, env, client, cfg)
+	setOutputs(env, res)
+	env.Report.Summary(Summary(res, err))
+	return err
+}
+
+// Upload runs the upload with its events rendered on env.Report.
+func Upload(ctx context.Context, env *command.Env, api up.API, cfg up.Config) (*up.Result, error) {
+	r := &renderer{env: env}
+	res, err := up.Run(ctx, api, cfg, r.event)
+	r.finish()
+	return res, err
+}
+
+// renderer turns upload events into log lines, a progress display inside a
+// log group, and annotations.
+type renderer struct {
+	env      *command.Env
+	mu       sync.Mutex
+	progress command.Progress
+	endGroup func()
+}
+
+func (r *renderer) event(e up.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rep := r.env.Report
+	switch e.Kind {
+	case up.EventReserved:
+		rep.Infof("%s", e.Message)
+		r.endGroup = rep.Group("Sending the file")
+	case up.EventTransfer:
+		t := e.Transfer
+		if t == nil {
+			return
+		}
+		if r.progress == nil {
+			r.progress = rep.Progress("upload", t.BytesTotal)
+		}
+		r.progress.Set(t.BytesDone)
+		if t.Kind == transfer.PartRetrying || t.Kind == transfer.URLsRefreshed {
+			rep.Infof("%s", describeTransfer(t))
+		}
+	case up.EventTransferred:
+		r.closeProgress()
+		rep.Infof("%s", e.Message)
+	case up.EventDiagnostic:
+		switch e.Level {
+		case up.LevelError:
+			rep.Error("App Store Connect: "+e.Code, e.Message)
+		case up.LevelWarning:
+			rep.Warning("App Store Connect: "+e.Code, e.Message)
+		default:
+			rep.Notice("App Store Connect: "+e.Code, e.Message)
+		}
+	default:
+		switch e.Level {
+		case up.LevelError:
+			rep.Error("upload", e.Message)
+		case up.LevelWarning:
+			rep.Warning("upload", e.Message)
+		default:
+			rep.Infof("%s", e.Message)
+		}
+	}
+}
+
+func (r *renderer) closeProgress() {
+	if r.progress != nil {
+		r.progress.Finish()
+		r.progress = nil
+	}
+	if r.endGroup != nil {
+		r.endGroup()
+		r.endGroup = nil
+	}
+}
+
+func (r *renderer) finish() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closeProgress()
+}
+
+func describeTransfer(t *transfer.Event) string {
+	switch t.Kind {
+	case transfer.PartRetrying:
+		return fmt.Sprintf("part %d: attempt %d failed (%v); retrying in %v", t.PartNumber, t.Attempt, t.Err, t.Wait.Round(time.Millisecond))
+	case transfer.URLsRefreshed:
+		return fmt.Sprintf("renewed %d expired part URL(s)", t.Parts)
+	}
+	return ""
+}
+
+func setOutputs(env *command.Env, res *up.Result) {
+	if res == nil {
+		return
+	}
+	outs := [][2]string{
+		{"build-upload-id", res.BuildUploadID},
+		{"build-id", res.BuildID},
+		{"upload-state", res.UploadState},
+		{"processing-state", res.ProcessingState},
+		{"bytes", strconv.FormatInt(res.Bytes, 10)},
+		{"duration-seconds", strconv.FormatFloat(res.Duration.Seconds(), 'f', 1, 64)},
+		{"skipped", strconv.FormatBool(res.Skipped)},
+	}
+	for _, o := range outs {
+		if o[1] == "" {
+			continue
+		}
+		if err := env.Report.SetOutput(o[0], o[1]); err != nil {
+			env.Report.Warning("outputs", err.Error())
+		}
+	}
+}
+
+// Summary renders the job summary of an upload.
+func Summary(res *up.Result, err error) string {
+	var b strings.Builder
+	status := "✅ uploaded"
+	switch {
+	case err != nil:
+		status = "❌ failed"
+	case res.Skipped:
+		status = "⏭️ skipped (build exists)"
+	}
+	fmt.Fprintf(&b, "### Build upload: %s\n\n| | |\n|---|---|\n", status)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "| %s | %s |\n", k, v)
+		}
+	}
+	row("App", strings.TrimSpace(res.BundleID+" "+paren(res.AppID)))
+	if res.ShortVersion != "" {
+		row("Version", fmt.Sprintf("%s (%s), %s", res.ShortVersion, res.BuildVersion, res.Platform))
+	}
+	row("File", res.FileName)
+	if res.Bytes > 0 {
+		row("Size", command.Bytes(res.Bytes))
+	}
+	if t := res.Transfer; t != nil && t.Elapsed > 0 {
+		row("Transfer", fmt.Sprintf("%d parts in %.1fs, %.1f MB/s, %d retries, %d URL renewals", t.Parts, t.Elapsed.Seconds(), t.Throughput/1e6, t.Retries, t.Refreshes))
+	}
+	row("Build upload", res.BuildUploadID)
+	row("Upload state", res.UploadState)
+	row("Build", res.BuildID)
+	row("Processing state", res.ProcessingState)
+	if res.Duration > 0 {
+		row("Duration", res.Duration.Round(100*time.Millisecond).String())
+	}
+	for _, d := range res.Errors {
+		row("Apple error", d.Code+": "+d.Description)
+	}
+	for _, d := range res.Warnings {
+		row("Apple warning", d.Code+": "+d.Description)
+	}
+	if err != nil {
+		fmt.Fprintf(&b, "\n%s\n", err.Error())
+	}
+	return b.String()
+}
+
+func paren(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "(" + s + ")"
+}
