@@ -49,7 +49,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) (*Response, e
 			}
 		}
 
-		resp, body, sendErr, timedOut := c.send(ctx, req, reqBody, tok)
+		resp, body, timedOut, sendErr := c.send(ctx, req, reqBody, tok)
 		if sendErr != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("App Store Connect %s %s: %w", method, path, ctx.Err())
@@ -146,7 +146,7 @@ func (c *Client) wait(ctx context.Context, n int, resp *http.Response, e Event) 
 }
 
 // send makes one attempt under the per-attempt timeout and reads the body.
-func (c *Client) send(ctx context.Context, req *http.Request, body []byte, tok string) (*http.Response, []byte, error, bool) {
+func (c *Client) send(ctx context.Context, req *http.Request, body []byte, tok string) (*http.Response, []byte, bool, error) {
 	actx, cancel := ctx, context.CancelFunc(func() {})
 	if c.reqTimeout > 0 {
 		actx, cancel = context.WithTimeout(ctx, c.reqTimeout)
@@ -162,18 +162,18 @@ func (c *Client) send(ctx context.Context, req *http.Request, body []byte, tok s
 	timedOut := func() bool { return ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) }
 	resp, err := c.http.Do(r)
 	if err != nil {
-		return nil, nil, err, timedOut()
+		return nil, nil, timedOut(), err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the %d answer: %w", resp.StatusCode, err), timedOut()
+		return nil, nil, timedOut(), fmt.Errorf("reading the %d answer: %w", resp.StatusCode, err)
 	}
 	if len(b) > maxBody {
-		return nil, nil, fmt.Errorf("the %d answer is larger than %d bytes", resp.StatusCode, maxBody), false
+		return nil, nil, false, fmt.Errorf("the %d answer is larger than %d bytes", resp.StatusCode, maxBody)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(b))
-	return resp, b, nil, false
+	return resp, b, false, nil
 }
 
 func snapshotBody(req *http.Request) ([]byte, error) {
