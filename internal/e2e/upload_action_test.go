@@ -1,0 +1,147 @@
+package e2e
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/upload/ipa"
+)
+
+// emulatorFor starts an in-process emulator for key k.
+func emulatorFor(t *testing.T, k testKey, cfg emulator.Config) (*emulator.Server, string) {
+	t.Helper()
+	cfg.Keys = append(cfg.Keys, emulator.Key{ID: keyID, IssuerID: issuer, Public: &k.priv.PublicKey})
+	if cfg.Data == nil {
+		cfg.Data = emulator.DefaultData(time.Now())
+	}
+	srv := emulator.New(cfg)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() { ts.Close(); srv.Close() })
+	return srv, ts.URL
+}
+
+func writeIPA(t *testing.T, build string, size int64) (string, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "App.ipa")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	if err := ipa.Write(io.MultiWriter(f, h), ipa.Facts{BundleID: emulator.DemoBundleID, BuildVersion: build, ShortVersion: "2.1", Platform: ipa.IOS}, ipa.WriteOptions{PayloadSize: size, Binary: true, Seed: 9}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path, hex.EncodeToString(h.Sum(nil))
+}
+
+func TestVerifyStep(t *testing.T) {
+	k := newKey(t)
+	_, url := emulatorFor(t, k, emulator.Config{})
+	s := runStep(t, map[string]string{"command": "verify", "private-key": k.pem, "key-id": keyID, "issuer-id": issuer, "api-url": url})
+	if s.code != 0 || s.outputs["key-status"] != "valid" || s.outputs["rate-limit-remaining"] == "" {
+		t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, s.stdout)
+	}
+	if !strings.Contains(s.summary, "valid") {
+		t.Errorf("summary: %s", s.summary)
+	}
+	assertNoLeak(t, s, k.material())
+
+	// A fork's pull request: no secrets, a notice, success.
+	s = runStep(t, map[string]string{"command": "verify", "api-url": url}, "GITHUB_EVENT_NAME=pull_request")
+	if s.code != 0 || s.outputs["key-status"] != "skipped" || !strings.Contains(s.stdout, "::notice") {
+		t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, s.stdout)
+	}
+}
+
+func TestUploadStep(t *testing.T) {
+	k := newKey(t)
+	srv, url := emulatorFor(t, k, emulator.Config{PartSize: 1 << 20, UploadProcessingDelay: 500 * time.Millisecond, BuildProcessingDelay: 500 * time.Millisecond})
+	path, digest := writeIPA(t, "301", 5<<20+12345)
+	in := map[string]string{"command": "upload", "private-key": k.pem, "key-id": keyID, "issuer-id": issuer, "api-url": url,
+		"app-path": path, "wait": "processing", "poll-interval": "1s", "timeout": "1m"}
+	s := runStep(t, in)
+	if s.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", s.code, s.stdout, s.stderr)
+	}
+	st, _ := os.Stat(path)
+	want := map[string]string{"upload-state": "COMPLETE", "processing-state": "VALID", "bytes": strconv.FormatInt(st.Size(), 10), "skipped": "false"}
+	for k, v := range want {
+		if s.outputs[k] != v {
+			t.Errorf("output %s = %q, want %q", k, s.outputs[k], v)
+		}
+	}
+	if s.outputs["build-id"] == "" || s.outputs["build-upload-id"] == "" || s.outputs["duration-seconds"] == "" {
+		t.Errorf("outputs = %v", s.outputs)
+	}
+	files, err := srv.UploadedFiles()
+	if err != nil || len(files) != 1 || files[0].BuildUploadID != s.outputs["build-upload-id"] {
+		t.Fatalf("uploaded files %v, %v", files, err)
+	}
+	if files[0].SHA256 != digest || files[0].Incomplete {
+		t.Errorf("reassembled digest %q (incomplete %v), file %q", files[0].SHA256, files[0].Incomplete, digest)
+	}
+	if !strings.Contains(s.stdout, "::group::Sending the file") || !strings.Contains(s.stdout, "::endgroup::") {
+		t.Error("no log group around the transfer")
+	}
+	for _, want := range []string{"com.example.demo", "2.1 (301)", "VALID", "MB/s"} {
+		if !strings.Contains(s.summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s.summary)
+		}
+	}
+	assertNoLeak(t, s, k.material())
+
+	// The same build number again is caught before anything is created.
+	before := srv.Requests()["buildUploads_createInstance"]
+	s = runStep(t, in)
+	if s.code == 0 || !strings.Contains(s.stdout, "already exists") {
+		t.Errorf("duplicate: exit %d\n%s", s.code, s.stdout)
+	}
+	if srv.Requests()["buildUploads_createInstance"] != before {
+		t.Error("a build upload was created for an existing build number")
+	}
+	// With skip-existing it is a success without upload.
+	in["skip-existing"] = "true"
+	s = runStep(t, in)
+	if s.code != 0 || s.outputs["skipped"] != "true" {
+		t.Errorf("skip-existing: exit %d outputs %v\n%s", s.code, s.outputs, s.stdout)
+	}
+}
+
+func TestUploadStepBadInput(t *testing.T) {
+	k := newKey(t)
+	_, url := emulatorFor(t, k, emulator.Config{})
+	notIPA := filepath.Join(t.TempDir(), "notes.ipa")
+	os.WriteFile(notIPA, []byte("not a zip"), 0o644)
+	cases := map[string]map[string]string{
+		"missing path": {},
+		"no such file": {"app-path": "/nonexistent/App.ipa"},
+		"not an ipa":   {"app-path": notIPA},
+		"bad wait":     {"app-path": notIPA, "wait": "forever"},
+		"bad platform": {"app-path": notIPA, "platform": "PLAYSTATION"},
+	}
+	for name, extra := range cases {
+		t.Run(name, func(t *testing.T) {
+			in := map[string]string{"command": "upload", "private-key": k.pem, "key-id": keyID, "issuer-id": issuer, "api-url": url}
+			for k, v := range extra {
+				in[k] = v
+			}
+			s := runStep(t, in)
+			if s.code == 0 || !strings.Contains(s.stdout, "::error") {
+				t.Fatalf("exit %d\n%s", s.code, s.stdout)
+			}
+			assertNoLeak(t, s, k.material())
+		})
+	}
+}
