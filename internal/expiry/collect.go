@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -169,6 +170,10 @@ type Collector struct {
 	Certificates CertificateLister
 	Profiles     ProfileLister
 	Filter       Filter
+	// Notef, if set, is told when a filter value matched nothing that was
+	// listed (a misspelt type, say), so the user is not left with a silently
+	// empty audit.
+	Notef func(format string, args ...any)
 }
 
 // Collect lists certificates and profiles and returns them as unclassified
@@ -190,6 +195,16 @@ func (c Collector) Collect(ctx context.Context) ([]Item, error) {
 				items = append(items, CertificateItem(ct))
 			}
 		}
+		if err == nil {
+			c.noteUnmatched("certificate-types", "certificate", c.Filter.CertificateTypes, len(certs), func(typ string) bool {
+				for _, ct := range certs {
+					if strings.EqualFold(ct.Type, typ) {
+						return true
+					}
+				}
+				return false
+			})
+		}
 	}
 	if c.Profiles != nil {
 		profs, err := c.Profiles.ListProfiles(ctx)
@@ -203,8 +218,34 @@ func (c Collector) Collect(ctx context.Context) ([]Item, error) {
 				items = append(items, ProfileItem(p))
 			}
 		}
+		if err == nil {
+			c.noteUnmatched("profile-types", "profile", c.Filter.ProfileTypes, len(profs), func(typ string) bool {
+				for _, p := range profs {
+					if strings.EqualFold(p.Type, typ) {
+						return true
+					}
+				}
+				return false
+			})
+			if c.Filter.ProfileName != "" && !slices.ContainsFunc(profs, func(p Profile) bool {
+				return strings.Contains(strings.ToLower(p.Name), strings.ToLower(c.Filter.ProfileName))
+			}) && c.Notef != nil {
+				c.Notef("profile-name: no profile name contains %q among the %d listed", c.Filter.ProfileName, len(profs))
+			}
+		}
 	}
 	return items, errors.Join(errs...)
+}
+
+func (c Collector) noteUnmatched(input, what string, types []string, listed int, found func(string) bool) {
+	if c.Notef == nil {
+		return
+	}
+	for _, t := range types {
+		if !found(t) {
+			c.Notef("%s: no %s of type %s among the %d listed; check the spelling (App Store Connect's %sType values)", input, what, t, listed, what)
+		}
+	}
 }
 
 func listError(what string, err error) error {

@@ -36,7 +36,12 @@ func TestCollectorFilters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			items, err := Collector{Certificates: certs, Profiles: profs, Filter: tt.filter}.Collect(context.Background())
+			var notes []string
+			notef := func(f string, a ...any) { notes = append(notes, fmt.Sprintf(f, a...)) }
+			items, err := Collector{Certificates: certs, Profiles: profs, Filter: tt.filter, Notef: notef}.Collect(context.Background())
+			if len(notes) != 0 {
+				t.Errorf("notes for filters that match: %q", notes)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,6 +53,32 @@ func TestCollectorFilters(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCollectorNotesUnmatchedFilters(t *testing.T) {
+	certs := CertificateListerFunc(func(context.Context) ([]Certificate, error) {
+		return []Certificate{{ID: "1", Type: "DISTRIBUTION", ExpirationDate: days(3)}}, nil
+	})
+	profs := ProfileListerFunc(func(context.Context) ([]Profile, error) {
+		return []Profile{{ID: "a", Name: "MyApp", Type: "IOS_APP_STORE", ExpirationDate: days(3)}}, nil
+	})
+	var notes []string
+	f := Filter{CertificateTypes: []string{"DISTRIBUTON", "distribution"}, ProfileTypes: []string{"IOS_APP_STROE"}, ProfileName: "other"}
+	items, err := Collector{Certificates: certs, Profiles: profs, Filter: f, Notef: func(format string, a ...any) {
+		notes = append(notes, fmt.Sprintf(format, a...))
+	}}.Collect(context.Background())
+	if err != nil || len(items) != 1 {
+		t.Fatalf("items %v, err %v", items, err)
+	}
+	want := []string{"certificate-types: no certificate of type DISTRIBUTON", "profile-types: no profile of type IOS_APP_STROE", "profile-name: no profile name contains \"other\""}
+	if len(notes) != len(want) {
+		t.Fatalf("notes %q", notes)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(notes[i], w) {
+			t.Errorf("note %q, want it to start %q", notes[i], w)
+		}
 	}
 }
 

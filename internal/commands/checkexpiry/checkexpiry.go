@@ -184,7 +184,9 @@ func run(ctx context.Context, env *command.Env) error {
 				Detail: "not checked: App Store Connect refused the API key"})
 		}
 	default:
-		col := expiry.Collector{Filter: c.filter}
+		col := expiry.Collector{Filter: c.filter, Notef: func(format string, args ...any) {
+			env.Report.Warning("filter", fmt.Sprintf(format, args...))
+		}}
 		if a.Options.Type == tok.Individual {
 			col.Certificates = expiry.CertificateListerFunc(func(context.Context) ([]expiry.Certificate, error) { return nil, expiry.ErrIndividualKey })
 			col.Profiles = expiry.ProfileListerFunc(func(context.Context) ([]expiry.Profile, error) { return nil, expiry.ErrIndividualKey })
@@ -285,13 +287,7 @@ func publish(ctx context.Context, env *command.Env, c *config, gh *ghClient, r *
 		env.Report.Infof("%s", line)
 	}
 	end()
-	for _, an := range r.Annotations() {
-		if an.Level == expiry.LevelError {
-			env.Report.Error(an.Title, an.Message)
-		} else {
-			env.Report.Warning(an.Title, an.Message)
-		}
-	}
+	annotate(env.Report, r.Annotations())
 	env.Report.Summary(r.Markdown())
 
 	var issueErr error
@@ -321,6 +317,32 @@ func publish(ctx context.Context, env *command.Env, c *config, gh *ghClient, r *
 	}
 	// Everything above was already annotated; only the exit status remains.
 	return &command.Reported{Err: errors.Join(fails...)}
+}
+
+// MaxAnnotations is how many annotations of one level a step gets: GitHub
+// shows at most 10 errors and 10 warnings per step, so past 9 the rest are
+// counted in one last annotation pointing at the job summary.
+const MaxAnnotations = 10
+
+func annotate(rep command.Reporter, anns []expiry.Annotation) {
+	emit := map[string]func(title, msg string){expiry.LevelError: rep.Error, expiry.LevelWarning: rep.Warning}
+	count := map[string]int{}
+	for _, an := range anns {
+		count[an.Level]++
+	}
+	shown := map[string]int{}
+	for _, an := range anns {
+		if count[an.Level] > MaxAnnotations && shown[an.Level] == MaxAnnotations-1 {
+			continue
+		}
+		emit[an.Level](an.Title, an.Message)
+		shown[an.Level]++
+	}
+	for _, level := range []string{expiry.LevelError, expiry.LevelWarning} {
+		if more := count[level] - shown[level]; more > 0 {
+			emit[level]("expiry audit", fmt.Sprintf("%d more item(s) at this level; the job summary and the report output list them all", more))
+		}
+	}
 }
 
 // githubAPIURL is GITHUB_API_URL (set on GitHub Enterprise runners).

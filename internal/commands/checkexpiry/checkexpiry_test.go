@@ -180,7 +180,8 @@ func TestAuditAgainstEmulator(t *testing.T) {
 		{
 			name:   "profile name only",
 			inputs: map[string]string{InCertificateTypes: "IOS_DISTRIBUTION", InProfileName: "adhoc"},
-			items:  1 + 0 + 1, expiring: 1, exit: 0, errors: 0, warnings: 1, first: "u-10",
+			// One warning for the profile, one saying no IOS_DISTRIBUTION certificate exists.
+			items: 1 + 0 + 1, expiring: 1, exit: 0, errors: 0, warnings: 2, first: "u-10",
 			status: map[string]expiry.Status{"u-10": expiry.StatusWarn},
 		},
 	}
