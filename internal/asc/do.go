@@ -32,6 +32,9 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) (*Response, e
 		renewed   bool
 		retries   int
 		nextToken string // a token from Renew, used for the next attempt
+		// mayHaveActed: an earlier attempt may have been carried out
+		// although it failed (a 5xx, a connection broken after sending).
+		mayHaveActed bool
 	)
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
@@ -63,6 +66,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) (*Response, e
 				if err := c.wait(ctx, retries, nil, Event{Method: method, Path: path, Attempt: attempt, Err: netErr}); err != nil {
 					return nil, err
 				}
+				mayHaveActed = mayHaveActed || !NotSent(sendErr)
 				retries++
 				continue
 			}
@@ -89,9 +93,10 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) (*Response, e
 			}
 			return r, nil
 		}
-		// A DELETE sent again after a failure finds the resource gone: the
-		// earlier attempt did it.
-		if method == http.MethodDelete && status == http.StatusNotFound && attempt > 1 {
+		// A DELETE sent again after an attempt that may have reached the
+		// server (5xx, broken connection) finds the resource gone: that
+		// attempt did it.
+		if method == http.MethodDelete && status == http.StatusNotFound && mayHaveActed {
 			return r, nil
 		}
 
@@ -127,6 +132,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) (*Response, e
 			if err := c.wait(ctx, retries, resp, Event{Method: method, Path: path, Attempt: attempt, Status: status, Err: apiErr}); err != nil {
 				return r, err
 			}
+			mayHaveActed = mayHaveActed || status >= 500
 			retries++
 			continue
 		}

@@ -209,6 +209,8 @@ func TestRetries(t *testing.T) {
 		{name: "GET truncated forever", method: "GET", steps: []step{truncated}, wantNet: true, attempts: 5, nWaits: 4},
 		{name: "DELETE 503 then 404 is done", method: "DELETE", steps: []step{status(503), status(404)}, attempts: 2, nWaits: 1},
 		{name: "DELETE 502 then 204", method: "DELETE", steps: []step{status(502), status(204)}, attempts: 2, nWaits: 1},
+		{name: "DELETE dropped then 404 is done", method: "DELETE", steps: []step{drop, status(404)}, attempts: 2, nWaits: 1},
+		{name: "DELETE 429 then 404 is not found", method: "DELETE", steps: []step{status(429, "Retry-After", "1"), status(404)}, wantErr: ErrNotFound, attempts: 2, waits: []time.Duration{time.Second}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -401,6 +403,14 @@ func TestRenewOn401(t *testing.T) {
 			if strings.Contains(err.Error(), strings.TrimPrefix(a, "Bearer ")) {
 				t.Errorf("the error shows a token")
 			}
+		}
+	})
+	t.Run("DELETE 401 then 404 is not found", func(t *testing.T) {
+		src := newFakeSource(newFakeClock().Now)
+		sc := &script{steps: []func(http.ResponseWriter, *http.Request){unauthorized, status(404)}}
+		c, _, _ := newTestClient(t, sc, src)
+		if _, err := c.DeleteBuildUpload(context.Background(), "U1"); !errors.Is(err, ErrNotFound) || sc.count() != 2 {
+			t.Errorf("err = %v, attempts %d; a refused first attempt deleted nothing", err, sc.count())
 		}
 	})
 	t.Run("no Renewer: not retried", func(t *testing.T) {
