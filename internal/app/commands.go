@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/commands/checkexpiry"
 	"github.com/asc-action/asc-action/internal/commands/demo"
 	"github.com/asc-action/asc-action/internal/commands/token"
 	"github.com/asc-action/asc-action/internal/commands/upload"
@@ -14,6 +15,7 @@ func Commands() []*command.Command {
 		token.Command(),
 		verify.Command(),
 		upload.Command(),
+		checkexpiry.Command(),
 		demo.Command(demoSteps),
 	}
 }
