@@ -62,7 +62,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) (*Response, e
 			if perr != nil && ctx.Err() != nil {
 				return nil, fmt.Errorf("App Store Connect %s %s: %w", method, path, ctx.Err())
 			}
-			if ok && retries < c.retryMax {
+			if ok && perr == nil && retries < c.retryMax {
 				if err := c.wait(ctx, retries, nil, Event{Method: method, Path: path, Attempt: attempt, Err: netErr}); err != nil {
 					return nil, err
 				}
@@ -125,7 +125,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) (*Response, e
 		if perr != nil && ctx.Err() != nil {
 			return r, fmt.Errorf("App Store Connect %s %s: %w", method, path, ctx.Err())
 		}
-		if ok && retries < c.retryMax {
+		if ok && perr == nil && retries < c.retryMax {
 			if _, hinted := ParseRetryAfter(resp.Header, c.now()); hinted && apiErr.RetryAfter > c.maxRetryAf {
 				return r, apiErr // too long to wait here; the caller sees RetryAfter
 			}

@@ -14,8 +14,8 @@ import (
 )
 
 // RetryPolicy decides whether an attempt that ended with resp (or err, when no
-// response came) may be sent again. A non-nil error stops retrying and is
-// returned to the caller. It has the shape of go-retryablehttp's CheckRetry,
+// response came) may be sent again. A non-nil error stops retrying; the
+// caller gets the failure itself (or the context's error when it ended). It has the shape of go-retryablehttp's CheckRetry,
 // plus the request, because safety depends on the method.
 type RetryPolicy func(ctx context.Context, req *http.Request, resp *http.Response, err error) (bool, error)
 

@@ -519,3 +519,22 @@ func TestClockSkewReportedWhenStillRefused(t *testing.T) {
 		t.Errorf("3s skew: err = %v, offsets %v", err, src2.offsets)
 	}
 }
+
+func TestCustomRetryPolicy(t *testing.T) {
+	var seen []int
+	policy := func(ctx context.Context, req *http.Request, resp *http.Response, err error) (bool, error) {
+		if resp != nil {
+			seen = append(seen, resp.StatusCode)
+		}
+		if resp != nil && resp.StatusCode == 409 {
+			return true, nil // this caller knows its 409s are transient
+		}
+		return false, errors.New("stop")
+	}
+	sc := &script{steps: []func(http.ResponseWriter, *http.Request){status(409), status(503), status(200)}}
+	c, _, _ := newTestClient(t, sc, plainSource("x"), WithRetryPolicy(policy))
+	_, _, err := c.GetApp(context.Background(), "1")
+	if !errors.Is(err, ErrServer) || sc.count() != 2 || fmt.Sprint(seen) != "[409 503]" {
+		t.Errorf("err = %v, attempts = %d, policy saw %v", err, sc.count(), seen)
+	}
+}
