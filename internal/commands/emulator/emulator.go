@@ -1,0 +1,244 @@
+// Package emulator is the `emulator` command: it runs the App Store Connect
+// emulator as a process, so that any client (ours, curl, a user's pipeline)
+// can be tried against it. With no key given it makes a throwaway one and
+// writes it as AuthKey_<KEYID>.p8 in a fresh temporary directory, for
+// `asc-action token` to sign with.
+package emulator
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/credentials"
+	emu "github.com/asc-action/asc-action/internal/emulator"
+)
+
+// Command returns the emulator command.
+func Command() *command.Command {
+	return &command.Command{
+		Name:    "emulator",
+		Summary: "Run the App Store Connect emulator (apps, certificates, profiles, builds, build uploads) on a local address",
+		Long: `Serves until interrupted (Ctrl-C). Give the public half of your test key with
+--public-key (a PUBLIC KEY PEM, or the .p8 itself: only its public half is used), --key-id
+and --issuer-id; or give none, and a throwaway key is generated and written to
+AuthKey_<KEYID>.p8 in a new temporary directory (removed on exit), whose path is printed:
+
+  asc-action emulator --faults parts:0.2:503,commit:lose
+  TOKEN=$(asc-action token --key-id KEYID --issuer-id ISSUER --private-key-path PATH)
+  curl -H "Authorization: Bearer $TOKEN" URL/v1/apps
+
+Faults (--faults), data file (--data) and behaviour: docs/emulator.md.`,
+		Inputs: []command.Input{
+			{Name: "addr", Env: "ASC_EMULATOR_ADDR", Default: "127.0.0.1:0", Usage: "address to listen on (port 0: any free port)", CLIOnly: true},
+			{Name: "data", Env: "ASC_EMULATOR_DATA", Usage: "JSON file of apps, certificates, profiles and builds (default: the demo account)", CLIOnly: true},
+			{Name: "faults", Env: "ASC_EMULATOR_FAULTS", Usage: "faults to inject, e.g. parts:0.2:503,commit:lose,latency:20ms", CLIOnly: true},
+			{Name: "key-id", Env: "ASC_KEY_ID", Usage: "Key ID of the key to accept (with --public-key)", CLIOnly: true},
+			{Name: "issuer-id", Env: "ASC_ISSUER_ID", Usage: "Issuer ID of the team key (omit with --individual)", CLIOnly: true},
+			{Name: "public-key", Usage: "PEM file holding the key's public half (or the .p8; only the public half is kept)", CLIOnly: true},
+			{Name: "individual", Bool: true, Usage: "the key is an individual key (tokens carry sub=user, no iss)", CLIOnly: true},
+			{Name: "role", Default: emu.RoleAdmin, Usage: "the key's role: ADMIN, APP_MANAGER, DEVELOPER, FINANCE, ...", CLIOnly: true},
+			{Name: "rate-limit", Default: "3500", Usage: "requests per key per rolling hour", CLIOnly: true},
+			{Name: "upload-delay", Default: "5s", Usage: "time from commit to the upload's COMPLETE", CLIOnly: true},
+			{Name: "build-delay", Default: "10s", Usage: "time from COMPLETE to the build's VALID", CLIOnly: true},
+			{Name: "verbose", Bool: true, Usage: "log every request and every refused token (never the token)", CLIOnly: true},
+			{Name: "store-dir", Usage: "directory for uploaded bytes (default: a temporary one, removed on exit)", CLIOnly: true},
+		},
+		Outputs: []command.Output{
+			{Name: "url", Usage: "the emulator's base URL (give it as api-url / ASC_API_URL)"},
+			{Name: "key-id", Usage: "the Key ID accepted"},
+			{Name: "issuer-id", Usage: "the Issuer ID accepted (team keys)"},
+			{Name: "key-path", Usage: "path of the generated AuthKey_<KEYID>.p8 (throwaway key only)"},
+		},
+		Primary: "url",
+		Run: func(ctx context.Context, env *command.Env) error {
+			return serve(ctx, env, nil)
+		},
+	}
+}
+
+// ready receives the URL once the emulator listens (tests).
+type ready func(url, keyPath string)
+
+func serve(ctx context.Context, env *command.Env, onReady ready) error {
+	var cfg emu.Config
+	verbose, err := env.Bool("verbose")
+	if err != nil {
+		return err
+	}
+	if verbose {
+		cfg.Logf = env.Report.Infof
+	}
+	if cfg.Faults, err = emu.ParseFaults(env.String("faults")); err != nil {
+		return command.Usagef("faults: %v", err)
+	}
+	if p := env.String("data"); p != "" {
+		if cfg.Data, err = emu.LoadData(p); err != nil {
+			return command.Usagef("data: %v", err)
+		}
+	} else {
+		cfg.Data = emu.DefaultData(env.Now())
+	}
+	if cfg.RateLimitPerHour, err = env.Int("rate-limit", 3500, 1, 1<<30); err != nil {
+		return err
+	}
+	if cfg.UploadProcessingDelay, err = env.Duration("upload-delay", 5*time.Second); err != nil {
+		return err
+	}
+	if cfg.BuildProcessingDelay, err = env.Duration("build-delay", 10*time.Second); err != nil {
+		return err
+	}
+	individual, err := env.Bool("individual")
+	if err != nil {
+		return err
+	}
+	cfg.StoreDir = env.String("store-dir")
+	cfg.Now = env.Now
+
+	key := emu.Key{ID: env.String("key-id"), IssuerID: env.String("issuer-id"), Individual: individual, Role: strings.ToUpper(env.String("role"))}
+	keyPath := ""
+	pubPath := env.String("public-key")
+	switch {
+	case pubPath != "":
+		if key.ID == "" {
+			return command.Usagef("key-id: give the Key ID of the key in %s", pubPath)
+		}
+		if !individual && key.IssuerID == "" {
+			return command.Usagef("issuer-id: give the Issuer ID of the team key (or --individual for an individual key)")
+		}
+		if individual && key.IssuerID != "" {
+			return command.Usagef("issuer-id: an individual key has no Issuer ID; drop --issuer-id or --individual")
+		}
+		if key.Public, err = readPublicKey(pubPath); err != nil {
+			return command.Usagef("public-key: %v", err)
+		}
+	case key.ID != "" || key.IssuerID != "":
+		return command.Usagef("public-key: --key-id and --issuer-id need --public-key (or give none of them for a throwaway key)")
+	default:
+		dir, id, issuer, pub, err := throwawayKey(individual)
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		key.ID, key.Public = id, pub
+		if !individual {
+			key.IssuerID = issuer
+		}
+		keyPath = filepath.Join(dir, "AuthKey_"+id+".p8")
+	}
+	cfg.Keys = []emu.Key{key}
+
+	srv := emu.New(cfg)
+	url, err := srv.Start(env.String("addr"))
+	if err != nil {
+		srv.Close()
+		return command.Usagef("addr: %v", err)
+	}
+	defer srv.Close()
+
+	outs := [][2]string{{"url", url}, {"key-id", key.ID}, {"issuer-id", key.IssuerID}, {"key-path", keyPath}}
+	for _, o := range outs {
+		if err := env.Report.SetOutput(o[0], o[1]); err != nil {
+			return err
+		}
+	}
+	env.Report.Infof("App Store Connect emulator listening on %s", url)
+	if keyPath != "" {
+		kind := "team"
+		if individual {
+			kind = "individual"
+		}
+		env.Report.Infof("Throwaway %s key: Key ID %s, Issuer ID %s, private key written to %s (removed on exit)", kind, key.ID, key.IssuerID, keyPath)
+	} else {
+		env.Report.Infof("Accepting Key ID %s (issuer %q, role %s)", key.ID, key.IssuerID, key.Role)
+	}
+	if f := cfg.Faults.String(); f != "" {
+		env.Report.Infof("Injecting faults: %s", f)
+	}
+	env.Report.Infof("Serving until interrupted.")
+	if onReady != nil {
+		onReady(url, keyPath)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// readPublicKey reads an EC P-256 public key from a PUBLIC KEY PEM, or the
+// public half of a private key file in any form credentials reads.
+func readPublicKey(path string) (*ecdsa.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if blk, _ := pem.Decode(b); blk != nil && blk.Type == "PUBLIC KEY" {
+		pub, err := x509.ParsePKIXPublicKey(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: not a valid PUBLIC KEY: %v", path, err)
+		}
+		ec, ok := pub.(*ecdsa.PublicKey)
+		if !ok || ec.Curve != elliptic.P256() {
+			return nil, fmt.Errorf("%s: App Store Connect keys are EC P-256; this public key is not", path)
+		}
+		return ec, nil
+	}
+	k, err := credentials.Load("", path)
+	if err != nil {
+		return nil, fmt.Errorf("%s is neither a PUBLIC KEY PEM nor a readable .p8: %w", path, err)
+	}
+	return &k.Private.PublicKey, nil
+}
+
+// throwawayKey generates a key, writes it as AuthKey_<KEYID>.p8 (0600) in a
+// new temporary directory, and returns the directory, Key ID, an issuer ID
+// and the public half.
+func throwawayKey(individual bool) (dir, keyID, issuer string, pub *ecdsa.PublicKey, err error) {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", "", nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return "", "", "", nil, err
+	}
+	keyID = randomKeyID()
+	dir, err = os.MkdirTemp("", "asc-emulator-key-")
+	if err != nil {
+		return "", "", "", nil, err
+	}
+	p := filepath.Join(dir, "AuthKey_"+keyID+".p8")
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		os.RemoveAll(dir)
+		return "", "", "", nil, errors.New("could not write the throwaway key file in " + dir)
+	}
+	return dir, keyID, randomUUID(), &priv.PublicKey, nil
+}
+
+func randomKeyID() string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+func randomUUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
