@@ -77,6 +77,9 @@ func Parse(value string) (*Key, error) {
 	if looksLikePath(v) {
 		if _, err := os.Stat(v); err == nil {
 			return Load("", v)
+		} else if _, isB64 := decodeBase64(strings.Join(strings.Fields(v), "")); !isB64 {
+			// A path that names no file; a path is not secret.
+			return nil, fmt.Errorf("%w: the value looks like a file path, but %s", ErrNoFile, pathError(err))
 		}
 	}
 	k, err := parse(v, 0)

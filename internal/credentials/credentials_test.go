@@ -116,6 +116,9 @@ func TestLoadFromFileTakesKeyIDFromName(t *testing.T) {
 	if _, err := Load("", filepath.Join(dir, "missing.p8")); !errors.Is(err, ErrNoFile) {
 		t.Errorf("missing file: %v", err)
 	}
+	if _, err := Parse(filepath.Join(dir, "AuthKey_MISSING123.p8")); !errors.Is(err, ErrNoFile) || !strings.Contains(err.Error(), "AuthKey_MISSING123.p8") {
+		t.Errorf("value naming a missing file: %v", err)
+	}
 	if _, err := Load("  ", ""); !errors.Is(err, ErrEmpty) {
 		t.Errorf("nothing given: %v", err)
 	}
