@@ -44,7 +44,10 @@ func renderNativeAction(cur string, m *Model) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return ReplaceMarked(s, NativeEnvBegin, NativeEnvEnd, RenderNativeEnv(m))
+	if s, err = ReplaceMarked(s, NativeEnvBegin, NativeEnvEnd, RenderNativeEnv(m)); err != nil {
+		return "", err
+	}
+	return ReplaceMarked(s, NativeArgsBegin, NativeArgsEnd, RenderNativeArgs(m))
 }
 
 // renderActionBlocks rewrites an action.yml's top-level inputs and outputs.

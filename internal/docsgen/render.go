@@ -19,6 +19,8 @@ const (
 	ReadmeOutputsEnd   = "<!-- outputs:end -->"
 	NativeEnvBegin     = "# docsgen:env:begin"
 	NativeEnvEnd       = "# docsgen:env:end"
+	NativeArgsBegin    = "# docsgen:args:begin"
+	NativeArgsEnd      = "# docsgen:args:end"
 )
 
 // generatedNote heads every generated YAML block.
@@ -70,17 +72,40 @@ func RenderActionOutputs(m *Model, composite bool) string {
 	return b.String()
 }
 
-// RenderNativeEnv renders the env entries of the composite action's run
-// step: every input passed on as the INPUT_* variable a container action
-// would get.
-func RenderNativeEnv(m *Model) string {
-	var b strings.Builder
+// stepEnvName is the variable the composite action's run step gets an
+// input in. Its name is a valid shell identifier (hyphens become
+// underscores): not every bash passes names like INPUT_KEY-ID on to the
+// programs it starts, so the script hands them over itself with env(1).
+func stepEnvName(input string) string {
+	return "ASC_ACTION_INPUT_" + strings.ToUpper(strings.NewReplacer("-", "_", " ", "_").Replace(input))
+}
+
+// inputNames lists every Action input, `command` first.
+func (m *Model) inputNames() []string {
 	names := []string{commandInput}
 	for _, d := range m.Inputs {
 		names = append(names, d.Name)
 	}
-	for _, n := range names {
-		fmt.Fprintf(&b, "%s: ${{ inputs.%s }}\n", envName(n), n)
+	return names
+}
+
+// RenderNativeEnv renders the env entries of the composite action's run
+// step: every input in a variable the shell keeps.
+func RenderNativeEnv(m *Model) string {
+	var b strings.Builder
+	for _, n := range m.inputNames() {
+		fmt.Fprintf(&b, "%s: ${{ inputs.%s }}\n", stepEnvName(n), n)
+	}
+	return b.String()
+}
+
+// RenderNativeArgs renders the lines of the run step's script that collect
+// the INPUT_* assignments (the names a container action gets, hyphens
+// kept) for `exec env "${args[@]}" asc-action`.
+func RenderNativeArgs(m *Model) string {
+	var b strings.Builder
+	for _, n := range m.inputNames() {
+		fmt.Fprintf(&b, "args+=(\"%s=$%s\")\n", envName(n), stepEnvName(n))
 	}
 	return b.String()
 }
