@@ -390,3 +390,15 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("RateLimit() = %+v after %d requests", rl, n)
 	}
 }
+
+func TestDoRefusesOtherHosts(t *testing.T) {
+	sc := &script{steps: []func(http.ResponseWriter, *http.Request){status(200)}}
+	c, _, _ := newTestClient(t, sc, plainSource("x"))
+	req, _ := http.NewRequest(http.MethodGet, "https://upload.example.com/part/1", nil)
+	if _, err := c.Do(context.Background(), req, nil); err == nil || !strings.Contains(err.Error(), "not the API host") {
+		t.Errorf("err = %v; want a refusal", err)
+	}
+	if _, err := c.NewRequest(http.MethodGet, "https://upload.example.com/part/1", nil); err == nil {
+		t.Error("NewRequest accepted a foreign absolute URL")
+	}
+}

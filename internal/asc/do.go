@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -16,7 +17,8 @@ import (
 // returned as *APIError together with the Response; a request that got no
 // answer as *NetworkError; a cancelled context as an error wrapping ctx.Err().
 //
-// Token is called for every attempt. A 401 is retried once with a token from
+// req must address the client's API host (NewRequest makes sure of it), so
+// the token goes nowhere else. Token is called for every attempt. A 401 is retried once with a token from
 // Renewer.Renew; on that 401 a server Date more than SkewThreshold away from
 // the local clock is passed once per Client to ClockCorrector.SetClockOffset.
 func (c *Client) Do(ctx context.Context, req *http.Request, v any) (*Response, error) {
@@ -24,6 +26,9 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) (*Response, e
 		ctx = context.Background()
 	}
 	method, path := req.Method, req.URL.Path
+	if !strings.EqualFold(req.URL.Scheme, c.baseURL.Scheme) || !strings.EqualFold(req.URL.Host, c.baseURL.Host) {
+		return nil, fmt.Errorf("App Store Connect %s %s: refusing to send the token to %s://%s, which is not the API host %s", method, path, req.URL.Scheme, req.URL.Host, c.baseURL.Host)
+	}
 	reqBody, err := snapshotBody(req)
 	if err != nil {
 		return nil, fmt.Errorf("App Store Connect %s %s: reading the request body: %w", method, path, err)
