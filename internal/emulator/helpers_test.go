@@ -91,7 +91,7 @@ func (k testKey) token(t testing.TB, now time.Time) string { return k.sign(t, k.
 // env is one emulator behind an httptest server whose every API response is
 // checked against Apple's document (when the document is present).
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	hs    *httptest.Server
 	clock *fakeClock
@@ -103,7 +103,7 @@ var (
 	errorSchemaN int // responses with statuses the operation does not declare, checked against ErrorResponse
 )
 
-func newEnv(t *testing.T, cfg Config) *env {
+func newEnv(t testing.TB, cfg Config) *env {
 	t.Helper()
 	clock := newClock()
 	if cfg.Now == nil {
@@ -140,7 +140,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 // operation does not declare (429 on GET /v1/apps, 405) are checked against
 // ErrorResponse. Part URLs and unknown paths are not in the document; tests
 // check those themselves.
-func checked(t *testing.T, spec *contract.Spec, next http.Handler) http.Handler {
+func checked(t testing.TB, spec *contract.Spec, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
