@@ -367,7 +367,9 @@ func TestConcurrentUse(t *testing.T) {
 		status(200)(w, r)
 	})
 	clock := newFakeClock()
-	c, _, _ := newTestClient(t, h, newFakeSource(clock.Now), WithClock(clock.Now))
+	// Every 7th request fails; a generous retry budget keeps a goroutine
+	// from being unlucky on every attempt.
+	c, _, _ := newTestClient(t, h, newFakeSource(clock.Now), WithClock(clock.Now), WithRetryMax(30))
 	var wg sync.WaitGroup
 	errs := make(chan error, 160)
 	for g := 0; g < 16; g++ {
