@@ -357,8 +357,9 @@ func TestRequestTimeout(t *testing.T) {
 	t.Run("GET retried", func(t *testing.T) {
 		sc := &script{steps: []func(http.ResponseWriter, *http.Request){slow, status(200)}}
 		c, _, _ := newTestClient(t, sc, plainSource("x"), WithRequestTimeout(50*time.Millisecond))
-		if _, _, err := c.GetApp(context.Background(), "1"); err != nil || sc.count() != 2 {
-			t.Errorf("err = %v, attempts = %d; want success on the 2nd", err, sc.count())
+		// At least 2 attempts: a loaded machine may time out a fast one too.
+		if _, _, err := c.GetApp(context.Background(), "1"); err != nil || sc.count() < 2 {
+			t.Errorf("err = %v, attempts = %d; want success after the slow one", err, sc.count())
 		}
 	})
 	t.Run("POST not repeated", func(t *testing.T) {
