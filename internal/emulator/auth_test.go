@@ -252,3 +252,36 @@ func TestNumericTime(t *testing.T) {
 		t.Fatal("sentinel")
 	}
 }
+
+// TestEveryOperationRefuses sweeps every emulated operation through the
+// refusals that come before its handler: no token (401), a role without
+// access (403) and a spent budget (429), each answered in Apple's shape.
+func TestEveryOperationRefuses(t *testing.T) {
+	e := newEnv(t, Config{})
+	finance := genKey(t, "FINANCE001", false, RoleFinance)
+	e.srv.AddKey(finance.Key)
+	limited := newEnv(t, Config{RateLimitPerHour: 1})
+	spent := limited.key
+	if r := limited.do("GET", "/v1/apps", nil); r.status != 200 {
+		t.Fatalf("first request: %d", r.status)
+	}
+	for _, rt := range routes {
+		p := "/" + strings.ReplaceAll(strings.Join(rt.pattern, "/"), "*", "x")
+		t.Run(rt.op, func(t *testing.T) {
+			if r := e.do(rt.method, p, nil, "-"); r.status != 401 || r.errorCode(t) != "NOT_AUTHORIZED" {
+				t.Errorf("no token: %d %s", r.status, r.body)
+			}
+			if r := limited.do(rt.method, p, nil, spent.token(t, limited.clock.Now())); r.status != 429 || r.errorCode(t) != "RATE_LIMIT_EXCEEDED" {
+				t.Errorf("spent budget: %d %s", r.status, r.body)
+			}
+			r := e.do(rt.method, p, nil, finance.token(t, e.clock.Now()))
+			if rt.access == AccessRead {
+				if r.status == 403 {
+					t.Errorf("FINANCE refused a read: %s", r.body)
+				}
+			} else if r.status != 403 || r.errorCode(t) != "FORBIDDEN_ERROR" {
+				t.Errorf("FINANCE: %d %s", r.status, r.body)
+			}
+		})
+	}
+}
