@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// The baseline's PUTs run in a child process (this program, re-executed with
+// putChildEnv=1) so that it is placed as asc-action is: a client process
+// apart from the process serving the emulator. In one process, client and
+// server would share one Go runtime's GOMAXPROCS, which on a loaded 2-core
+// machine gives them less CPU than two processes get.
+const putChildEnv = "ASC_BENCH_PUT_CHILD"
+
+// putJob is what the parent sends the child on stdin.
+type putJob struct {
+	Path        string
+	Parallelism int
+	WriteBuffer int // connection write buffer; 0 keeps net/http's default
+	Ops         []putOp
+}
+
+// putOp is one part: Apple's uploadOperations entry.
+type putOp struct {
+	Method         string
+	URL            string
+	Offset, Length int64
+	PartNumber     int
+	Headers        map[string]string
+}
+
+// putResult is what the child prints on stdout.
+type putResult struct {
+	Seconds float64
+}
+
+// putChild runs the job in a child process and returns the PUT phase's
+// seconds (timed by the child) and the child's peak RSS in MiB.
+func (b *bench) putChild(ctx context.Context, job putJob) (float64, float64, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, 0, fmt.Errorf("locating this program to run the baseline: %w", err)
+	}
+	in, err := json.Marshal(job)
+	if err != nil {
+		return 0, 0, err
+	}
+	cmd := exec.CommandContext(ctx, self)
+	cmd.Env = append(cleanEnv(), putChildEnv+"=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(in), &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return 0, 0, fmt.Errorf("baseline PUTs: %w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	var res putResult
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		return 0, 0, fmt.Errorf("baseline PUTs: unreadable result %q: %w", stdout.String(), err)
+	}
+	var rss float64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = float64(ru.Maxrss) / 1024
+	}
+	return res.Seconds, rss, nil
+}
+
+// putMain is the child: it reads a putJob, PUTs every part with a plain
+// parallel loop (a section reader per part, no retries, no progress) and
+// prints the seconds the PUT phase took.
+func putMain(stdin io.Reader, stdout io.Writer) error {
+	var job putJob
+	if err := json.NewDecoder(stdin).Decode(&job); err != nil {
+		return fmt.Errorf("reading the job: %w", err)
+	}
+	if job.Parallelism < 1 {
+		return fmt.Errorf("parallelism %d: want 1 or more", job.Parallelism)
+	}
+	f, err := os.Open(job.Path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = job.Parallelism
+	tr.WriteBufferSize = job.WriteBuffer
+	client := &http.Client{Transport: tr}
+	defer tr.CloseIdleConnections()
+
+	sem := make(chan struct{}, job.Parallelism)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	start := time.Now()
+	for _, op := range job.Ops {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := put(client, f, op); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("part %d: %w", op.PartNumber, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(putResult{Seconds: secs})
+}
+
+func put(client *http.Client, f *os.File, op putOp) error {
+	req, err := http.NewRequest(op.Method, op.URL, io.NewSectionReader(f, op.Offset, op.Length))
+	if err != nil {
+		return err
+	}
+	req.ContentLength = op.Length
+	for k, v := range op.Headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %s", resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,609 @@
+// Command upload benchmarks `asc-action upload` against the App Store Connect
+// emulator on loopback, next to a bare parallel HTTP PUT of the same bytes to
+// the same server, and prints the table kept in BENCHMARKS.md.
+//
+//	go run ./bench/upload -sizes 1GiB,4GiB -runs 3
+//
+// For each size it generates a valid IPA in a temporary directory (never in
+// the repository), then, -runs times each, measures:
+//
+//   - baseline: the build upload and its file are created through the API
+//     with plain net/http and a token minted with golang-jwt; every part is
+//     PUT with the same parallelism as asc-action, streamed with
+//     io.NewSectionReader, no retries; only the PUT phase is timed;
+//   - tuned baseline: the same with 256 KiB connection write buffers (as
+//     asc-action's transfer client has) instead of net/http's 4 KiB;
+//   - ours: the built binary `asc-action upload FILE --wait none --json
+//     --quiet` as a child process: its wall time and its peak resident memory
+//     (rusage maxrss);
+//   - faults: the same with -faults injected by the emulator (default: 20 ms
+//     latency on every answer and 5% of part PUTs failing with 503).
+//
+// Every run gets a fresh emulator (its own store directory, removed after
+// the run) and must leave the emulator holding bytes whose SHA-256 equals the
+// file's. The API key is generated at start and only kept in memory; the
+// child process receives it in its environment. The medians are printed.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/upload/ipa"
+	"github.com/asc-action/asc-action/internal/upload/transfer"
+)
+
+func main() {
+	if os.Getenv(putChildEnv) == "1" {
+		if err := putMain(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench/upload baseline child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/upload:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command's flags.
+type options struct {
+	sizes       []int64
+	runs        int
+	parallelism int
+	faults      string
+	tmp         string
+	keep        bool
+	bin         string
+}
+
+func parseFlags() (options, error) {
+	var o options
+	sizes := flag.String("sizes", "1GiB,4GiB", "comma-separated IPA sizes (KiB, MiB, GiB; KB, MB, GB)")
+	flag.IntVar(&o.runs, "runs", 3, "runs of each measurement; the median is reported")
+	flag.IntVar(&o.parallelism, "parallelism", transfer.DefaultParallelism, "parts in flight, for asc-action and the baseline alike")
+	flag.StringVar(&o.faults, "faults", "latency:20ms,parts:0.05:503", "faults of the third measurement, in emulator.ParseFaults form (a seed is added per run)")
+	flag.StringVar(&o.tmp, "tmp", os.TempDir(), "directory in which the work directory (binary, IPAs, emulator store) is created; must be outside the repository")
+	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (the IPAs and the binary) and print its path")
+	flag.StringVar(&o.bin, "bin", "", "an asc-action binary to measure instead of building one from the module")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q: every setting is a flag (see -h)", flag.Args())
+	}
+	var err error
+	if o.sizes, err = parseSizes(*sizes); err != nil {
+		return o, err
+	}
+	if o.runs < 1 {
+		return o, fmt.Errorf("-runs %d: want 1 or more", o.runs)
+	}
+	if o.parallelism < 1 || o.parallelism > 64 {
+		return o, fmt.Errorf("-parallelism %d: want 1 to 64", o.parallelism)
+	}
+	if _, err := emulator.ParseFaults(o.faults); err != nil {
+		return o, fmt.Errorf("-faults %q: %w", o.faults, err)
+	}
+	return o, nil
+}
+
+func run() error {
+	o, err := parseFlags()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	tmp, err := filepath.Abs(o.tmp)
+	if err != nil {
+		return err
+	}
+	if inside(root, tmp) {
+		return fmt.Errorf("-tmp %s is inside the repository %s: generated files must not land in it; choose another directory", tmp, root)
+	}
+	if err := checkDisk(tmp, o.sizes, o.keep); err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp(tmp, "asc-bench-upload-")
+	if err != nil {
+		return fmt.Errorf("work directory: %w", err)
+	}
+	if o.keep {
+		defer logf("kept %s", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
+
+	bin := o.bin
+	if bin == "" {
+		bin = filepath.Join(work, "asc-action")
+		logf("building asc-action from %s", root)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+		cmd.Dir = root
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("go build of asc-action in %s: %w", root, err)
+		}
+	}
+
+	k, err := newKey()
+	if err != nil {
+		return err
+	}
+	faults, _ := emulator.ParseFaults(o.faults)
+	b := &bench{o: o, work: work, bin: bin, key: k, faults: faults}
+
+	var results []result
+	for _, size := range o.sizes {
+		r, err := b.size(ctx, size)
+		if err != nil {
+			return fmt.Errorf("%s: %w", formatSize(size), err)
+		}
+		results = append(results, r)
+	}
+	fmt.Printf("\nMedians of %d runs; parallelism %d; faults %q; %s.\n\n", o.runs, o.parallelism, o.faults, hostLine())
+	fmt.Print(renderTable(results))
+	fmt.Println()
+	for _, v := range verdicts(results) {
+		fmt.Println("- " + v)
+	}
+	return nil
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)
+}
+
+// moduleRoot is the directory holding the go.mod of the current module.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w (is the go command installed?)", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("not inside the asc-action module: run from the repository, e.g. `go run ./bench/upload`")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// inside reports whether path is dir or below it.
+func inside(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// checkDisk refuses to start without room for the largest IPA and the
+// emulator's copy of it (with -keep, every IPA), plus 1 GiB to spare.
+func checkDisk(dir string, sizes []int64, keep bool) error {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return fmt.Errorf("free space of %s: %w", dir, err)
+	}
+	free := int64(st.Bavail) * int64(st.Bsize)
+	var largest, sum int64
+	for _, s := range sizes {
+		largest, sum = max(largest, s), sum+s
+	}
+	need := 2*largest + 1<<30
+	if keep {
+		need = sum + largest + 1<<30
+	}
+	if free < need {
+		return fmt.Errorf("%s has %.1f GiB free; this run needs %.1f GiB (each IPA plus the emulator's copy, and 1 GiB to spare): free space or pass -tmp", dir, float64(free)/(1<<30), float64(need)/(1<<30))
+	}
+	return nil
+}
+
+func hostLine() string {
+	load, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(load))
+	l := ""
+	if len(f) >= 3 {
+		l = ", load average " + strings.Join(f[:3], " ")
+	}
+	return fmt.Sprintf("%d CPUs%s", runtime.NumCPU(), l)
+}
+
+// key is a generated team API key: the private key stays in this process's
+// memory and in the child's environment.
+type key struct {
+	id, issuer string
+	priv       *ecdsa.PrivateKey
+	pem        string
+}
+
+func newKey() (*key, error) {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	return &key{
+		id:     "BENCH" + strings.ToUpper(rand.Text()[:5]),
+		issuer: newUUID(),
+		priv:   priv,
+		pem:    string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+	}, nil
+}
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// bench holds what every measurement shares.
+type bench struct {
+	o      options
+	work   string
+	bin    string
+	key    *key
+	faults emulator.Faults
+	build  int // last build number used
+}
+
+// size generates one IPA and measures it o.runs times each way, one round of
+// baseline, ours and faults after the other, so that a burst of load on the
+// machine hits all three alike.
+func (b *bench) size(ctx context.Context, size int64) (result, error) {
+	r := result{Size: size}
+	path := filepath.Join(b.work, fmt.Sprintf("Bench-%d.ipa", size))
+	logf("generating %s IPA", formatSize(size))
+	start := time.Now()
+	sum, n, err := generate(path, size)
+	if err != nil {
+		return r, err
+	}
+	r.FileBytes = n
+	logf("generated %s (%d bytes) in %.1fs", filepath.Base(path), n, time.Since(start).Seconds())
+	if !b.o.keep {
+		defer os.Remove(path)
+	}
+	for i := 1; i <= b.o.runs; i++ {
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		s, rss, err := b.baseline(ctx, path, n, sum, 0)
+		if err != nil {
+			return r, fmt.Errorf("baseline run %d: %w", i, err)
+		}
+		r.Baseline = append(r.Baseline, s)
+		logf("%s run %d baseline: %.2fs, %.0f MB/s, peak RSS %.1f MiB", formatSize(size), i, s, mbps(n, s), rss)
+
+		s, rss, err = b.baseline(ctx, path, n, sum, tunedWriteBuffer)
+		if err != nil {
+			return r, fmt.Errorf("tuned baseline run %d: %w", i, err)
+		}
+		r.Tuned = append(r.Tuned, s)
+		logf("%s run %d baseline with %d KiB write buffers: %.2fs, %.0f MB/s, peak RSS %.1f MiB", formatSize(size), i, tunedWriteBuffer>>10, s, mbps(n, s), rss)
+
+		s, rss, err = b.ours(ctx, path, n, sum, emulator.Faults{})
+		if err != nil {
+			return r, fmt.Errorf("asc-action run %d: %w", i, err)
+		}
+		r.Ours, r.RSSMiB = append(r.Ours, s), append(r.RSSMiB, rss)
+		logf("%s run %d asc-action: %.2fs, %.0f MB/s, peak RSS %.1f MiB", formatSize(size), i, s, mbps(n, s), rss)
+
+		f := b.faults
+		f.Seed = uint64(i)
+		s, rss, err = b.ours(ctx, path, n, sum, f)
+		if err != nil {
+			return r, fmt.Errorf("asc-action with faults, run %d: %w", i, err)
+		}
+		r.Faults, r.RSSMiB = append(r.Faults, s), append(r.RSSMiB, rss)
+		logf("%s run %d asc-action with faults: %.2fs, %.0f MB/s, peak RSS %.1f MiB", formatSize(size), i, s, mbps(n, s), rss)
+	}
+	return r, nil
+}
+
+// generate writes a valid IPA of about size bytes (the payload is size
+// bytes) and returns its SHA-256 and length.
+func generate(path string, size int64) (string, int64, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(f, h)}
+	w := bufio.NewWriterSize(cw, 1<<20)
+	facts := ipa.Facts{BundleID: emulator.DemoBundleID, BuildVersion: "2", ShortVersion: "1.0", Platform: ipa.IOS}
+	if err := ipa.Write(w, facts, ipa.WriteOptions{PayloadSize: size, Binary: true, Seed: 1, AppName: "Bench"}); err != nil {
+		return "", 0, fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := w.Flush(); err != nil {
+		return "", 0, fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return "", 0, fmt.Errorf("writing %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), cw.n, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// emulatorRun is a fresh emulator on loopback with its own store directory.
+type emulatorRun struct {
+	srv   *emulator.Server
+	url   string
+	store string
+}
+
+func (b *bench) startEmulator(f emulator.Faults) (*emulatorRun, error) {
+	store, err := os.MkdirTemp(b.work, "store-")
+	if err != nil {
+		return nil, err
+	}
+	srv := emulator.New(emulator.Config{
+		Keys:     []emulator.Key{{ID: b.key.id, IssuerID: b.key.issuer, Public: &b.key.priv.PublicKey, Role: emulator.RoleAppManager}},
+		Data:     emulator.DefaultData(time.Now()),
+		Faults:   f,
+		StoreDir: store,
+	})
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		os.RemoveAll(store)
+		return nil, fmt.Errorf("starting the emulator on 127.0.0.1: %w", err)
+	}
+	return &emulatorRun{srv: srv, url: url, store: store}, nil
+}
+
+func (e *emulatorRun) close() {
+	e.srv.Close()
+	os.RemoveAll(e.store)
+}
+
+// check verifies that the emulator holds exactly one committed, complete file
+// whose reassembled bytes have the digest want.
+func (e *emulatorRun) check(size int64, want string) error {
+	files, err := e.srv.UploadedFiles()
+	if err != nil {
+		return fmt.Errorf("reading the emulator's copy: %w", err)
+	}
+	if len(files) != 1 {
+		return fmt.Errorf("the emulator holds %d build upload files, want 1", len(files))
+	}
+	f := files[0]
+	switch {
+	case !f.Committed:
+		return fmt.Errorf("file %s was not committed", f.FileID)
+	case f.Incomplete || f.Received != size:
+		return fmt.Errorf("file %s: %d of %d bytes received", f.FileID, f.Received, size)
+	case f.SHA256 != want:
+		return fmt.Errorf("file %s: the emulator's SHA-256 %s differs from the file's %s", f.FileID, f.SHA256, want)
+	}
+	return nil
+}
+
+// ours runs the binary and returns its wall time in seconds and its peak RSS
+// in MiB; it logs how many part requests the emulator answered.
+func (b *bench) ours(ctx context.Context, path string, size int64, sum string, f emulator.Faults) (float64, float64, error) {
+	e, err := b.startEmulator(f)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer func() {
+		parts := (size + emulator.DefaultPartSize - 1) / emulator.DefaultPartSize
+		logf("  emulator: %d part requests for %d parts", e.srv.Requests()["uploadPart"], parts)
+	}()
+	defer e.close()
+	b.build++
+	cmd := exec.CommandContext(ctx, b.bin, "upload", path, "--wait", "none", "--json", "--quiet",
+		"--build-version", strconv.Itoa(100+b.build), "--parallelism", strconv.Itoa(b.o.parallelism))
+	cmd.Env = append(cleanEnv(), "ASC_PRIVATE_KEY="+b.key.pem, "ASC_KEY_ID="+b.key.id,
+		"ASC_ISSUER_ID="+b.key.issuer, "ASC_API_URL="+e.url)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start).Seconds()
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s upload: %w; stderr: %s", filepath.Base(b.bin), err, strings.TrimSpace(stderr.String()))
+	}
+	var out struct {
+		BuildUploadID string          `json:"build_upload_id"`
+		Bytes         json.RawMessage `json:"bytes"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || out.BuildUploadID == "" {
+		return 0, 0, fmt.Errorf("--json output without build_upload_id (%v): %q", err, stdout.String())
+	}
+	if got := strings.Trim(string(out.Bytes), `"`); got != strconv.FormatInt(size, 10) {
+		return 0, 0, fmt.Errorf("--json says %s bytes, the file has %d", got, size)
+	}
+	if err := e.check(size, sum); err != nil {
+		return 0, 0, err
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, 0, errors.New("no rusage for the child process on this platform")
+	}
+	return wall, float64(ru.Maxrss) / 1024, nil // Maxrss is in KiB on Linux
+}
+
+// cleanEnv is this process's environment without settings that would change
+// how asc-action behaves (GitHub Actions mode, inputs, ASC_* defaults).
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "ASC_") || strings.HasPrefix(name, "INPUT_") || strings.HasPrefix(name, "GITHUB_") ||
+			name == "CI" || name == "RUNNER_TEMP" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// tunedWriteBuffer is the connection write buffer of the second baseline:
+// the size asc-action's transfer client uses (transfer.NewHTTPClient), so
+// that the comparison also holds on equal footing with net/http's 4 KiB
+// default.
+const tunedWriteBuffer = 256 << 10
+
+// baseline creates the build upload and its file with plain net/http, then
+// has a child process (this program again, see putChild) PUT every part in
+// parallel, commits and checks the bytes. It returns the PUT phase's seconds
+// and the child's peak RSS in MiB. A writeBuffer of 0 keeps net/http's
+// default connection write buffer.
+func (b *bench) baseline(ctx context.Context, path string, size int64, sum string, writeBuffer int) (float64, float64, error) {
+	e, err := b.startEmulator(emulator.Faults{})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer e.close()
+	b.build++
+	api := &apiClient{base: e.url, key: b.key}
+	var up struct {
+		Data struct{ ID string } `json:"data"`
+	}
+	err = api.do(ctx, "POST", "/v1/buildUploads", map[string]any{"data": map[string]any{
+		"type":          "buildUploads",
+		"attributes":    map[string]any{"cfBundleShortVersionString": "1.0", "cfBundleVersion": strconv.Itoa(100 + b.build), "platform": "IOS"},
+		"relationships": map[string]any{"app": map[string]any{"data": map[string]any{"type": "apps", "id": "1000000001"}}},
+	}}, &up)
+	if err != nil {
+		return 0, 0, err
+	}
+	var file struct {
+		Data struct {
+			ID         string
+			Attributes struct {
+				UploadOperations []struct {
+					Method         string
+					URL            string
+					Offset, Length int64
+					PartNumber     int
+					RequestHeaders []struct{ Name, Value string }
+				}
+			}
+		} `json:"data"`
+	}
+	err = api.do(ctx, "POST", "/v1/buildUploadFiles", map[string]any{"data": map[string]any{
+		"type":          "buildUploadFiles",
+		"attributes":    map[string]any{"assetType": "ASSET", "fileName": filepath.Base(path), "fileSize": size, "uti": "com.apple.ipa"},
+		"relationships": map[string]any{"buildUpload": map[string]any{"data": map[string]any{"type": "buildUploads", "id": up.Data.ID}}},
+	}}, &file)
+	if err != nil {
+		return 0, 0, err
+	}
+	job := putJob{Path: path, Parallelism: b.o.parallelism, WriteBuffer: writeBuffer}
+	for _, op := range file.Data.Attributes.UploadOperations {
+		o := putOp{Method: op.Method, URL: op.URL, Offset: op.Offset, Length: op.Length, PartNumber: op.PartNumber, Headers: map[string]string{}}
+		for _, h := range op.RequestHeaders {
+			o.Headers[h.Name] = h.Value
+		}
+		job.Ops = append(job.Ops, o)
+	}
+	if len(job.Ops) == 0 {
+		return 0, 0, errors.New("the emulator answered no uploadOperations")
+	}
+	secs, rss, err := b.putChild(ctx, job)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = api.do(ctx, "PATCH", "/v1/buildUploadFiles/"+file.Data.ID, map[string]any{"data": map[string]any{
+		"type": "buildUploadFiles", "id": file.Data.ID, "attributes": map[string]any{"uploaded": true},
+	}}, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	return secs, rss, e.check(size, sum)
+}
+
+// apiClient calls the emulator's API with a fresh golang-jwt token per call.
+type apiClient struct {
+	base string
+	key  *key
+}
+
+func (a *apiClient) token() (string, error) {
+	now := time.Now()
+	t := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+		"iss": a.key.issuer, "iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(), "aud": "appstoreconnect-v1",
+	})
+	t.Header["kid"] = a.key.id
+	return t.SignedString(a.key.priv)
+}
+
+func (a *apiClient) do(ctx context.Context, method, path string, body, out any) error {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	tok, err := a.token()
+	if err != nil {
+		return fmt.Errorf("minting a token: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(answer))
+	}
+	if out != nil {
+		if err := json.Unmarshal(answer, out); err != nil {
+			return fmt.Errorf("%s %s: decoding the answer: %w", method, path, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		err  string
+	}{
+		{in: "1GiB", want: 1 << 30},
+		{in: " 4gib ", want: 4 << 30},
+		{in: "512MiB", want: 512 << 20},
+		{in: "3M", want: 3 << 20},
+		{in: "100MB", want: 100e6},
+		{in: "2GB", want: 2e9},
+		{in: "64KiB", want: 64 << 10},
+		{in: "4096", want: 4096},
+		{in: "10B", want: 10},
+		{in: "GiB", err: "want a whole number"},
+		{in: "", err: "want a whole number"},
+		{in: "1.5GiB", err: "unknown unit"},
+		{in: "4TiB", err: "unknown unit"},
+		{in: "0MiB", err: "more than zero"},
+		{in: "99999999999GiB", err: "too large"},
+		{in: "99999999999999999999", err: "out of range"},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseSize(tc.in)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("parseSize(%q) = %d, %v; want an error containing %q", tc.in, got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("parseSize(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseSizes(t *testing.T) {
+	got, err := parseSizes("1GiB, 4GiB,")
+	if err != nil || len(got) != 2 || got[0] != 1<<30 || got[1] != 4<<30 {
+		t.Fatalf("parseSizes = %v, %v", got, err)
+	}
+	if _, err := parseSizes(" , "); err == nil {
+		t.Fatal("an empty list was accepted")
+	}
+	if _, err := parseSizes("1GiB,x"); err == nil || !strings.Contains(err.Error(), `"x"`) {
+		t.Fatalf("a bad item: %v; want an error naming it", err)
+	}
+}
+
+func TestFormatSize(t *testing.T) {
+	for in, want := range map[int64]string{1 << 30: "1 GiB", 4 << 30: "4 GiB", 1536 << 20: "1536 MiB", 2048: "2 KiB", 1000: "1000 B"} {
+		if got := formatSize(in); got != want {
+			t.Errorf("formatSize(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   []float64
+		want float64
+	}{
+		{"one", []float64{7}, 7},
+		{"odd unsorted", []float64{3, 1, 2}, 2},
+		{"even", []float64{4, 1, 3, 2}, 2.5},
+		{"outlier", []float64{1, 1.1, 100}, 1.1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := append([]float64(nil), tc.in...)
+			if got := median(tc.in); got != tc.want {
+				t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
+			}
+			for i := range before {
+				if before[i] != tc.in[i] {
+					t.Fatalf("median reordered its input: %v", tc.in)
+				}
+			}
+		})
+	}
+	if !math.IsNaN(median(nil)) {
+		t.Error("median(nil) is not NaN")
+	}
+}
+
+func TestRenderTableAndVerdicts(t *testing.T) {
+	const gib = 1 << 30
+	rs := []result{
+		{Size: gib, FileBytes: 1e9, Baseline: []float64{2, 1, 9}, Tuned: []float64{1, 1, 1}, Ours: []float64{1.25, 1.25, 5},
+			Faults: []float64{1.5, 1.5, 1.5}, RSSMiB: []float64{20, 22, 30}},
+		{Size: 4 * gib, FileBytes: 4e9, Baseline: []float64{4, 4, 4}, Tuned: []float64{4, 4, 4}, Ours: []float64{8, 8, 8},
+			Faults: []float64{12, 12, 12}, RSSMiB: []float64{70, 70, 70}},
+	}
+	table := renderTable(rs)
+	lines := strings.Split(strings.TrimSpace(table), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("table has %d lines, want header, rule and 2 rows:\n%s", len(lines), table)
+	}
+	for i, want := range []string{
+		// baseline median 2 s = 500 MB/s; ours 1.25 s = 800 MB/s: ratio 1.60; tuned 1000 MB/s: 0.80;
+		// RSS median 22, max 30; faults 1.5 s / 1.25 s = 1.20.
+		"| 1 GiB | 2.00 | 500 | 1000 | 1.25 | 800 | 1.60 | 0.80 | 22.0 / 30.0 | 1.50 | 1.20 |",
+		"| 4 GiB | 4.00 | 1000 | 1000 | 8.00 | 500 | 0.50 | 0.50 | 70.0 / 70.0 | 12.00 | 1.50 |",
+	} {
+		if lines[2+i] != want {
+			t.Errorf("row %d:\n got %s\nwant %s", i, lines[2+i], want)
+		}
+	}
+	if n := strings.Count(lines[0], "|"); n != strings.Count(lines[1], "|") || n != strings.Count(lines[2], "|") {
+		t.Errorf("header, rule and rows have different column counts:\n%s", table)
+	}
+
+	v := strings.Join(verdicts(rs), "\n")
+	for _, want := range []string{
+		"1 GiB: throughput ratio 1.60 (target ≥ 0.8): met",
+		"1 GiB: peak RSS 30.0 MiB (target < 64): met",
+		"1 GiB: faults/clean 1.20 (target < 1.3): met",
+		"4 GiB: throughput ratio 0.50 (target ≥ 0.8): MISSED",
+		"4 GiB: peak RSS 70.0 MiB (target < 64): MISSED",
+		"4 GiB: faults/clean 1.50 (target < 1.3): MISSED",
+		"peak RSS across sizes 30.0..70.0 MiB (target: flat): MISSED",
+	} {
+		if !strings.Contains(v, want) {
+			t.Errorf("verdicts lack %q:\n%s", want, v)
+		}
+	}
+	flat := verdicts([]result{rs[0], {Size: 4 * gib, FileBytes: 4e9, Baseline: []float64{1}, Tuned: []float64{1}, Ours: []float64{1}, Faults: []float64{1}, RSSMiB: []float64{33}}})
+	if last := flat[len(flat)-1]; !strings.HasSuffix(last, ": met") {
+		t.Errorf("30 and 33 MiB are not called flat: %s", last)
+	}
+}
+
+func TestInside(t *testing.T) {
+	for _, tc := range []struct {
+		dir, path string
+		want      bool
+	}{
+		{"/work/main", "/work/main", true},
+		{"/work/main", "/work/main/tmp", true},
+		{"/work/main", "/work/main2", false},
+		{"/work/main", "/tmp", false},
+		{"/work/main", "/work/..main", false},
+	} {
+		if got := inside(tc.dir, tc.path); got != tc.want {
+			t.Errorf("inside(%q, %q) = %v, want %v", tc.dir, tc.path, got, tc.want)
+		}
+	}
+}
