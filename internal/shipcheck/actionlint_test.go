@@ -1,0 +1,188 @@
+package shipcheck
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// actionlint finds the actionlint binary: on PATH, else where `go install`
+// puts it. .ci/run installs it (bench/actionlint.sh), so CI never skips.
+func actionlint(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("actionlint"); err == nil {
+		return p
+	}
+	out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output()
+	if err == nil {
+		f := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+		for _, dir := range []string{f[0], filepath.Join(f[len(f)-1], "bin")} {
+			if dir == "" || dir == "bin" {
+				continue
+			}
+			p := filepath.Join(dir, "actionlint")
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+	}
+	t.Skip("actionlint is not installed (not on PATH nor in $(go env GOPATH)/bin); bench/actionlint.sh installs it with go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12")
+	return ""
+}
+
+func lint(t *testing.T, bin, dir string, files ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"-no-color"}, files...)...)
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func workflowFiles(t *testing.T, r string) (workflows, examples []string) {
+	t.Helper()
+	for _, pat := range []string{".github/workflows/*.yml", ".github/workflows/*.yaml"} {
+		m, _ := filepath.Glob(filepath.Join(r, pat))
+		workflows = append(workflows, m...)
+	}
+	for _, pat := range []string{"examples/*.yml", "examples/*.yaml"} {
+		m, _ := filepath.Glob(filepath.Join(r, pat))
+		examples = append(examples, m...)
+	}
+	if len(workflows) == 0 || len(examples) == 0 {
+		t.Fatalf("found %d workflows and %d examples; want some of each", len(workflows), len(examples))
+	}
+	return workflows, examples
+}
+
+// TestActionlintWorkflowsAndExamples lints every workflow and example as
+// they are in the repository.
+func TestActionlintWorkflowsAndExamples(t *testing.T) {
+	bin := actionlint(t)
+	r := root(t)
+	wf, ex := workflowFiles(t, r)
+	var rel []string
+	for _, f := range append(wf, ex...) {
+		p, _ := filepath.Rel(r, f)
+		rel = append(rel, filepath.ToSlash(p))
+	}
+	if out, err := lint(t, bin, r, rel...); err != nil {
+		t.Errorf("actionlint failed (%v):\n%s", err, out)
+	}
+}
+
+// Published references to this action, and the local paths they stand for.
+var (
+	nativeRef = regexp.MustCompile(`uses:\s*asc-action/asc-action/native@\S+`)
+	rootRef   = regexp.MustCompile(`uses:\s*asc-action/asc-action@\S+`)
+)
+
+// project lays out a throwaway repository: this checkout's action.yml and
+// native/action.yml, and the given workflows in .github/workflows.
+func project(t *testing.T, workflows map[string]string) string {
+	t.Helper()
+	r := root(t)
+	dir := t.TempDir()
+	for _, p := range []string{"action.yml", "native/action.yml", "Dockerfile"} {
+		b, err := os.ReadFile(filepath.Join(r, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// actionlint finds the project (and local actions) by its .git.
+	if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wfDir := filepath.Join(dir, ".github", "workflows")
+	if err := os.MkdirAll(wfDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range workflows {
+		if err := os.WriteFile(filepath.Join(wfDir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestActionlintExamplesAgainstThisAction lints the examples with their
+// `uses: asc-action/asc-action[/native]@v1` pointed at this checkout, so
+// actionlint checks every input they pass and every output they read
+// against action.yml and native/action.yml.
+func TestActionlintExamplesAgainstThisAction(t *testing.T) {
+	bin := actionlint(t)
+	_, ex := workflowFiles(t, root(t))
+	files := map[string]string{}
+	for _, f := range ex {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := nativeRef.ReplaceAllString(string(b), "uses: ./native")
+		s = rootRef.ReplaceAllString(s, "uses: ./")
+		if s == string(b) {
+			t.Errorf("%s does not use asc-action/asc-action@<version> or its native action", filepath.Base(f))
+		}
+		files[filepath.Base(f)] = s
+	}
+	dir := project(t, files)
+	if out, err := lint(t, bin, dir); err != nil {
+		t.Errorf("actionlint found problems in the examples against this checkout's action.yml (%v):\n%s", err, out)
+	}
+}
+
+// TestActionlintCatchesWrongNames shows the check has teeth: a workflow
+// with a misspelt input or output of this action must fail actionlint.
+func TestActionlintCatchesWrongNames(t *testing.T) {
+	bin := actionlint(t)
+	const head = "name: wrong\non: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n"
+	tests := []struct {
+		name, steps, want string
+	}{
+		{
+			name:  "misspelt input, container action",
+			steps: "      - uses: ./\n        with:\n          command: token\n          privte-key: x\n",
+			want:  `input "privte-key" is not defined`,
+		},
+		{
+			name:  "misspelt input, native action",
+			steps: "      - uses: ./native\n        with:\n          comand: verify\n",
+			want:  `input "comand" is not defined`,
+		},
+		{
+			name:  "misspelt output",
+			steps: "      - id: t\n        uses: ./\n      - run: echo \"${{ steps.t.outputs.tokn }}\"\n",
+			want:  `property "tokn" is not defined`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := project(t, map[string]string{"wrong.yml": head + tt.steps})
+			out, err := lint(t, bin, dir)
+			if err == nil {
+				t.Fatalf("actionlint passed a workflow with a wrong name:\n%s", head+tt.steps)
+			}
+			if !strings.Contains(out, tt.want) {
+				t.Errorf("actionlint output does not say %q:\n%s", tt.want, out)
+			}
+		})
+	}
+	// The same workflow with the right names passes: the failures above
+	// come from the names alone.
+	right := "      - id: t\n        uses: ./\n        with:\n          command: token\n          private-key: x\n      - uses: ./native\n        with:\n          command: verify\n      - run: echo \"${{ steps.t.outputs.token }}\"\n"
+	if out, err := lint(t, bin, project(t, map[string]string{"right.yml": head + right})); err != nil {
+		t.Errorf("actionlint failed the corrected workflow (%v):\n%s", err, out)
+	}
+}
