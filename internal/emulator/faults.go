@@ -40,7 +40,8 @@ type Faults struct {
 type FaultRule struct {
 	// Op is an operation: one of Apple's operation IDs (for example
 	// buildUploads_createInstance), OpUploadPart for part PUTs, OpAPI for
-	// every API operation, or OpAll for everything.
+	// every API operation, OpAll for everything, or an alias that
+	// ParseFaults accepts (parts, commit, ...).
 	Op   string
 	Rate float64
 	Kind FaultKind
@@ -229,6 +230,16 @@ type faultState struct {
 }
 
 func newFaultState(f Faults) *faultState {
+	if len(f.Rules) > 0 {
+		rules := make([]FaultRule, len(f.Rules))
+		for i, r := range f.Rules {
+			if a, ok := opAliases[r.Op]; ok {
+				r.Op = a
+			}
+			rules[i] = r
+		}
+		f.Rules = rules
+	}
 	return &faultState{f: f, rng: rand.New(rand.NewPCG(f.Seed, f.Seed^0x9e3779b97f4a7c15))}
 }
 

@@ -123,6 +123,19 @@ func TestInjectedFaults(t *testing.T) {
 		}
 	})
 
+	t.Run("truncated part answer: bytes kept, answer broken", func(t *testing.T) {
+		// Aliases work in the Go form too.
+		e.srv.SetFaults(Faults{Rules: []FaultRule{{Op: "parts", Rate: 1, Kind: FaultTruncate}}})
+		st, _, err := put(t, c, ops[0], data, nil)
+		if err == nil {
+			t.Errorf("answer %d arrived whole", st)
+		}
+		files, ferr := e.srv.UploadedFiles()
+		if ferr != nil || len(files) != 1 || files[0].Received != ops[0].Length {
+			t.Errorf("received %+v %v, want part 1's %d bytes", files, ferr, ops[0].Length)
+		}
+	})
+
 	t.Run("expired part URLs", func(t *testing.T) {
 		e.srv.SetFaults(Faults{ExpireRate: 1})
 		st, body, _ := put(t, c, ops[0], data, nil)
@@ -274,8 +287,10 @@ func TestRetriedPartsReassembleExactly(t *testing.T) {
 			if err != nil || sha != hex.EncodeToString(want[:]) || size != int64(len(data)) {
 				t.Errorf("reassembled %s (%d bytes), want %x (%d)", sha, size, want, len(data))
 			}
-			if n := e.srv.Requests()[OpUploadPart]; n != tries {
-				t.Errorf("counted %d part requests, sent %d", n, tries)
+			// A request sent on a connection the emulator had just closed
+			// never reaches it, so the emulator may count fewer.
+			if n := e.srv.Requests()[OpUploadPart]; n > tries || n < len(ops) {
+				t.Errorf("counted %d part requests; %d sent for %d parts", n, tries, len(ops))
 			}
 		})
 	}

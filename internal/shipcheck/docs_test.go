@@ -1,0 +1,105 @@
+package shipcheck
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/asc-action/asc-action/internal/credentials"
+	"github.com/asc-action/asc-action/internal/token"
+)
+
+// slug is GitHub's anchor for a heading: lower case, punctuation other
+// than hyphens and underscores dropped, spaces turned into hyphens.
+func slug(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(heading)) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+var (
+	headingRe = regexp.MustCompile(`(?m)^#{1,6} (.+)$`)
+	linkRe    = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	fenceRe   = regexp.MustCompile("(?ms)^```.*?^```")
+)
+
+// TestDocsLinks checks every link in the docs this package's owner keeps:
+// in-page anchors name a heading, relative links name a file.
+func TestDocsLinks(t *testing.T) {
+	r := root(t)
+	for _, doc := range []string{"docs/troubleshooting.md", "docs/migration.md"} {
+		t.Run(doc, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(r, doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := fenceRe.ReplaceAllString(string(b), "")
+			anchors := map[string]bool{}
+			for _, m := range headingRe.FindAllStringSubmatch(text, -1) {
+				anchors[slug(m[1])] = true
+			}
+			for _, m := range linkRe.FindAllStringSubmatch(text, -1) {
+				link := m[1]
+				switch {
+				case strings.HasPrefix(link, "http://"), strings.HasPrefix(link, "https://"):
+				case strings.HasPrefix(link, "#"):
+					if !anchors[link[1:]] {
+						t.Errorf("link %s names no heading", link)
+					}
+				default:
+					file, _, _ := strings.Cut(link, "#")
+					if _, err := os.Stat(filepath.Join(r, filepath.Dir(doc), filepath.FromSlash(file))); err != nil {
+						t.Errorf("link %s names no file", link)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestTroubleshootingQuotesTheCode holds the troubleshooting page to the
+// code: each key and token error's message must appear there word for
+// word, so a changed message cannot leave the page behind.
+func TestTroubleshootingQuotesTheCode(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root(t), "docs", "troubleshooting.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	errs := []error{
+		credentials.ErrEmpty, credentials.ErrRSAKey, credentials.ErrWrongCurve, credentials.ErrOtherKeyType,
+		credentials.ErrEncrypted, credentials.ErrPublicKey, credentials.ErrCertificate, credentials.ErrOpenSSH,
+		credentials.ErrUnrecognized, credentials.ErrTruncated, credentials.ErrBadDER, credentials.ErrNoFile,
+		token.ErrKeyID, token.ErrIssuerID, token.ErrKeyType, token.ErrScope,
+	}
+	for _, e := range errs {
+		if !strings.Contains(page, e.Error()) {
+			t.Errorf("docs/troubleshooting.md does not quote %q", e.Error())
+		}
+	}
+	// Messages built from inputs: check them as the code renders them.
+	built := []func() error{
+		func() error { _, err := token.ParseKeyID("abcde12345"); return err },
+		func() error { _, err := token.ParseKeyType("admin", ""); return err },
+		func() error { _, err := token.ParseKeyType("team", ""); return err },
+		func() error { _, err := token.ParseScope("apps"); return err },
+		func() error { _, err := token.ParseLifetime("soon"); return err },
+	}
+	for _, f := range built {
+		if err := f(); err == nil {
+			t.Errorf("a bad value was accepted")
+		} else if !strings.Contains(page, err.Error()) {
+			t.Errorf("docs/troubleshooting.md does not quote %q", err.Error())
+		}
+	}
+}
