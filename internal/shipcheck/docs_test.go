@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode"
 
+	"go.yaml.in/yaml/v4"
+
 	"github.com/asc-action/asc-action/internal/credentials"
 	"github.com/asc-action/asc-action/internal/token"
 )
@@ -101,5 +103,57 @@ func TestTroubleshootingQuotesTheCode(t *testing.T) {
 		} else if !strings.Contains(page, err.Error()) {
 			t.Errorf("docs/troubleshooting.md does not quote %q", err.Error())
 		}
+	}
+}
+
+var (
+	tickRe = regexp.MustCompile("`([^`]+)`")
+	nameRe = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+)
+
+// TestMigrationNamesExist checks the asc-action column of every table in
+// docs/migration.md against action.yml: each input (or output) named there
+// exists, so the page cannot send anyone to a misspelt or removed input.
+func TestMigrationNamesExist(t *testing.T) {
+	r := root(t)
+	b, err := os.ReadFile(filepath.Join(r, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var action struct {
+		Inputs  map[string]any `yaml:"inputs"`
+		Outputs map[string]any `yaml:"outputs"`
+	}
+	if err := yaml.Unmarshal(b, &action); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(r, "docs", "migration.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, line := range strings.Split(fenceRe.ReplaceAllString(string(doc), ""), "\n") {
+		cells := strings.Split(line, "|")
+		if !strings.HasPrefix(line, "|") || len(cells) < 4 || strings.HasPrefix(strings.TrimSpace(cells[2]), "---") || strings.TrimSpace(cells[2]) == "asc-action" {
+			continue
+		}
+		col := strings.TrimSpace(cells[2])
+		known := action.Inputs
+		if strings.HasPrefix(col, "output") {
+			known = action.Outputs
+		}
+		for _, m := range tickRe.FindAllStringSubmatch(col, -1) {
+			name, _, _ := strings.Cut(m[1], ":")
+			if name = strings.TrimSpace(name); !nameRe.MatchString(name) {
+				continue
+			}
+			checked++
+			if _, ok := known[name]; !ok {
+				t.Errorf("docs/migration.md maps to %q, which action.yml does not declare (row: %s)", name, line)
+			}
+		}
+	}
+	if checked < 10 {
+		t.Errorf("only %d names checked; the tables' layout may have changed", checked)
 	}
 }
