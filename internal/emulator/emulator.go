@@ -81,7 +81,6 @@ type Server struct {
 	requests     map[string]int
 	authFailures []string
 	incomplete   int
-	closed       bool
 
 	work     sync.WaitGroup
 	httpSrv  *http.Server
@@ -200,9 +199,6 @@ func (s *Server) Close() error {
 		cancel()
 	}
 	s.work.Wait()
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
 	if s.ownStore {
 		if rmErr := os.RemoveAll(s.storeDir); err == nil {
 			err = rmErr
