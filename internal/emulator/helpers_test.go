@@ -175,6 +175,12 @@ func checked(t testing.TB, spec *contract.Spec, next http.Handler) http.Handler 
 			}
 			if rec.status < 300 {
 				check.Body = io.NopCloser(bytes.NewReader(body))
+				// Apple's links.next carry a cursor parameter that its
+				// document does not declare; the request is otherwise checked.
+				if q := check.URL.Query(); q.Has("cursor") {
+					q.Del("cursor")
+					check.URL.RawQuery = q.Encode()
+				}
 				if _, err := spec.CheckRequest(check, body); err != nil {
 					t.Errorf("emulator accepted a request Apple's document refuses: %v", err)
 				}
