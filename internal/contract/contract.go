@@ -145,8 +145,28 @@ func (s *Spec) CheckRequest(req *http.Request, body []byte) (string, error) {
 	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
 		return op, fmt.Errorf("%s %s (%s): request does not match Apple's document: %w", req.Method, req.URL.Path, op, err)
 	}
+	// openapi3filter lets undeclared query parameters through; Apple
+	// ignores them silently, so a misspelt filter would go unnoticed.
+	// The one exception is `cursor`, which Apple puts in links.next without
+	// declaring it.
+	for key := range req.URL.Query() {
+		if key != "cursor" && !declaresQuery(route, key) {
+			return op, fmt.Errorf("%s %s (%s): query parameter %q is not declared by the operation in Apple's document", req.Method, req.URL.Path, op, key)
+		}
+	}
 	s.mark(op, "request")
 	return op, nil
+}
+
+func declaresQuery(route *routers.Route, key string) bool {
+	params := append(openapi3.Parameters{}, route.PathItem.Parameters...)
+	params = append(params, route.Operation.Parameters...)
+	for _, p := range params {
+		if p.Value != nil && p.Value.In == openapi3.ParameterInQuery && p.Value.Name == key {
+			return true
+		}
+	}
+	return false
 }
 
 // CheckResponse validates a response's status, content type and JSON body

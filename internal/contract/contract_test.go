@@ -31,6 +31,15 @@ func TestDocumentLoadsAndRoutesBuildUploads(t *testing.T) {
 		t.Error("a request with an unknown platform and no app passed the check")
 	}
 
+	req = httptest.NewRequest(http.MethodGet, "/v1/apps?filter[bundleID]=com.example", nil)
+	if _, err := s.CheckRequest(req, nil); err == nil {
+		t.Error("a misspelt filter passed the check")
+	}
+	req = httptest.NewRequest(http.MethodGet, "/v1/apps?filter[bundleId]=com.example&limit=5", nil)
+	if _, err := s.CheckRequest(req, nil); err != nil {
+		t.Errorf("a declared filter was refused: %v", err)
+	}
+
 	req = httptest.NewRequest(http.MethodGet, "/v1/nosuchthing", nil)
 	if _, err := s.CheckRequest(req, nil); err == nil {
 		t.Error("an unknown path passed the check")
