@@ -43,6 +43,9 @@ func (r *Runner) Run(ctx context.Context) int {
 	var cmd *command.Command
 	var names []string
 	for _, c := range r.Commands {
+		if c.CLIOnly {
+			continue
+		}
 		names = append(names, c.Name)
 		if c.Name == name {
 			cmd = c

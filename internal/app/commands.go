@@ -4,6 +4,7 @@ import (
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/commands/checkexpiry"
 	"github.com/asc-action/asc-action/internal/commands/demo"
+	"github.com/asc-action/asc-action/internal/commands/emulator"
 	"github.com/asc-action/asc-action/internal/commands/token"
 	"github.com/asc-action/asc-action/internal/commands/upload"
 	"github.com/asc-action/asc-action/internal/commands/verify"
@@ -16,6 +17,7 @@ func Commands() []*command.Command {
 		verify.Command(),
 		upload.Command(),
 		checkexpiry.Command(),
+		emulator.Command(),
 		demo.Command(demoSteps),
 	}
 }

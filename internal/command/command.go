@@ -49,6 +49,9 @@ type Command struct {
 	Outputs []Output
 	// Primary is the output the CLI prints alone on stdout (without --json).
 	Primary string
+	// CLIOnly commands are not offered as an Action's `command` (a server
+	// that runs until interrupted, say).
+	CLIOnly bool
 	Run     func(ctx context.Context, env *Env) error
 }
 

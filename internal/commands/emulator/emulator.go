@@ -29,6 +29,7 @@ import (
 func Command() *command.Command {
 	return &command.Command{
 		Name:    "emulator",
+		CLIOnly: true,
 		Summary: "Run the App Store Connect emulator (apps, certificates, profiles, builds, build uploads) on a local address",
 		Long: `Serves until interrupted (Ctrl-C). Give the public half of your test key with
 --public-key (a PUBLIC KEY PEM, or the .p8 itself: only its public half is used), --key-id

@@ -1,0 +1,112 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEmulatorProcessAnswersCurl runs `asc-action emulator` as its own
+// process and talks to it with curl, a client that is not ours, using a
+// token minted by `asc-action token` from the key file the emulator wrote.
+func TestEmulatorProcessAnswersCurl(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatalf("curl is needed for this test (apt-get install curl): %v", err)
+	}
+	emu := exec.Command(binary, "emulator", "--addr", "127.0.0.1:0")
+	stderr, err := emu.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = emu.Process.Kill(); _ = emu.Wait() })
+
+	urlRe := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+	keyRe := regexp.MustCompile(`Key ID ([A-Z0-9]{10}), Issuer ID ([0-9a-f-]{36}), private key written to (\S+\.p8)`)
+	var url, kid, iss, path string
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	deadline := time.After(20 * time.Second)
+	for url == "" || path == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("the emulator exited before announcing itself")
+			}
+			if m := urlRe.FindStringSubmatch(l); m != nil {
+				url = m[1]
+			}
+			if m := keyRe.FindStringSubmatch(l); m != nil {
+				kid, iss, path = m[1], m[2], m[3]
+			}
+		case <-deadline:
+			t.Fatal("the emulator did not announce its URL and key in time")
+		}
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+
+	out, err := exec.Command(binary, "token", "--private-key-path", path, "--key-id", kid, "--issuer-id", iss, "--quiet").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := strings.TrimSpace(string(out))
+
+	get := func(auth string, path string) (int, map[string]any, string) {
+		args := []string{"-g", "-sS", "-o", "-", "-w", "\n%{http_code}", url + path}
+		if auth != "" {
+			args = append([]string{"-H", "Authorization: Bearer " + auth}, args...)
+		}
+		b, err := exec.Command(curl, args...).Output()
+		if err != nil {
+			t.Fatalf("curl: %v", err)
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, '\n')
+		var code int
+		if _, err := fmtSscan(s[i+1:], &code); err != nil {
+			t.Fatalf("curl status %q", s[i+1:])
+		}
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(s[:i]), &doc); err != nil {
+			t.Fatalf("body is not JSON: %q", s[:i])
+		}
+		return code, doc, s[:i]
+	}
+
+	code, doc, _ := get(tok, "/v1/apps?filter[bundleId]=com.example.demo")
+	if code != 200 {
+		t.Fatalf("GET /v1/apps with the token: %d %v", code, doc)
+	}
+	data, _ := doc["data"].([]any)
+	if len(data) != 1 || data[0].(map[string]any)["type"] != "apps" {
+		t.Errorf("apps document = %v", doc)
+	}
+	code, doc, body := get("", "/v1/apps")
+	errs, _ := doc["errors"].([]any)
+	if code != 401 || len(errs) != 1 || errs[0].(map[string]any)["status"] != "401" || errs[0].(map[string]any)["code"] != "NOT_AUTHORIZED" {
+		t.Errorf("without a token: %d %s", code, body)
+	}
+	code, _, body = get(tok+"x", "/v1/apps")
+	if code != 401 {
+		t.Errorf("with a tampered token: %d %s", code, body)
+	}
+}
+
+func fmtSscan(s string, v *int) (int, error) { return fmt.Sscan(strings.TrimSpace(s), v) }
