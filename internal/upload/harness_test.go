@@ -51,7 +51,9 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 // env is an emulator and a client signed by a freshly generated key, both on
 // one fake clock.
 type env struct {
-	t      *testing.T
+	t      testing.TB
+	url    string
+	src    *token.Source
 	clock  *fakeClock
 	emu    *emulator.Server
 	client *asc.Client
@@ -60,7 +62,21 @@ type env struct {
 
 func newEnv(t *testing.T, cfg emulator.Config) *env {
 	t.Helper()
-	e := &env{t: t, clock: newFakeClock()}
+	c := newFakeClock()
+	e := newEnvClock(t, cfg, c)
+	e.client, _ = asc.New(e.url, e.src, asc.WithClock(c.Now), asc.WithSleep(c.Sleep),
+		asc.WithRand(mrand.NewPCG(1, 2)), asc.WithRetryWait(10*time.Millisecond, 100*time.Millisecond))
+	return e
+}
+
+// newEnvClock starts an emulator on clock c (the real clock when nil).
+func newEnvClock(t testing.TB, cfg emulator.Config, c *fakeClock) *env {
+	t.Helper()
+	now := time.Now
+	if c != nil {
+		now = c.Now
+	}
+	e := &env{t: t, clock: c}
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -68,22 +84,22 @@ func newEnv(t *testing.T, cfg emulator.Config) *env {
 	const keyID, issuer = "ABCDE12345", "57246542-96fe-1a63-e053-0824d011072a"
 	cfg.Keys = []emulator.Key{{ID: keyID, IssuerID: issuer, Public: &priv.PublicKey}}
 	if cfg.Data == nil {
-		cfg.Data = emulator.DefaultData(e.clock.Now())
+		cfg.Data = emulator.DefaultData(now())
 	}
-	cfg.Now = e.clock.Now
+	cfg.Now = now
 	e.emu = emulator.New(cfg)
 	url, err := e.emu.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.emu.Close() })
-	m, err := token.NewMinter(priv, token.Options{KeyID: keyID, IssuerID: issuer, Type: token.Team}, e.clock.Now)
+	m, err := token.NewMinter(priv, token.Options{KeyID: keyID, IssuerID: issuer, Type: token.Team}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := token.NewSource(m, 0, func(token.Token) { e.mints.Add(1) })
-	e.client, err = asc.New(url, src, asc.WithClock(e.clock.Now), asc.WithSleep(e.clock.Sleep),
-		asc.WithRand(mrand.NewPCG(1, 2)), asc.WithRetryWait(10*time.Millisecond, 100*time.Millisecond))
+	e.url = url
+	e.src = token.NewSource(m, 0, func(token.Token) { e.mints.Add(1) })
+	e.client, err = asc.New(url, e.src)
 	if err != nil {
 		t.Fatal(err)
 	}

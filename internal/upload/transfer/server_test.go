@@ -43,6 +43,7 @@ type storage struct {
 	rng         *rand.Rand
 	failRate    float64     // fraction of requests given a random fault
 	alwaysFail  map[int]int // part -> status always returned
+	failOnce    map[int]int // part -> status returned to its first request only
 	now         func() time.Time
 	retryAfter  int // seconds, for 429/503
 	faults      [numFaults]int
@@ -56,7 +57,7 @@ type storage struct {
 }
 
 func newStorage(t testing.TB, size int64) *storage {
-	s := &storage{t: t, size: size, data: make([]byte, size), rng: rand.New(rand.NewPCG(1, 2)), alwaysFail: map[int]int{}, stored: map[int]int{}, retryAfter: 2, now: time.Now}
+	s := &storage{t: t, size: size, data: make([]byte, size), rng: rand.New(rand.NewPCG(1, 2)), alwaysFail: map[int]int{}, failOnce: map[int]int{}, stored: map[int]int{}, retryAfter: 2, now: time.Now}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	return s
@@ -106,6 +107,10 @@ func (s *storage) serve(w http.ResponseWriter, r *http.Request) {
 	expired := exp != 0 && !s.now().Before(time.Unix(exp, 0))
 	f := faultNone
 	status := s.alwaysFail[n]
+	if st, ok := s.failOnce[n]; ok {
+		status = st
+		delete(s.failOnce, n)
+	}
 	if !expired && status == 0 && s.rng.Float64() < s.failRate {
 		f = fault(1 + s.rng.IntN(int(numFaults)-1))
 		s.faults[f]++

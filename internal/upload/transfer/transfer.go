@@ -182,7 +182,8 @@ type part struct {
 	gen     int       // guarded by sender.mu; bumped by each refresh
 	fresh   bool      // guarded by sender.mu; op came from Refresh and was not yet tried
 	done    bool      // guarded by sender.mu
-	attempt int       // owned by the worker sending it
+	attempt int       // owned by the goroutine sending it
+	hasSlot bool      // owned by the goroutine sending it
 	sent    atomic.Int64
 }
 
@@ -205,6 +206,7 @@ type sender struct {
 
 	refreshMu sync.Mutex
 	emitMu    sync.Mutex
+	slots     chan struct{} // one per part in flight
 }
 
 // Send sends every operation's bytes from r (a file of size bytes) and returns
@@ -229,28 +231,32 @@ func Send(ctx context.Context, r io.ReaderAt, size int64, ops []Operation, opt O
 		errOnce  sync.Once
 		wg       sync.WaitGroup
 	)
-	work := make(chan *part)
-	workers := min(opt.Parallelism, len(s.parts))
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range work {
-				if err := s.sendPart(ctx, p); err != nil {
-					errOnce.Do(func() { firstErr = err; cancel() })
-				}
-			}
-		}()
-	}
+	// A part holds one of Parallelism slots while it sends, and gives it up
+	// while it waits out a backoff, so a retrying part never idles a
+	// connection: another part goes instead. Goroutines exist only for parts
+	// holding a slot or sleeping.
+	s.slots = make(chan struct{}, opt.Parallelism)
 feed:
 	for _, p := range s.parts {
 		select {
-		case work <- p:
+		case s.slots <- struct{}{}:
 		case <-ctx.Done():
 			break feed
 		}
+		wg.Add(1)
+		p.hasSlot = true
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if p.hasSlot {
+					<-s.slots
+				}
+			}()
+			if err := s.sendPart(ctx, p); err != nil {
+				errOnce.Do(func() { firstErr = err; cancel() })
+			}
+		}()
 	}
-	close(work)
 	wg.Wait()
 
 	s.mu.Lock()
@@ -474,10 +480,27 @@ func (s *sender) sendPart(ctx context.Context, p *part) error {
 			if p.attempt >= s.opt.MaxAttempts {
 				return s.partError(p, op, ErrAttemptsExhausted, ae)
 			}
-			if err := s.opt.Sleep(ctx, wait); err != nil {
+			if err := s.backOff(ctx, p, wait); err != nil {
 				return err
 			}
 		}
+	}
+}
+
+// backOff gives up the part's slot while it sleeps, then takes one again
+// (p.hasSlot says whether it holds one when it returns).
+func (s *sender) backOff(ctx context.Context, p *part, d time.Duration) error {
+	<-s.slots
+	p.hasSlot = false
+	if err := s.opt.Sleep(ctx, d); err != nil {
+		return err
+	}
+	select {
+	case s.slots <- struct{}{}:
+		p.hasSlot = true
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

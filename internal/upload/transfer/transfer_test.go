@@ -351,3 +351,28 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestBackoffFreesTheSlot(t *testing.T) {
+	const size = 200
+	f, want := testFile(t, size)
+	st := newStorage(t, size)
+	st.failOnce[1] = http.StatusServiceUnavailable
+	part2 := make(chan struct{})
+	sleep := func(ctx context.Context, d time.Duration) error {
+		select {
+		case <-part2:
+		case <-time.After(5 * time.Second):
+			t.Error("part 2 was not sent while part 1 waited out its backoff")
+		}
+		return nil
+	}
+	res, err := Send(context.Background(), f, size, st.ops(100, time.Time{}), Options{Parallelism: 1, Sleep: sleep,
+		OnEvent: func(e Event) {
+			if e.Kind == PartDone && e.PartNumber == 2 {
+				close(part2)
+			}
+		}})
+	if err != nil || !res.Complete || st.sum() != want || res.Retries != 1 {
+		t.Fatalf("res = %+v, err = %v", res, err)
+	}
+}
