@@ -51,7 +51,8 @@ type Model struct {
 var kebab = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
 // Collect builds the model from the commands: inputs and outputs in order
-// of first appearance, `command` first, CLI-only inputs left out. It
+// of first appearance, `command` first, CLI-only commands and inputs left
+// out. It
 // refuses declarations the Action could not carry (bad or duplicate names,
 // missing descriptions, an input named `command`).
 func Collect(cmds []*command.Command) (*Model, error) {
@@ -64,6 +65,9 @@ func Collect(cmds []*command.Command) (*Model, error) {
 		if c == nil {
 			errs = append(errs, "a nil command is registered")
 			continue
+		}
+		if c.CLIOnly {
+			continue // not offered as an Action's command: none of its inputs or outputs either
 		}
 		if !kebab.MatchString(c.Name) {
 			errs = append(errs, fmt.Sprintf("command %q: name must be kebab-case", c.Name))

@@ -34,6 +34,12 @@ func fakeCommands() []*command.Command {
 			},
 			Outputs: []command.Output{{Name: "build-id", Usage: "the build"}, {Name: "key-id", Usage: "the Key ID used"}},
 		},
+		{
+			Name:    "serve",
+			CLIOnly: true,
+			Inputs:  []command.Input{{Name: "port", Usage: "TCP port"}},
+			Outputs: []command.Output{{Name: "url", Usage: "where it listens"}},
+		},
 	}
 }
 
@@ -47,7 +53,10 @@ func TestCollect(t *testing.T) {
 		names = append(names, d.Name)
 	}
 	if want := []string{"private-key", "expires-in", "timeout", "ipa", "wait"}; !slices.Equal(names, want) {
-		t.Errorf("inputs %v, want %v (first appearance, CLI-only left out)", names, want)
+		t.Errorf("inputs %v, want %v (first appearance, CLI-only inputs and commands left out)", names, want)
+	}
+	if want := []string{"token", "upload"}; !slices.Equal(m.CommandNames, want) {
+		t.Errorf("commands %v, want %v (the CLI-only command left out)", m.CommandNames, want)
 	}
 	get := func(name string) InputDoc {
 		for _, d := range m.Inputs {
