@@ -64,6 +64,7 @@ func (r *Runner) Run(ctx context.Context) int {
 		Getenv: r.Getenv,
 	}
 	err := runSafely(ctx, cmd, env)
+	env.Close()
 	if err != nil {
 		var done *command.Reported
 		if !errors.As(err, &done) {

@@ -90,6 +90,7 @@ func (r *Runner) Run(ctx context.Context, args []string) int {
 		Interactive: r.IO.ErrIsTTY && !quiet,
 	}
 	err = runSafely(ctx, cmd, env)
+	env.Close()
 	if err != nil {
 		var done *command.Reported
 		if !errors.As(err, &done) {

@@ -98,6 +98,37 @@ type Env struct {
 	Getenv func(string) string
 	// Interactive is true when a person watches a terminal (progress bars).
 	Interactive bool
+
+	closers []func()
+}
+
+// OnClose registers f to run when the command is over (front ends call
+// Close after Run); later registrations run first.
+func (e *Env) OnClose(f func()) { e.closers = append(e.closers, f) }
+
+// Close runs the functions registered with OnClose, once.
+func (e *Env) Close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+	e.closers = nil
+}
+
+// Overlay returns Values that answer names from over first, then from base.
+func Overlay(base Values, over map[string]string) Values {
+	return overlay{base: base, over: over}
+}
+
+type overlay struct {
+	base Values
+	over map[string]string
+}
+
+func (o overlay) Lookup(name string) (string, bool) {
+	if v, ok := o.over[name]; ok {
+		return v, true
+	}
+	return o.base.Lookup(name)
 }
 
 // String returns an input's value with surrounding whitespace trimmed.

@@ -30,6 +30,10 @@ func emulatorFor(t *testing.T, k testKey, cfg emulator.Config) (*emulator.Server
 }
 
 func writeIPA(t *testing.T, build string, size int64) (string, string) {
+	return writeIPAFor(t, emulator.DemoBundleID, build, size)
+}
+
+func writeIPAFor(t *testing.T, bundleID, build string, size int64) (string, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "App.ipa")
 	f, err := os.Create(path)
@@ -37,7 +41,7 @@ func writeIPA(t *testing.T, build string, size int64) (string, string) {
 		t.Fatal(err)
 	}
 	h := sha256.New()
-	if err := ipa.Write(io.MultiWriter(f, h), ipa.Facts{BundleID: emulator.DemoBundleID, BuildVersion: build, ShortVersion: "2.1", Platform: ipa.IOS}, ipa.WriteOptions{PayloadSize: size, Binary: true, Seed: 9}); err != nil {
+	if err := ipa.Write(io.MultiWriter(f, h), ipa.Facts{BundleID: bundleID, BuildVersion: build, ShortVersion: "2.1", Platform: ipa.IOS}, ipa.WriteOptions{PayloadSize: size, Binary: true, Seed: 9}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
@@ -143,5 +147,34 @@ func TestUploadStepBadInput(t *testing.T) {
 			}
 			assertNoLeak(t, s, k.material())
 		})
+	}
+}
+
+// TestRehearsedRelease runs the real upload step, with a real-looking app
+// and the user's own key, against `api-url: emulator`: nothing leaves the
+// runner, and every output is what the real step would give.
+func TestRehearsedRelease(t *testing.T) {
+	k := newKey(t)
+	path, _ := writeIPAFor(t, "com.acme.shop", "77", 3<<20)
+	s := runStep(t, map[string]string{"command": "upload", "private-key": k.pem, "key-id": keyID, "issuer-id": issuer,
+		"api-url": "emulator", "app-path": path, "wait": "processing", "poll-interval": "1s", "app-id": "6450000000"})
+	if s.code != 0 {
+		t.Fatalf("exit %d\n%s", s.code, s.stdout)
+	}
+	if s.outputs["processing-state"] != "VALID" || s.outputs["build-id"] == "" {
+		t.Errorf("outputs %v", s.outputs)
+	}
+	if !strings.Contains(s.stdout, "::notice title=rehearsal::") || !strings.Contains(s.stdout, "nothing is sent to Apple") {
+		t.Errorf("no rehearsal notice:\n%s", s.stdout)
+	}
+	if !strings.Contains(s.summary, "com.acme.shop") {
+		t.Errorf("summary: %s", s.summary)
+	}
+	assertNoLeak(t, s, k.material())
+
+	// verify rehearses too.
+	s = runStep(t, map[string]string{"command": "verify", "private-key": k.pem, "key-id": keyID, "issuer-id": issuer, "api-url": "emulator"})
+	if s.code != 0 || s.outputs["key-status"] != "valid" {
+		t.Errorf("verify rehearsal: exit %d %v", s.code, s.outputs)
 	}
 }

@@ -36,7 +36,7 @@ var Inputs = []command.Input{
 }
 
 // APIInput is the base URL input of commands that call App Store Connect.
-var APIInput = command.Input{Name: InAPIURL, Env: "ASC_API_URL", Default: DefaultAPIURL, Usage: "App Store Connect API base URL (point it at `asc-action emulator` to rehearse)"}
+var APIInput = command.Input{Name: InAPIURL, Env: "ASC_API_URL", Default: DefaultAPIURL, Usage: "App Store Connect API base URL; `emulator` rehearses the step against the built-in emulator (nothing is sent to Apple), or give the URL of `asc-action emulator`"}
 
 // Auth is a loaded key with the options its tokens are minted with.
 type Auth struct {

@@ -18,7 +18,7 @@ func APIURL(env *command.Env) (string, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", command.Usagef("api-url %q is not an http(s) URL; leave it empty for %s, or give the emulator's URL", raw, DefaultAPIURL)
+		return "", command.Usagef("api-url %q is not an http(s) URL; leave it empty for %s, give an emulator's URL, or `emulator` to rehearse against the built-in one", raw, DefaultAPIURL)
 	}
 	return strings.TrimRight(raw, "/"), nil
 }
@@ -27,6 +27,11 @@ func APIURL(env *command.Env) (string, error) {
 // from api-url, tokens from a's refreshing source, and the client's events
 // (retries, clock skew, rate limit) reported as log lines and warnings.
 func NewClient(env *command.Env, a *Auth, opts ...asc.Option) (*asc.Client, error) {
+	if IsRehearsal(env) {
+		if err := StartRehearsal(env, a); err != nil {
+			return nil, err
+		}
+	}
 	base, err := APIURL(env)
 	if err != nil {
 		return nil, err

@@ -110,6 +110,20 @@ func run(ctx context.Context, env *command.Env) error {
 	if err != nil {
 		return err
 	}
+	if auth.IsRehearsal(env) {
+		// The emulator needs an app for this build's bundle ID.
+		art, err := ipa.Inspect(cfg.Path, cfg.Override)
+		if err != nil {
+			return err
+		}
+		if err := auth.StartRehearsal(env, a, art.Facts.BundleID); err != nil {
+			return err
+		}
+		if cfg.AppID != "" {
+			env.Report.Notice("rehearsal", "app-id is ignored in a rehearsal: the emulator finds the app by its bundle ID "+art.Facts.BundleID)
+			cfg.AppID = ""
+		}
+	}
 	client, err := auth.NewClient(env, a)
 	if err != nil {
 		return err

@@ -1,0 +1,53 @@
+package auth
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/token"
+)
+
+// RehearseURL is the api-url value that runs a command against an
+// in-process App Store Connect emulator instead of Apple: a rehearsal of
+// the real step, with the real key and file, that touches nothing outside
+// the runner.
+const RehearseURL = "emulator"
+
+// IsRehearsal reports whether api-url asks for a rehearsal.
+func IsRehearsal(env *command.Env) bool {
+	return strings.EqualFold(env.String(InAPIURL), RehearseURL)
+}
+
+// StartRehearsal starts the emulator for a rehearsal: it accepts a's key
+// (its public half, Key ID, Issuer ID and type), holds the demo account plus
+// an app for each bundle ID given, and processes uploads in seconds. env's
+// api-url is pointed at it, and it stops when the command is over.
+func StartRehearsal(env *command.Env, a *Auth, bundleIDs ...string) error {
+	data := emulator.DefaultData(env.Now())
+	for i, b := range bundleIDs {
+		if b == "" || b == emulator.DemoBundleID {
+			continue
+		}
+		data.Apps = append(data.Apps, emulator.App{ID: fmt.Sprintf("%d", 2000000001+i), BundleID: b, Name: b, SKU: strings.ToUpper(strings.ReplaceAll(b, ".", "_")), PrimaryLocale: "en-US"})
+	}
+	srv := emulator.New(emulator.Config{
+		Keys: []emulator.Key{{
+			ID: a.Options.KeyID, IssuerID: a.Options.IssuerID, Individual: a.Options.Type == token.Individual,
+			Public: &a.Key.Private.PublicKey,
+		}},
+		Data:                  data,
+		UploadProcessingDelay: 2 * time.Second,
+		BuildProcessingDelay:  3 * time.Second,
+	})
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("starting the emulator for the rehearsal: %w", err)
+	}
+	env.OnClose(func() { _ = srv.Close() })
+	env.Inputs = command.Overlay(env.Inputs, map[string]string{InAPIURL: url})
+	env.Report.Notice("rehearsal", "api-url is `emulator`: this step runs against the built-in App Store Connect emulator at "+url+"; nothing is sent to Apple.")
+	return nil
+}
