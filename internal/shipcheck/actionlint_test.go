@@ -80,6 +80,7 @@ func TestActionlintWorkflowsAndExamples(t *testing.T) {
 var (
 	nativeRef = regexp.MustCompile(`uses:\s*asc-action/asc-action/native@\S+`)
 	rootRef   = regexp.MustCompile(`uses:\s*asc-action/asc-action@\S+`)
+	imageRef  = regexp.MustCompile(`uses:\s*docker://ghcr\.io/asc-action/asc-action[:@]\S+`)
 )
 
 // project lays out a throwaway repository: this checkout's action.yml and
@@ -118,7 +119,9 @@ func project(t *testing.T, workflows map[string]string) string {
 }
 
 // TestActionlintExamplesAgainstThisAction lints the examples with their
-// `uses: asc-action/asc-action[/native]@v1` pointed at this checkout, so
+// `uses: asc-action/asc-action[/native]@v1` (and the published image,
+// docker://ghcr.io/asc-action/asc-action:<tag>, which takes the same
+// inputs) pointed at this checkout, so
 // actionlint checks every input they pass and every output they read
 // against action.yml and native/action.yml.
 func TestActionlintExamplesAgainstThisAction(t *testing.T) {
@@ -132,8 +135,9 @@ func TestActionlintExamplesAgainstThisAction(t *testing.T) {
 		}
 		s := nativeRef.ReplaceAllString(string(b), "uses: ./native")
 		s = rootRef.ReplaceAllString(s, "uses: ./")
+		s = imageRef.ReplaceAllString(s, "uses: ./")
 		if s == string(b) {
-			t.Errorf("%s does not use asc-action/asc-action@<version> or its native action", filepath.Base(f))
+			t.Errorf("%s uses neither asc-action/asc-action@<version>, its native action, nor its image", filepath.Base(f))
 		}
 		files[filepath.Base(f)] = s
 	}
