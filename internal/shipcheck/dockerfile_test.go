@@ -3,6 +3,7 @@ package shipcheck
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -189,20 +190,42 @@ func TestDockerignore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every Go source file of the binary must be in the context.
+	// Every file the binary is built from (Go files and embedded files of
+	// every package of this module it imports) must be in the context and
+	// copied into the build stage.
 	r := root(t)
-	err = filepath.WalkDir(filepath.Join(r, "internal"), func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
-			return err
-		}
-		rel, _ := filepath.Rel(r, p)
-		if rel = filepath.ToSlash(rel); m.Excluded(rel) && !strings.Contains(rel, "/testdata/") {
-			t.Errorf("%s is left out of the build context", rel)
-		}
-		return nil
-	})
+	df, err := ReadDockerfile(filepath.Join(r, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	_, build, err := df.FindGoBuild(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var copied []string
+	for _, in := range build.All("COPY") {
+		c, err := ParseCopy(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.From == "" {
+			copied = append(copied, c.Sources...)
+		}
+	}
+	files := binarySources(t, r)
+	if len(files) < 10 {
+		t.Fatalf("go list found %d source files; want the binary's", len(files))
+	}
+	for _, rel := range files {
+		if m.Excluded(rel) {
+			t.Errorf("%s is left out of the build context by .dockerignore", rel)
+		}
+		if !slices.ContainsFunc(copied, func(src string) bool {
+			src = strings.Trim(strings.TrimPrefix(src, "./"), "/")
+			return src == "" || src == "." || rel == src || strings.HasPrefix(rel, src+"/")
+		}) {
+			t.Errorf("%s is not copied into the build stage (COPY %v)", rel, copied)
+		}
 	}
 	for _, p := range []string{"go.mod", "go.sum", "main.go"} {
 		if m.Excluded(p) {
@@ -214,6 +237,38 @@ func TestDockerignore(t *testing.T) {
 			t.Errorf("%s is in the build context", p)
 		}
 	}
+}
+
+// binarySources lists, relative to the module root, the Go and embedded
+// files of every package of this module that the binary is built from.
+func binarySources(t *testing.T, r string) []string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", "-f",
+		`{{if .Module}}{{if .Module.Main}}{{.Dir}}|{{join .GoFiles ","}},{{join .EmbedFiles ","}}{{end}}{{end}}`, ".")
+	cmd.Dir = r
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var files []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		dir, names, ok := strings.Cut(line, "|")
+		if !ok {
+			continue
+		}
+		for _, n := range strings.Split(names, ",") {
+			if n == "" {
+				continue
+			}
+			rel, err := filepath.Rel(r, filepath.Join(dir, n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, filepath.ToSlash(rel))
+		}
+	}
+	return files
 }
 
 // TestImageSize measures the image the Dockerfile builds and holds it to
