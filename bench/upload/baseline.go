@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -46,7 +45,7 @@ type putResult struct {
 }
 
 // putChild runs the job in a child process and returns the PUT phase's
-// seconds (timed by the child) and the child's peak RSS in MiB.
+// seconds (timed by the child) and the child's peak RSS in MiB (VmHWM).
 func (b *bench) putChild(ctx context.Context, job putJob) (float64, float64, error) {
 	self, err := os.Executable()
 	if err != nil {
@@ -60,18 +59,15 @@ func (b *bench) putChild(ctx context.Context, job putJob) (float64, float64, err
 	cmd.Env = append(cleanEnv(), putChildEnv+"=1")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(in), &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	m, err := runMeasured(cmd)
+	if err != nil {
 		return 0, 0, fmt.Errorf("baseline PUTs: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	var res putResult
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 		return 0, 0, fmt.Errorf("baseline PUTs: unreadable result %q: %w", stdout.String(), err)
 	}
-	var rss float64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = float64(ru.Maxrss) / 1024
-	}
-	return res.Seconds, rss, nil
+	return res.Seconds, m.HWMMiB, nil
 }
 
 // putMain is the child: it reads a putJob, PUTs every part with a plain

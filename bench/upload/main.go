@@ -15,7 +15,11 @@
 //     asc-action's transfer client has) instead of net/http's 4 KiB;
 //   - ours: the built binary `asc-action upload FILE --wait none --json
 //     --quiet` as a child process: its wall time and its peak resident memory
-//     (rusage maxrss);
+//     (VmHWM polled from /proc; rusage maxrss is only an upper bound, see
+//     rss.go);
+//   - baseline with latency: the bare PUT with only the latency of -faults
+//     (it has no retries, so it cannot take the failures), to show what the
+//     latency alone costs;
 //   - faults: the same with -faults injected by the emulator (default: 20 ms
 //     latency on every answer and 5% of part PUTs failing with 503).
 //
@@ -172,7 +176,7 @@ func run() error {
 		}
 		results = append(results, r)
 	}
-	fmt.Printf("\nMedians of %d runs; parallelism %d; faults %q; %s.\n\n", o.runs, o.parallelism, o.faults, hostLine())
+	fmt.Printf("\nMedians of %d runs; parallelism %d; faults %q; %s; %s.\n\n", o.runs, o.parallelism, o.faults, hostLine(), revision(root, o.bin))
 	fmt.Print(renderTable(results))
 	fmt.Println()
 	for _, v := range verdicts(results) {
@@ -234,6 +238,24 @@ func hostLine() string {
 		l = ", load average " + strings.Join(f[:3], " ")
 	}
 	return fmt.Sprintf("%d CPUs%s", runtime.NumCPU(), l)
+}
+
+// revision names the code measured: the commit, and whether the working
+// tree (which `go build` compiles) differs from it.
+func revision(root, bin string) string {
+	if bin != "" {
+		return "binary " + bin
+	}
+	head, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "commit unknown (not a git checkout)"
+	}
+	rev := "commit " + strings.TrimSpace(string(head))
+	status, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output()
+	if err == nil && len(bytes.TrimSpace(status)) > 0 {
+		rev += fmt.Sprintf(" plus uncommitted changes in %d tracked files", len(strings.Split(strings.TrimSpace(string(status)), "\n")))
+	}
+	return rev
 }
 
 // key is a generated team API key: the private key stays in this process's
@@ -301,19 +323,26 @@ func (b *bench) size(ctx context.Context, size int64) (result, error) {
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
-		s, rss, err := b.baseline(ctx, path, n, sum, 0)
+		s, rss, err := b.baseline(ctx, path, n, sum, 0, emulator.Faults{})
 		if err != nil {
 			return r, fmt.Errorf("baseline run %d: %w", i, err)
 		}
 		r.Baseline = append(r.Baseline, s)
 		logf("%s run %d baseline: %.2fs, %.0f MB/s, peak RSS %.1f MiB", formatSize(size), i, s, mbps(n, s), rss)
 
-		s, rss, err = b.baseline(ctx, path, n, sum, tunedWriteBuffer)
+		s, rss, err = b.baseline(ctx, path, n, sum, tunedWriteBuffer, emulator.Faults{})
 		if err != nil {
 			return r, fmt.Errorf("tuned baseline run %d: %w", i, err)
 		}
 		r.Tuned = append(r.Tuned, s)
 		logf("%s run %d baseline with %d KiB write buffers: %.2fs, %.0f MB/s, peak RSS %.1f MiB", formatSize(size), i, tunedWriteBuffer>>10, s, mbps(n, s), rss)
+
+		s, rss, err = b.baseline(ctx, path, n, sum, 0, emulator.Faults{Latency: b.faults.Latency})
+		if err != nil {
+			return r, fmt.Errorf("baseline with latency, run %d: %w", i, err)
+		}
+		r.LatencyBase = append(r.LatencyBase, s)
+		logf("%s run %d baseline with %v latency: %.2fs, %.0f MB/s, peak RSS %.1f MiB", formatSize(size), i, b.faults.Latency, s, mbps(n, s), rss)
 
 		s, rss, err = b.ours(ctx, path, n, sum, emulator.Faults{})
 		if err != nil {
@@ -441,12 +470,11 @@ func (b *bench) ours(ctx context.Context, path string, size int64, sum string, f
 		"ASC_ISSUER_ID="+b.key.issuer, "ASC_API_URL="+e.url)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start).Seconds()
+	m, err := runMeasured(cmd)
 	if err != nil {
 		return 0, 0, fmt.Errorf("%s upload: %w; stderr: %s", filepath.Base(b.bin), err, strings.TrimSpace(stderr.String()))
 	}
+	logf("  asc-action: peak RSS %.1f MiB (VmHWM); rusage maxrss %.1f MiB (an upper bound, see rss.go)", m.HWMMiB, m.MaxRSSMiB)
 	var out struct {
 		BuildUploadID string          `json:"build_upload_id"`
 		Bytes         json.RawMessage `json:"bytes"`
@@ -460,11 +488,7 @@ func (b *bench) ours(ctx context.Context, path string, size int64, sum string, f
 	if err := e.check(size, sum); err != nil {
 		return 0, 0, err
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return 0, 0, errors.New("no rusage for the child process on this platform")
-	}
-	return wall, float64(ru.Maxrss) / 1024, nil // Maxrss is in KiB on Linux
+	return m.Wall, m.HWMMiB, nil
 }
 
 // cleanEnv is this process's environment without settings that would change
@@ -493,8 +517,8 @@ const tunedWriteBuffer = 256 << 10
 // parallel, commits and checks the bytes. It returns the PUT phase's seconds
 // and the child's peak RSS in MiB. A writeBuffer of 0 keeps net/http's
 // default connection write buffer.
-func (b *bench) baseline(ctx context.Context, path string, size int64, sum string, writeBuffer int) (float64, float64, error) {
-	e, err := b.startEmulator(emulator.Faults{})
+func (b *bench) baseline(ctx context.Context, path string, size int64, sum string, writeBuffer int, f emulator.Faults) (float64, float64, error) {
+	e, err := b.startEmulator(f)
 	if err != nil {
 		return 0, 0, err
 	}
