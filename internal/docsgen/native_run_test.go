@@ -223,6 +223,19 @@ func TestNativeActionRuns(t *testing.T) {
 			},
 		},
 		{
+			name:   "verify with empty secrets, as on a fork's pull request",
+			inputs: map[string]string{"command": "verify", "private-key": "", "key-id": ""},
+			env:    []string{"GITHUB_EVENT_NAME=pull_request"},
+			check: func(t *testing.T, out map[string]string, log string) {
+				if out["key-status"] != "skipped" || out["reason"] != "missing-secrets" {
+					t.Errorf("key-status %q reason %q, want skipped / missing-secrets", out["key-status"], out["reason"])
+				}
+				if out["token"] != "" {
+					t.Errorf("verify set the token output")
+				}
+			},
+		},
+		{
 			name:     "an unknown command fails the step",
 			inputs:   map[string]string{"command": "no-such-command"},
 			wantFail: true,
