@@ -11,7 +11,11 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/asc-action/asc-action/internal/credentials"
+	"github.com/asc-action/asc-action/internal/expiry"
+	"github.com/asc-action/asc-action/internal/expiry/ghrepo"
 	"github.com/asc-action/asc-action/internal/token"
+	"github.com/asc-action/asc-action/internal/upload"
+	"github.com/asc-action/asc-action/internal/upload/ipa"
 )
 
 // slug is GitHub's anchor for a heading: lower case, punctuation other
@@ -70,8 +74,8 @@ func TestDocsLinks(t *testing.T) {
 }
 
 // TestTroubleshootingQuotesTheCode holds the troubleshooting page to the
-// code: each key and token error's message must appear there word for
-// word, so a changed message cannot leave the page behind.
+// code: each key, token, upload and expiry error's message must appear
+// there word for word, so a changed message cannot leave the page behind.
 func TestTroubleshootingQuotesTheCode(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(root(t), "docs", "troubleshooting.md"))
 	if err != nil {
@@ -83,6 +87,10 @@ func TestTroubleshootingQuotesTheCode(t *testing.T) {
 		credentials.ErrEncrypted, credentials.ErrPublicKey, credentials.ErrCertificate, credentials.ErrOpenSSH,
 		credentials.ErrUnrecognized, credentials.ErrTruncated, credentials.ErrBadDER, credentials.ErrNoFile,
 		token.ErrKeyID, token.ErrIssuerID, token.ErrKeyType, token.ErrScope,
+		upload.ErrBuildExists, upload.ErrAppNotFound, upload.ErrUploadFailed, upload.ErrBuildInvalid,
+		upload.ErrTimeout, upload.ErrStateUnknown, upload.ErrTransfer, upload.ErrConfig,
+		ipa.ErrNotZip, ipa.ErrOpen, ipa.ErrNoApp, ipa.ErrMissingKey, ipa.ErrPackageNeedsVersions, ipa.ErrUnknownPlatform,
+		expiry.ErrIndividualKey, expiry.ErrThresholds, ghrepo.ErrForbidden, ghrepo.ErrBadRepository,
 	}
 	for _, e := range errs {
 		if !strings.Contains(page, e.Error()) {
