@@ -258,3 +258,29 @@ func TestNativeActionRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestNativeActionScriptsShellcheck runs shellcheck over the composite
+// action's bash steps (actionlint checks workflows, not action metadata).
+func TestNativeActionScriptsShellcheck(t *testing.T) {
+	sc, err := exec.LookPath("shellcheck")
+	if err != nil {
+		t.Skip("shellcheck is not installed; the composite action's scripts are not linted here")
+	}
+	a := readAction(t, "native/action.yml")
+	for _, s := range a.Runs.Steps {
+		if s.Run == "" {
+			continue
+		}
+		t.Run(s.Name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "step.sh")
+			script := "#!/usr/bin/env bash\nset -eo pipefail\n" + exprRe.ReplaceAllString(s.Run, "EXPR")
+			if err := os.WriteFile(f, []byte(script), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(sc, f).CombinedOutput()
+			if err != nil {
+				t.Errorf("shellcheck: %v\n%s", err, out)
+			}
+		})
+	}
+}
