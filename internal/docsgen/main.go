@@ -97,7 +97,8 @@ func Run(root string, m *Model, write bool) []Result {
 			res = append(res, r)
 			continue
 		}
-		if want != string(b) {
+		// A checkout with CRLF line ends (core.autocrlf on Windows) is not drift.
+		if want != strings.ReplaceAll(string(b), "\r\n", "\n") {
 			r.Stale, r.Diff = true, firstDiff(string(b), want)
 			if write {
 				if err := os.WriteFile(file, []byte(want), 0o644); err != nil {
