@@ -162,7 +162,13 @@ func RenderReadmeInputs(m *Model) string {
 			for _, e := range d.Env {
 				envs = append(envs, "`"+e+"`")
 			}
-			desc += " Environment fallback: " + strings.Join(envs, ", ") + "."
+			if d.Default == "" {
+				desc += " Environment fallback: " + strings.Join(envs, ", ") + "."
+			} else {
+				// action.yml's default fills the input, so only the CLI
+				// falls back to the variable.
+				desc += " Environment variable (CLI): " + strings.Join(envs, ", ") + "."
+			}
 		}
 		if d.Secret {
 			desc += " **Secret**: pass it from `secrets`."
