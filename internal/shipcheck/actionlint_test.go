@@ -2,6 +2,7 @@ package shipcheck
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -189,4 +190,70 @@ func TestActionlintCatchesWrongNames(t *testing.T) {
 	if out, err := lint(t, bin, project(t, map[string]string{"right.yml": head + right})); err != nil {
 		t.Errorf("actionlint failed the corrected workflow (%v):\n%s", err, out)
 	}
+}
+
+var yamlBlockRe = regexp.MustCompile("(?ms)^```ya?ml\n(.*?)^```")
+
+// snippetWorkflow turns a YAML snippet from the docs into a workflow
+// actionlint can check: a list of steps or a job body is wrapped in a job,
+// a workflow without `on:` gets one. It returns "" for snippets that do
+// not use this action.
+func snippetWorkflow(snippet string) string {
+	uses := nativeRef.MatchString(snippet) || rootRef.MatchString(snippet) || imageRef.MatchString(snippet)
+	if !uses {
+		return ""
+	}
+	s := nativeRef.ReplaceAllString(snippet, "uses: ./native")
+	s = rootRef.ReplaceAllString(s, "uses: ./")
+	s = imageRef.ReplaceAllString(s, "uses: ./")
+	indent := func(text, pad string) string {
+		var b strings.Builder
+		for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+			if l != "" {
+				b.WriteString(pad)
+			}
+			b.WriteString(l + "\n")
+		}
+		return b.String()
+	}
+	const head = "name: snippet\non: push\n"
+	switch {
+	case strings.HasPrefix(s, "- "):
+		return head + "jobs:\n  snippet:\n    runs-on: ubuntu-latest\n    steps:\n" + indent(s, "      ")
+	case strings.HasPrefix(s, "runs-on:"):
+		return head + "jobs:\n  snippet:\n" + indent(s, "    ")
+	case !regexp.MustCompile(`(?m)^on:`).MatchString(s):
+		return head + s
+	}
+	return s
+}
+
+// TestActionlintDocSnippets lints every YAML snippet in README.md and
+// docs/*.md that uses this action, against this checkout's action.yml: a
+// copy-paste example with a misspelt or removed input fails here.
+func TestActionlintDocSnippets(t *testing.T) {
+	bin := actionlint(t)
+	r := root(t)
+	docs, _ := filepath.Glob(filepath.Join(r, "docs", "*.md"))
+	docs = append([]string{filepath.Join(r, "README.md")}, docs...)
+	files := map[string]string{}
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range yamlBlockRe.FindAllStringSubmatch(string(b), -1) {
+			if wf := snippetWorkflow(m[1]); wf != "" {
+				files[fmt.Sprintf("%s-%d.yml", strings.TrimSuffix(filepath.Base(doc), ".md"), i+1)] = wf
+			}
+		}
+	}
+	if len(files) == 0 {
+		t.Fatal("no YAML snippet in the docs uses this action")
+	}
+	dir := project(t, files)
+	if out, err := lint(t, bin, dir); err != nil {
+		t.Errorf("actionlint found problems in the docs' YAML snippets (%v); file names are <doc>-<n-th yaml block>.yml:\n%s", err, out)
+	}
+	t.Logf("%d snippets linted", len(files))
 }
