@@ -132,9 +132,10 @@ const maxErrBody = 64 << 10
 func (s *sender) attempt(ctx context.Context, p *part, op Operation) *attemptError {
 	var over atomic.Bool
 	defer over.Store(true)
+	partNumber, attempt := op.PartNumber, p.attempt // the body is read on the transport's goroutine
 	newBody := func() io.ReadCloser {
 		s.resetSent(p)
-		return &countingBody{r: io.NewSectionReader(s.r, op.Offset, op.Length), onRead: func(n int) { s.onBytes(p, n) }, closed: &over}
+		return &countingBody{r: io.NewSectionReader(s.r, op.Offset, op.Length), onRead: func(n int) { s.onBytes(p, partNumber, attempt, n) }, closed: &over}
 	}
 	method := op.Method
 	if method == "" {

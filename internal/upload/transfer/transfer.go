@@ -394,7 +394,7 @@ func (s *sender) emit(e Event) {
 }
 
 // onBytes is called as the HTTP client reads a part's body.
-func (s *sender) onBytes(p *part, n int) {
+func (s *sender) onBytes(p *part, partNumber, attempt, n int) {
 	s.wire.Add(int64(n))
 	s.inflight.Add(int64(n))
 	p.sent.Add(int64(n))
@@ -406,7 +406,7 @@ func (s *sender) onBytes(p *part, n int) {
 	if now-last < int64(s.opt.ProgressInterval) || !s.lastProg.CompareAndSwap(last, now) {
 		return
 	}
-	s.emit(Event{Kind: BytesSent, PartNumber: p.op.PartNumber, Attempt: p.attempt})
+	s.emit(Event{Kind: BytesSent, PartNumber: partNumber, Attempt: attempt})
 }
 
 // resetSent forgets the bytes of a failed attempt.
