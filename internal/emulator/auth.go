@@ -55,7 +55,8 @@ const (
 // The mapping follows App Store Connect's role descriptions:
 //   - every role reads apps, builds and build uploads;
 //   - certificates and profiles: ADMIN, ACCOUNT_HOLDER, APP_MANAGER, DEVELOPER;
-//   - uploading builds: ADMIN, ACCOUNT_HOLDER, APP_MANAGER.
+//   - uploading builds: ADMIN, ACCOUNT_HOLDER, APP_MANAGER;
+//   - TestFlight: see testflightAllowed.
 //
 // Individual keys are refused on certificates and profiles whatever the role.
 func Allowed(role string, a Access) bool {
@@ -75,6 +76,8 @@ func Allowed(role string, a Access) bool {
 		case RoleAdmin, RoleAccountHolder, RoleAppManager:
 			return true
 		}
+	case AccessTestFlightRead, AccessTestFlight:
+		return testflightAllowed(role, a)
 	}
 	return false
 }

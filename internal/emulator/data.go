@@ -18,6 +18,10 @@ type Data struct {
 	Certificates []Certificate `json:"certificates"`
 	Profiles     []Profile     `json:"profiles"`
 	Builds       []Build       `json:"builds"`
+	// TestFlight (testflight.go).
+	BetaGroups               []BetaGroup               `json:"betaGroups,omitempty"`
+	BetaBuildLocalizations   []BetaBuildLocalization   `json:"betaBuildLocalizations,omitempty"`
+	BetaAppReviewSubmissions []BetaAppReviewSubmission `json:"betaAppReviewSubmissions,omitempty"`
 }
 
 // App is an app record (Apple's `apps` resource).
@@ -65,6 +69,8 @@ type Build struct {
 	ProcessingState string    `json:"processingState"`
 	UploadedDate    time.Time `json:"uploadedDate,omitzero"`
 	ExpirationDate  time.Time `json:"expirationDate,omitzero"`
+	// UsesNonExemptEncryption is the export-compliance answer (nil: not given).
+	UsesNonExemptEncryption *bool `json:"usesNonExemptEncryption,omitempty"`
 }
 
 // ErrInvalidData reports a data file or Data value the emulator cannot serve.
@@ -166,7 +172,7 @@ func (d *Data) Validate() error {
 		}
 		seen[b.ID] = true
 	}
-	return nil
+	return d.validateTestFlight(apps, seen)
 }
 
 func (d *Data) clone() *Data {
@@ -179,6 +185,7 @@ func (d *Data) clone() *Data {
 		Profiles:     append([]Profile(nil), d.Profiles...),
 		Builds:       append([]Build(nil), d.Builds...),
 	}
+	d.cloneTestFlight(c)
 	return c
 }
 
@@ -207,5 +214,6 @@ func DefaultData(now time.Time) *Data {
 		Builds: []Build{
 			{ID: "BUILD00001", App: "1000000001", Version: "1", ShortVersion: "1.0", Platform: "IOS", ProcessingState: "VALID", UploadedDate: now.Add(-7 * day), ExpirationDate: now.Add(83 * day)},
 		},
+		BetaGroups: defaultBetaGroups(now),
 	}
 }

@@ -255,6 +255,20 @@ var routes = []route{
 	{"POST", []string{"v1", "buildUploadFiles"}, "buildUploadFiles_createInstance", AccessUpload, (*Server).createUploadFile},
 	{"GET", []string{"v1", "buildUploadFiles", "*"}, "buildUploadFiles_getInstance", AccessRead, (*Server).getUploadFile},
 	{"PATCH", []string{"v1", "buildUploadFiles", "*"}, "buildUploadFiles_updateInstance", AccessUpload, (*Server).commitUploadFile},
+	// TestFlight (testflight.go).
+	{"GET", []string{"v1", "betaGroups"}, "betaGroups_getCollection", AccessTestFlightRead, (*Server).listBetaGroups},
+	{"GET", []string{"v1", "betaGroups", "*"}, "betaGroups_getInstance", AccessTestFlightRead, (*Server).getBetaGroup},
+	{"GET", []string{"v1", "apps", "*", "betaGroups"}, "apps_betaGroups_getToManyRelated", AccessTestFlightRead, (*Server).listAppBetaGroups},
+	{"POST", []string{"v1", "builds", "*", "relationships", "betaGroups"}, "builds_betaGroups_createToManyRelationship", AccessTestFlight, (*Server).addBuildToBetaGroups},
+	{"PATCH", []string{"v1", "builds", "*"}, "builds_updateInstance", AccessTestFlight, (*Server).updateBuild},
+	{"GET", []string{"v1", "builds", "*", "app"}, "builds_app_getToOneRelated", AccessRead, (*Server).getBuildApp},
+	{"GET", []string{"v1", "betaBuildLocalizations"}, "betaBuildLocalizations_getCollection", AccessTestFlightRead, (*Server).listBetaBuildLocalizations},
+	{"POST", []string{"v1", "betaBuildLocalizations"}, "betaBuildLocalizations_createInstance", AccessTestFlight, (*Server).createBetaBuildLocalization},
+	{"PATCH", []string{"v1", "betaBuildLocalizations", "*"}, "betaBuildLocalizations_updateInstance", AccessTestFlight, (*Server).updateBetaBuildLocalization},
+	{"GET", []string{"v1", "builds", "*", "betaBuildLocalizations"}, "builds_betaBuildLocalizations_getToManyRelated", AccessTestFlightRead, (*Server).listBuildBetaBuildLocalizations},
+	{"GET", []string{"v1", "betaAppReviewSubmissions"}, "betaAppReviewSubmissions_getCollection", AccessTestFlightRead, (*Server).listBetaAppReviewSubmissions},
+	{"POST", []string{"v1", "betaAppReviewSubmissions"}, "betaAppReviewSubmissions_createInstance", AccessTestFlight, (*Server).createBetaAppReviewSubmission},
+	{"GET", []string{"v1", "builds", "*", "betaAppReviewSubmission"}, "builds_betaAppReviewSubmission_getToOneRelated", AccessTestFlightRead, (*Server).getBuildBetaAppReviewSubmission},
 }
 
 // match finds the route for a request. pathKnown reports a path that exists

@@ -258,10 +258,12 @@ type buildAttributes struct {
 	ExpirationDate  string `json:"expirationDate,omitempty"`
 	Expired         bool   `json:"expired"`
 	ProcessingState string `json:"processingState"`
+	// UsesNonExemptEncryption is the export-compliance answer (testflight.go).
+	UsesNonExemptEncryption *bool `json:"usesNonExemptEncryption,omitempty"`
 }
 
 func (s *Server) buildResource(r *http.Request, b Build) resource {
-	attrs := buildAttributes{Version: b.Version, ProcessingState: b.ProcessingState}
+	attrs := buildAttributes{Version: b.Version, ProcessingState: b.ProcessingState, UsesNonExemptEncryption: b.UsesNonExemptEncryption}
 	if attrs.ProcessingState == "" {
 		attrs.ProcessingState = "VALID"
 	}

@@ -1,0 +1,661 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TestFlight: beta groups (seeded from the data file, internal and
+// external), the builds in them, beta build localizations ("What to Test"),
+// the export-compliance answer on builds, and beta app review submissions.
+// All of it lives in Data, so a data file can seed any of it.
+
+// BetaGroup is a TestFlight group of an app (Apple's `betaGroups`). Builds
+// lists the IDs of the builds added to it.
+type BetaGroup struct {
+	ID                     string    `json:"id"`
+	App                    string    `json:"app"`
+	Name                   string    `json:"name"`
+	IsInternalGroup        bool      `json:"isInternalGroup,omitempty"`
+	HasAccessToAllBuilds   bool      `json:"hasAccessToAllBuilds,omitempty"`
+	PublicLinkEnabled      bool      `json:"publicLinkEnabled,omitempty"`
+	PublicLinkLimitEnabled bool      `json:"publicLinkLimitEnabled,omitempty"`
+	PublicLinkLimit        int       `json:"publicLinkLimit,omitempty"`
+	FeedbackEnabled        bool      `json:"feedbackEnabled,omitempty"`
+	CreatedDate            time.Time `json:"createdDate,omitzero"`
+	Builds                 []string  `json:"builds,omitempty"`
+}
+
+// BetaBuildLocalization is a build's "What to Test" text in one locale
+// (Apple's `betaBuildLocalizations`).
+type BetaBuildLocalization struct {
+	ID       string `json:"id"`
+	Build    string `json:"build"`
+	Locale   string `json:"locale"`
+	WhatsNew string `json:"whatsNew,omitempty"`
+}
+
+// BetaAppReviewSubmission is a build's submission to beta app review
+// (Apple's `betaAppReviewSubmissions`). State is WAITING_FOR_REVIEW,
+// IN_REVIEW, REJECTED or APPROVED.
+type BetaAppReviewSubmission struct {
+	ID            string    `json:"id"`
+	Build         string    `json:"build"`
+	State         string    `json:"betaReviewState"`
+	SubmittedDate time.Time `json:"submittedDate,omitzero"`
+}
+
+var betaReviewStates = set("WAITING_FOR_REVIEW", "IN_REVIEW", "REJECTED", "APPROVED")
+
+// TestFlight access levels, after those in auth.go.
+const (
+	AccessTestFlightRead Access = AccessUpload + 1 + iota // read beta groups, notes, review submissions
+	AccessTestFlight                                      // add builds to groups, edit notes, answer compliance, submit for review
+)
+
+// Roles allowed to read TestFlight data (AccessTestFlightRead), and to
+// change it (AccessTestFlight: add builds to groups, edit notes, answer
+// export compliance, submit for review). Finance, Sales, Customer Support
+// and Access to Reports keys are refused, as in App Store Connect.
+var (
+	testflightReaders  = set(RoleAdmin, RoleAccountHolder, RoleAppManager, RoleDeveloper, RoleMarketing)
+	testflightManagers = set(RoleAdmin, RoleAccountHolder, RoleAppManager)
+)
+
+// testflightAllowed is Allowed for the TestFlight access levels.
+func testflightAllowed(role string, a Access) bool {
+	if a == AccessTestFlight {
+		return testflightManagers[role]
+	}
+	return testflightReaders[role]
+}
+
+// validateTestFlight checks the TestFlight part of Data against the apps
+// and builds (IDs known, unique, enumerations Apple's).
+func (d *Data) validateTestFlight(apps, builds map[string]bool) error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidData, fmt.Sprintf(format, a...))
+	}
+	seen := map[string]bool{}
+	for i, g := range d.BetaGroups {
+		if g.ID == "" || g.Name == "" {
+			return bad("betaGroups[%d]: id and name are required", i)
+		}
+		if !apps[g.App] {
+			return bad("betaGroups[%d]: app %q is not among the apps", i, g.App)
+		}
+		if seen[g.ID] {
+			return bad("betaGroups[%d]: id %q is used twice", i, g.ID)
+		}
+		seen[g.ID] = true
+		for _, b := range g.Builds {
+			if !builds[b] {
+				return bad("betaGroups[%d]: build %q is not among the builds", i, b)
+			}
+		}
+	}
+	seen = map[string]bool{}
+	for i, l := range d.BetaBuildLocalizations {
+		if l.ID == "" || l.Locale == "" || !builds[l.Build] {
+			return bad("betaBuildLocalizations[%d]: id, locale and a known build are required", i)
+		}
+		if seen[l.ID] {
+			return bad("betaBuildLocalizations[%d]: id %q is used twice", i, l.ID)
+		}
+		seen[l.ID] = true
+	}
+	seen = map[string]bool{}
+	for i, s := range d.BetaAppReviewSubmissions {
+		if s.ID == "" || !builds[s.Build] {
+			return bad("betaAppReviewSubmissions[%d]: id and a known build are required", i)
+		}
+		if !betaReviewStates[s.State] {
+			return bad("betaAppReviewSubmissions[%d]: betaReviewState %q is not WAITING_FOR_REVIEW, IN_REVIEW, REJECTED or APPROVED", i, s.State)
+		}
+		if seen[s.Build] {
+			return bad("betaAppReviewSubmissions[%d]: build %q is submitted twice", i, s.Build)
+		}
+		seen[s.Build] = true
+	}
+	return nil
+}
+
+// cloneTestFlight deep-copies the TestFlight part of d into c.
+func (d *Data) cloneTestFlight(c *Data) {
+	c.BetaGroups = make([]BetaGroup, len(d.BetaGroups))
+	for i, g := range d.BetaGroups {
+		g.Builds = slices.Clone(g.Builds)
+		c.BetaGroups[i] = g
+	}
+	c.BetaBuildLocalizations = slices.Clone(d.BetaBuildLocalizations)
+	c.BetaAppReviewSubmissions = slices.Clone(d.BetaAppReviewSubmissions)
+}
+
+// defaultBetaGroups are DefaultData's groups: one internal, one external.
+func defaultBetaGroups(now time.Time) []BetaGroup {
+	return []BetaGroup{
+		{ID: "GROUP00001", App: "1000000001", Name: "Internal Testers", IsInternalGroup: true, FeedbackEnabled: true, CreatedDate: now.Add(-60 * 24 * time.Hour)},
+		{ID: "GROUP00002", App: "1000000001", Name: "Public Beta", PublicLinkEnabled: true, PublicLinkLimitEnabled: true, PublicLinkLimit: 1000, FeedbackEnabled: true, CreatedDate: now.Add(-30 * 24 * time.Hour)},
+	}
+}
+
+type betaGroupAttributes struct {
+	Name                   string `json:"name"`
+	CreatedDate            string `json:"createdDate,omitempty"`
+	IsInternalGroup        bool   `json:"isInternalGroup"`
+	HasAccessToAllBuilds   bool   `json:"hasAccessToAllBuilds"`
+	PublicLinkEnabled      bool   `json:"publicLinkEnabled"`
+	PublicLinkID           string `json:"publicLinkId,omitempty"`
+	PublicLinkLimitEnabled bool   `json:"publicLinkLimitEnabled"`
+	PublicLinkLimit        int    `json:"publicLinkLimit,omitempty"`
+	PublicLink             string `json:"publicLink,omitempty"`
+	FeedbackEnabled        bool   `json:"feedbackEnabled"`
+}
+
+func betaGroupResource(r *http.Request, g BetaGroup) resource {
+	a := betaGroupAttributes{Name: g.Name, IsInternalGroup: g.IsInternalGroup, HasAccessToAllBuilds: g.HasAccessToAllBuilds,
+		PublicLinkEnabled: g.PublicLinkEnabled, PublicLinkLimitEnabled: g.PublicLinkLimitEnabled, PublicLinkLimit: g.PublicLinkLimit,
+		FeedbackEnabled: g.FeedbackEnabled}
+	if !g.CreatedDate.IsZero() {
+		a.CreatedDate = appleTime(g.CreatedDate)
+	}
+	if g.PublicLinkEnabled {
+		a.PublicLinkID = strings.ToLower(g.ID)
+		a.PublicLink = "https://testflight.apple.com/join/" + a.PublicLinkID
+	}
+	return resource{Type: "betaGroups", ID: g.ID, Attributes: a,
+		Relationships: map[string]relationship{"app": {Data: &linkage{Type: "apps", ID: g.App}}},
+		Links:         selfLink(r, "betaGroups", g.ID)}
+}
+
+// hasBuild reports whether the group's testers get build b.
+func (g BetaGroup) hasBuild(b Build) bool {
+	if g.HasAccessToAllBuilds && g.IsInternalGroup && b.App == g.App {
+		return true
+	}
+	return slices.Contains(g.Builds, b.ID)
+}
+
+func (s *Server) listBetaGroups(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+	q, ok := parseQuery(w, r, true, "name", "isInternalGroup", "publicLinkEnabled", "publicLinkLimitEnabled", "publicLink", "app", "builds", "id")
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	var items []resource
+	for _, g := range s.data.BetaGroups {
+		res := betaGroupResource(r, g)
+		a := res.Attributes.(betaGroupAttributes)
+		if !q.matches("name", g.Name) || !q.matches("id", g.ID) || !q.matches("app", g.App) ||
+			!q.matches("isInternalGroup", strconv.FormatBool(g.IsInternalGroup)) ||
+			!q.matches("publicLinkEnabled", strconv.FormatBool(g.PublicLinkEnabled)) ||
+			!q.matches("publicLinkLimitEnabled", strconv.FormatBool(g.PublicLinkLimitEnabled)) ||
+			!q.matches("publicLink", a.PublicLink) {
+			continue
+		}
+		if want, ok := q.filters["builds"]; ok && !slices.ContainsFunc(want, func(id string) bool {
+			b, found := s.findBuild(id)
+			return found && g.hasBuild(b)
+		}) {
+			continue
+		}
+		items = append(items, res)
+	}
+	s.mu.Unlock()
+	writePage(w, r, q, items)
+}
+
+func (s *Server) findBetaGroup(id string) (int, bool) {
+	for i, g := range s.data.BetaGroups {
+		if g.ID == id {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+func (s *Server) getBetaGroup(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+	if _, ok := parseQuery(w, r, false); !ok {
+		return
+	}
+	s.mu.Lock()
+	i, ok := s.findBetaGroup(p[0])
+	var res resource
+	if ok {
+		res = betaGroupResource(r, s.data.BetaGroups[i])
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeNotFound(w, "betaGroups", p[0])
+		return
+	}
+	writeOne(w, r, http.StatusOK, res)
+}
+
+func (s *Server) listAppBetaGroups(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+	q, ok := parseQuery(w, r, true)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	_, found := s.findApp(p[0])
+	var items []resource
+	for _, g := range s.data.BetaGroups {
+		if g.App == p[0] {
+			items = append(items, betaGroupResource(r, g))
+		}
+	}
+	s.mu.Unlock()
+	if !found {
+		writeNotFound(w, "apps", p[0])
+		return
+	}
+	writePage(w, r, q, items)
+}
+
+type linkagesRequest struct {
+	Data []linkage `json:"data"`
+}
+
+// addBuildToBetaGroups is POST /v1/builds/{id}/relationships/betaGroups.
+// Groups the build is in already are left as they are; a build still
+// processing, or a group of another app, is refused.
+func (s *Server) addBuildToBetaGroups(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+	var req linkagesRequest
+	if !readLinkages(w, r, &req, "betaGroups") {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.findBuild(p[0])
+	if !ok {
+		writeNotFound(w, "builds", p[0])
+		return
+	}
+	if st := b.ProcessingState; st != "" && st != "VALID" {
+		writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
+			fmt.Sprintf("Build '%s' cannot be added to beta groups while its processingState is %s.", b.ID, st), "/data")
+		return
+	}
+	idx := make([]int, 0, len(req.Data))
+	for n, l := range req.Data {
+		i, ok := s.findBetaGroup(l.ID)
+		if !ok {
+			writeEntityError(w, http.StatusNotFound, "NOT_FOUND", notFoundTitle,
+				fmt.Sprintf("There is no resource of type 'betaGroups' with id '%s'", l.ID), fmt.Sprintf("/data/%d/id", n))
+			return
+		}
+		if s.data.BetaGroups[i].App != b.App {
+			writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
+				fmt.Sprintf("Beta group '%s' belongs to another app than build '%s'.", l.ID, b.ID), fmt.Sprintf("/data/%d/id", n))
+			return
+		}
+		idx = append(idx, i)
+	}
+	for _, i := range idx {
+		g := &s.data.BetaGroups[i]
+		if !g.hasBuild(b) {
+			g.Builds = append(g.Builds, b.ID)
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// readLinkages decodes a to-many linkage body, every entry of type typ.
+func readLinkages(w http.ResponseWriter, r *http.Request, v *linkagesRequest, typ string) bool {
+	var probe struct {
+		Data []linkage `json:"data"`
+	}
+	body := http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := json.NewDecoder(body).Decode(&probe); err != nil || probe.Data == nil {
+		writeEntityError(w, http.StatusUnprocessableEntity, "PARAMETER_ERROR.INVALID", "The request entity is not valid",
+			"The request body must be a JSON object whose 'data' is a list of resource identifiers.", "/data")
+		return false
+	}
+	for n, l := range probe.Data {
+		if l.Type != typ || l.ID == "" {
+			writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.INCORRECT_TYPE", "The provided entity has an incorrect type",
+				fmt.Sprintf("The resource type '%s' is not valid here; expected '%s' with an id.", l.Type, typ), fmt.Sprintf("/data/%d/type", n))
+			return false
+		}
+	}
+	v.Data = probe.Data
+	return true
+}
+
+type betaBuildLocalizationAttributes struct {
+	WhatsNew string `json:"whatsNew,omitempty"`
+	Locale   string `json:"locale"`
+}
+
+func betaBuildLocalizationResource(r *http.Request, l BetaBuildLocalization) resource {
+	return resource{Type: "betaBuildLocalizations", ID: l.ID,
+		Attributes:    betaBuildLocalizationAttributes{WhatsNew: l.WhatsNew, Locale: l.Locale},
+		Relationships: map[string]relationship{"build": {Data: &linkage{Type: "builds", ID: l.Build}}},
+		Links:         selfLink(r, "betaBuildLocalizations", l.ID)}
+}
+
+func (s *Server) listBetaBuildLocalizations(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+	q, ok := parseQuery(w, r, true, "locale", "build")
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	var items []resource
+	for _, l := range s.data.BetaBuildLocalizations {
+		if q.matches("locale", l.Locale) && q.matches("build", l.Build) {
+			items = append(items, betaBuildLocalizationResource(r, l))
+		}
+	}
+	s.mu.Unlock()
+	writePage(w, r, q, items)
+}
+
+func (s *Server) listBuildBetaBuildLocalizations(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+	q, ok := parseQuery(w, r, true)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	_, found := s.findBuild(p[0])
+	var items []resource
+	for _, l := range s.data.BetaBuildLocalizations {
+		if l.Build == p[0] {
+			items = append(items, betaBuildLocalizationResource(r, l))
+		}
+	}
+	s.mu.Unlock()
+	if !found {
+		writeNotFound(w, "builds", p[0])
+		return
+	}
+	writePage(w, r, q, items)
+}
+
+type createBetaBuildLocalizationRequest struct {
+	Data struct {
+		Type       string `json:"type"`
+		Attributes struct {
+			WhatsNew *string `json:"whatsNew"`
+			Locale   string  `json:"locale"`
+		} `json:"attributes"`
+		Relationships struct {
+			Build struct {
+				Data *linkage `json:"data"`
+			} `json:"build"`
+		} `json:"relationships"`
+	} `json:"data"`
+}
+
+// maxWhatsNew is App Store Connect's limit on "What to Test", in characters.
+const maxWhatsNew = 4000
+
+func whatsNewTooLong(w http.ResponseWriter, text *string) bool {
+	if text == nil || len([]rune(*text)) <= maxWhatsNew {
+		return false
+	}
+	writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.ATTRIBUTE.INVALID.TOO_LONG", "An attribute value is too long.",
+		fmt.Sprintf("The attribute 'whatsNew' can not be longer than %d characters.", maxWhatsNew), "/data/attributes/whatsNew")
+	return true
+}
+
+func (s *Server) createBetaBuildLocalization(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+	var req createBetaBuildLocalizationRequest
+	if !readBody(w, r, &req, "betaBuildLocalizations") {
+		return
+	}
+	a := req.Data.Attributes
+	if !requiredAttr(w, "locale", a.Locale) || whatsNewTooLong(w, a.WhatsNew) {
+		return
+	}
+	rel := req.Data.Relationships.Build.Data
+	if rel == nil || rel.Type != "builds" || rel.ID == "" {
+		writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.REQUIRED", "The provided entity is missing a required relationship",
+			"You must provide a value for the relationship 'build' with this request", "/data/relationships/build")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.findBuild(rel.ID); !ok {
+		writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
+			fmt.Sprintf("There is no resource of type 'builds' with id '%s'", rel.ID), "/data/relationships/build")
+		return
+	}
+	for _, l := range s.data.BetaBuildLocalizations {
+		if l.Build == rel.ID && strings.EqualFold(l.Locale, a.Locale) {
+			writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE",
+				"The provided entity includes an attribute with a value that has already been used",
+				fmt.Sprintf("Build '%s' already has a beta build localization for locale '%s' (id '%s').", rel.ID, l.Locale, l.ID),
+				"/data/attributes/locale")
+			return
+		}
+	}
+	l := BetaBuildLocalization{ID: newUUID(), Build: rel.ID, Locale: a.Locale}
+	if a.WhatsNew != nil {
+		l.WhatsNew = *a.WhatsNew
+	}
+	s.data.BetaBuildLocalizations = append(s.data.BetaBuildLocalizations, l)
+	writeOne(w, r, http.StatusCreated, betaBuildLocalizationResource(r, l))
+}
+
+type updateBetaBuildLocalizationRequest struct {
+	Data struct {
+		Type       string `json:"type"`
+		ID         string `json:"id"`
+		Attributes struct {
+			WhatsNew *string `json:"whatsNew"`
+		} `json:"attributes"`
+	} `json:"data"`
+}
+
+func (s *Server) updateBetaBuildLocalization(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+	var req updateBetaBuildLocalizationRequest
+	if !readBody(w, r, &req, "betaBuildLocalizations") || !idMatches(w, req.Data.ID, p[0]) || whatsNewTooLong(w, req.Data.Attributes.WhatsNew) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.data.BetaBuildLocalizations {
+		l := &s.data.BetaBuildLocalizations[i]
+		if l.ID != p[0] {
+			continue
+		}
+		if t := req.Data.Attributes.WhatsNew; t != nil {
+			l.WhatsNew = *t
+		}
+		writeOne(w, r, http.StatusOK, betaBuildLocalizationResource(r, *l))
+		return
+	}
+	writeNotFound(w, "betaBuildLocalizations", p[0])
+}
+
+// idMatches refuses a PATCH whose data.id is not the path's, as Apple does.
+func idMatches(w http.ResponseWriter, bodyID, pathID string) bool {
+	if bodyID == pathID {
+		return true
+	}
+	writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.INVALID_ID", "The provided entity id is invalid",
+		fmt.Sprintf("The provided entity id '%s' does not match the id '%s' in the request URL.", bodyID, pathID), "/data/id")
+	return false
+}
+
+type updateBuildRequest struct {
+	Data struct {
+		Type       string `json:"type"`
+		ID         string `json:"id"`
+		Attributes struct {
+			Expired                 *bool `json:"expired"`
+			UsesNonExemptEncryption *bool `json:"usesNonExemptEncryption"`
+		} `json:"attributes"`
+	} `json:"data"`
+}
+
+// updateBuild is PATCH /v1/builds/{id}: the export-compliance answer, and
+// expiring a build.
+func (s *Server) updateBuild(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+	var req updateBuildRequest
+	if !readBody(w, r, &req, "builds") || !idMatches(w, req.Data.ID, p[0]) {
+		return
+	}
+	a := req.Data.Attributes
+	if a.Expired != nil && !*a.Expired {
+		writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.ATTRIBUTE.INVALID", "An attribute value is invalid.",
+			"An expired build cannot be made available again; only 'expired': true is accepted.", "/data/attributes/expired")
+		return
+	}
+	s.mu.Lock()
+	var res resource
+	found := false
+	for i := range s.data.Builds {
+		b := &s.data.Builds[i]
+		if b.ID != p[0] {
+			continue
+		}
+		found = true
+		if a.UsesNonExemptEncryption != nil {
+			v := *a.UsesNonExemptEncryption
+			b.UsesNonExemptEncryption = &v
+		}
+		if a.Expired != nil {
+			b.ExpirationDate = s.now()
+		}
+		res = s.buildResource(r, *b)
+		break
+	}
+	s.mu.Unlock()
+	if !found {
+		writeNotFound(w, "builds", p[0])
+		return
+	}
+	writeOne(w, r, http.StatusOK, res)
+}
+
+func (s *Server) getBuildApp(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+	if _, ok := parseQuery(w, r, false); !ok {
+		return
+	}
+	s.mu.Lock()
+	b, ok := s.findBuild(p[0])
+	a, appOK := s.findApp(b.App)
+	s.mu.Unlock()
+	if !ok || !appOK {
+		writeNotFound(w, "builds", p[0])
+		return
+	}
+	writeOne(w, r, http.StatusOK, appResource(r, a))
+}
+
+type betaAppReviewSubmissionAttributes struct {
+	BetaReviewState string `json:"betaReviewState"`
+	SubmittedDate   string `json:"submittedDate,omitempty"`
+}
+
+func betaAppReviewSubmissionResource(r *http.Request, sub BetaAppReviewSubmission) resource {
+	a := betaAppReviewSubmissionAttributes{BetaReviewState: sub.State}
+	if !sub.SubmittedDate.IsZero() {
+		a.SubmittedDate = appleTime(sub.SubmittedDate)
+	}
+	return resource{Type: "betaAppReviewSubmissions", ID: sub.ID, Attributes: a,
+		Relationships: map[string]relationship{"build": {Data: &linkage{Type: "builds", ID: sub.Build}}},
+		Links:         selfLink(r, "betaAppReviewSubmissions", sub.ID)}
+}
+
+func (s *Server) listBetaAppReviewSubmissions(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+	q, ok := parseQuery(w, r, true, "betaReviewState", "build")
+	if !ok {
+		return
+	}
+	if _, ok := q.filters["build"]; !ok {
+		writeParamError(w, "PARAMETER_ERROR.REQUIRED", "filter[build]", "The parameter 'filter[build]' is required with this request.")
+		return
+	}
+	s.mu.Lock()
+	var items []resource
+	for _, sub := range s.data.BetaAppReviewSubmissions {
+		if q.matches("build", sub.Build) && q.matches("betaReviewState", sub.State) {
+			items = append(items, betaAppReviewSubmissionResource(r, sub))
+		}
+	}
+	s.mu.Unlock()
+	writePage(w, r, q, items)
+}
+
+func (s *Server) getBuildBetaAppReviewSubmission(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+	if _, ok := parseQuery(w, r, false); !ok {
+		return
+	}
+	s.mu.Lock()
+	_, found := s.findBuild(p[0])
+	var sub *BetaAppReviewSubmission
+	for i := range s.data.BetaAppReviewSubmissions {
+		if s.data.BetaAppReviewSubmissions[i].Build == p[0] {
+			v := s.data.BetaAppReviewSubmissions[i]
+			sub = &v
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case !found:
+		writeNotFound(w, "builds", p[0])
+	case sub == nil:
+		writeError(w, http.StatusNotFound, "NOT_FOUND", notFoundTitle,
+			fmt.Sprintf("Build '%s' has no related resource of type 'betaAppReviewSubmissions'.", url.PathEscape(p[0])))
+	default:
+		writeOne(w, r, http.StatusOK, betaAppReviewSubmissionResource(r, *sub))
+	}
+}
+
+type createBetaAppReviewSubmissionRequest struct {
+	Data struct {
+		Type          string `json:"type"`
+		Relationships struct {
+			Build struct {
+				Data *linkage `json:"data"`
+			} `json:"build"`
+		} `json:"relationships"`
+	} `json:"data"`
+}
+
+// createBetaAppReviewSubmission submits a VALID build for beta review; a
+// build submitted already is refused with 409, as Apple does.
+func (s *Server) createBetaAppReviewSubmission(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+	var req createBetaAppReviewSubmissionRequest
+	if !readBody(w, r, &req, "betaAppReviewSubmissions") {
+		return
+	}
+	rel := req.Data.Relationships.Build.Data
+	if rel == nil || rel.Type != "builds" || rel.ID == "" {
+		writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.REQUIRED", "The provided entity is missing a required relationship",
+			"You must provide a value for the relationship 'build' with this request", "/data/relationships/build")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.findBuild(rel.ID)
+	if !ok {
+		writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
+			fmt.Sprintf("There is no resource of type 'builds' with id '%s'", rel.ID), "/data/relationships/build")
+		return
+	}
+	if st := b.ProcessingState; st != "" && st != "VALID" {
+		writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
+			fmt.Sprintf("Build '%s' cannot be submitted for beta review while its processingState is %s.", b.ID, st), "/data/relationships/build")
+		return
+	}
+	for _, sub := range s.data.BetaAppReviewSubmissions {
+		if sub.Build == rel.ID {
+			writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
+				fmt.Sprintf("Build '%s' has already been submitted for beta review (state %s).", rel.ID, sub.State), "/data/relationships/build")
+			return
+		}
+	}
+	sub := BetaAppReviewSubmission{ID: newUUID(), Build: rel.ID, State: "WAITING_FOR_REVIEW", SubmittedDate: s.now()}
+	s.data.BetaAppReviewSubmissions = append(s.data.BetaAppReviewSubmissions, sub)
+	writeOne(w, r, http.StatusCreated, betaAppReviewSubmissionResource(r, sub))
+}
