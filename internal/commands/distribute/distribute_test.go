@@ -1,0 +1,389 @@
+package distribute
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asc-action/asc-action/internal/asc"
+	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/command/commandtest"
+	"github.com/asc-action/asc-action/internal/contract"
+	dist "github.com/asc-action/asc-action/internal/distribute"
+	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/token"
+)
+
+const (
+	keyID  = "DISTRIB123"
+	issuer = "69a6de70-03db-47e3-e053-5b8c7c11a4d1"
+	appID  = "1000000001"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+	return ctx.Err()
+}
+
+// writes counts the requests that change something, as "METHOD /path".
+type writes struct {
+	mu   sync.Mutex
+	list []string
+	next http.RoundTripper
+}
+
+func (w *writes) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.mu.Lock()
+		w.list = append(w.list, r.Method+" "+r.URL.Path)
+		w.mu.Unlock()
+	}
+	return w.next.RoundTrip(r)
+}
+
+func (w *writes) take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	l := w.list
+	w.list = nil
+	return l
+}
+
+// world is an emulator with the demo account (groups "Internal Testers"
+// GROUP00001 and "Public Beta" GROUP00002) and build 2 (BUILD00002)
+// uploaded and still processing; it ends VALID 10 minutes later on the
+// fake clock, or INVALID with the InvalidBuild fault.
+type world struct {
+	url    string
+	pem    string
+	clock  *clock
+	writes *writes
+	srv    *emulator.Server
+	priv   *ecdsa.PrivateKey
+}
+
+func newWorld(t *testing.T, role string, faults emulator.Faults) *world {
+	t.Helper()
+	c := &clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	data := emulator.DefaultData(c.Now())
+	data.Builds = append(data.Builds, emulator.Build{ID: "BUILD00002", App: appID, Version: "2", ShortVersion: "1.1",
+		Platform: "IOS", ProcessingState: "PROCESSING", UploadedDate: c.Now()})
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := emulator.New(emulator.Config{Now: c.Now, Data: data, BuildProcessingDelay: 10 * time.Minute, UploadProcessingDelay: 2 * time.Minute,
+		SkipArchiveCheck: true, Faults: faults, StoreDir: t.TempDir(),
+		Keys: []emulator.Key{{ID: keyID, IssuerID: issuer, Public: &priv.PublicKey, Role: role}}})
+	// Every request and response of the whole flow is held to Apple's
+	// document when it is present (the emulator's own tests require it).
+	var h http.Handler = srv
+	if spec, err := contract.Load(); err == nil {
+		checked := spec.Middleware(t, srv)
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/_emulator/") { // part URLs are not Apple's API
+				srv.ServeHTTP(w, r)
+				return
+			}
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if _, err := spec.CheckRequest(r.Clone(context.Background()), body); err != nil {
+				t.Errorf("request: %v", err)
+			}
+			checked.ServeHTTP(w, r)
+		})
+	}
+	hs := httptest.NewServer(h)
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	return &world{url: hs.URL, pem: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), clock: c,
+		writes: &writes{next: http.DefaultTransport}, srv: srv, priv: priv}
+}
+
+// run runs the distribute command with inputs on top of the key inputs.
+func (w *world) run(t *testing.T, inputs map[string]string) (*commandtest.Recorder, error) {
+	t.Helper()
+	in := map[string]string{"private-key": w.pem, "key-id": keyID, "issuer-id": issuer, "api-url": w.url,
+		InWhatsNewLocale: dist.DefaultLocale, InTimeout: "1h", InSubmitReview: "false"}
+	for k, v := range inputs {
+		in[k] = v
+	}
+	rec := commandtest.NewRecorder()
+	env := rec.Env(in, w.clock.Now)
+	env.HTTP = &http.Client{Transport: w.writes, Timeout: 10 * time.Second}
+	cmd := newCommand(options{interval: time.Minute, sleep: w.clock.Sleep})
+	err := cmd.Run(context.Background(), env)
+	if strings.Contains(rec.Text(), "PRIVATE KEY") || strings.Contains(rec.Text(), "eyJ") {
+		t.Error("key material or a token reached the logs or the summary")
+	}
+	return rec, err
+}
+
+func TestDistributeEndToEnd(t *testing.T) {
+	w := newWorld(t, emulator.RoleAppManager, emulator.Faults{})
+	inputs := map[string]string{
+		InBuildID:      "BUILD00002",
+		InGroups:       "Internal Testers\nGROUP00002\n",
+		InWhatsNew:     "Try the new login.\nThen log out.",
+		InEncryption:   "false",
+		InSubmitReview: "true",
+	}
+	start := w.clock.Now()
+	rec, err := w.run(t, inputs)
+	if err != nil {
+		t.Fatalf("first run: %v\n%s", err, rec.Text())
+	}
+	if waited := w.clock.Now().Sub(start); waited != 10*time.Minute {
+		t.Errorf("waited %v for processing; the emulator takes 10m", waited)
+	}
+	want := []string{
+		"PATCH /v1/builds/BUILD00002",
+		"POST /v1/betaBuildLocalizations",
+		"POST /v1/builds/BUILD00002/relationships/betaGroups",
+		"POST /v1/betaAppReviewSubmissions",
+	}
+	if got := w.writes.take(); !slices.Equal(got, want) {
+		t.Errorf("first run sent %v; want %v", got, want)
+	}
+	outs := map[string]string{OutBuildID: "BUILD00002", OutGroupsAdded: "Internal Testers,Public Beta", OutReviewState: "WAITING_FOR_REVIEW"}
+	for k, v := range outs {
+		if rec.Outputs[k] != v {
+			t.Errorf("output %s = %q; want %q", k, rec.Outputs[k], v)
+		}
+	}
+	if len(rec.Summaries) != 1 {
+		t.Fatalf("summaries = %v", rec.Summaries)
+	}
+	sum := rec.Summaries[0]
+	for _, s := range []string{"| Internal Testers | internal | `GROUP00001` | added |", "| Public Beta | external | `GROUP00002` | added |",
+		"> Try the new login.\n> Then log out.", "(en-US, created)", "Beta app review: **WAITING_FOR_REVIEW** (submitted now)", "Export compliance: sent"} {
+		if !strings.Contains(sum, s) {
+			t.Errorf("summary lacks %q:\n%s", s, sum)
+		}
+	}
+	if !strings.Contains(rec.Text(), "build BUILD00002: PROCESSING") || !strings.Contains(rec.Text(), "build BUILD00002: VALID") {
+		t.Errorf("the wait was not logged:\n%s", rec.Text())
+	}
+	ops := w.srv.Requests()
+
+	// A re-run job: the same step, by app-id and build-version this time,
+	// reads and changes nothing, and gives the same outputs.
+	again := map[string]string{InAppID: appID, InBuildVersion: "2"}
+	for k, v := range inputs {
+		if k != InBuildID {
+			again[k] = v
+		}
+	}
+	rec2, err := w.run(t, again)
+	if err != nil {
+		t.Fatalf("second run: %v\n%s", err, rec2.Text())
+	}
+	if got := w.writes.take(); len(got) != 0 {
+		t.Errorf("second run sent %v; want nothing", got)
+	}
+	after := w.srv.Requests()
+	for _, op := range []string{"builds_updateInstance", "betaBuildLocalizations_createInstance", "betaBuildLocalizations_updateInstance",
+		"builds_betaGroups_createToManyRelationship", "betaAppReviewSubmissions_createInstance"} {
+		if after[op] != ops[op] {
+			t.Errorf("the emulator saw %s %d more times on the second run", op, after[op]-ops[op])
+		}
+	}
+	for k, v := range outs {
+		if rec2.Outputs[k] != v {
+			t.Errorf("second run output %s = %q; want %q", k, rec2.Outputs[k], v)
+		}
+	}
+	if sum := rec2.Summaries[0]; !strings.Contains(sum, "| Public Beta | external | `GROUP00002` | already there |") ||
+		!strings.Contains(sum, "Nothing changed") || !strings.Contains(sum, "(already submitted)") {
+		t.Errorf("second summary:\n%s", sum)
+	}
+}
+
+func TestDistributeErrors(t *testing.T) {
+	cases := []struct {
+		name     string
+		role     string
+		faults   emulator.Faults
+		inputs   map[string]string
+		exit     int
+		is       error
+		contains []string
+	}{
+		{name: "unknown group", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00001", InGroups: "Public Beta\nQA"},
+			exit: 1, is: dist.ErrUnknownGroup, contains: []string{`no beta group "QA"`, `"Internal Testers" (internal, id GROUP00001)`, `"Public Beta" (external, id GROUP00002)`}},
+		{name: "build ends INVALID", role: emulator.RoleAdmin, faults: emulator.Faults{InvalidBuild: true}, inputs: map[string]string{InBuildID: "BUILD00002", InGroups: "Public Beta"},
+			exit: 1, is: dist.ErrBuildNotValid, contains: []string{"build BUILD00002 (build number 2) was processed as INVALID", "upload a new build number"}},
+		{name: "role may not manage TestFlight", role: emulator.RoleFinance, inputs: map[string]string{InBuildID: "BUILD00001", InGroups: "Public Beta"},
+			exit: 1, is: dist.ErrNotPermitted, contains: []string{"may not manage TestFlight", "Admin or App Manager role", "403"}},
+		{name: "still processing at the timeout", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00002", InGroups: "Public Beta", InTimeout: "5m"},
+			exit: 1, is: dist.ErrWaitTimeout, contains: []string{"still PROCESSING after 5m0s", "raise timeout"}},
+		{name: "no build named", role: emulator.RoleAdmin, inputs: map[string]string{InGroups: "Public Beta", InAppID: appID},
+			exit: 2, contains: []string{"give build-id, or app-id together with build-version"}},
+		{name: "nothing to do", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00001"},
+			exit: 2, contains: []string{"nothing to do"}},
+		{name: "bad encryption answer", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00001", InEncryption: "maybe"},
+			exit: 2, contains: []string{"uses-non-exempt-encryption must be true or false"}},
+		{name: "bad locale", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00001", InWhatsNew: "x", InWhatsNewLocale: "English"},
+			exit: 2, contains: []string{`whats-new-locale "English"`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t, c.role, c.faults)
+			_, err := w.run(t, c.inputs)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			t.Logf("message: %v", err)
+			if got := command.ExitCode(err); got != c.exit {
+				t.Errorf("exit code %d; want %d", got, c.exit)
+			}
+			if c.is != nil && !errors.Is(err, c.is) {
+				t.Errorf("err = %v; want %v", err, c.is)
+			}
+			for _, s := range c.contains {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error lacks %q", s)
+				}
+			}
+			if got := w.writes.take(); c.role != emulator.RoleFinance && len(got) != 0 {
+				t.Errorf("a failed run sent %v", got)
+			}
+		})
+	}
+}
+
+func TestInputsAndRequested(t *testing.T) {
+	cmd := Command()
+	for _, in := range Inputs {
+		if cmd.Input(in.Name) == nil {
+			t.Errorf("distribute lacks shared input %s", in.Name)
+		}
+	}
+	for _, name := range []string{"private-key", "key-id", "issuer-id", "api-url", InBuildID, InAppID, InBuildVersion, InTimeout} {
+		if cmd.Input(name) == nil {
+			t.Errorf("distribute lacks input %s", name)
+		}
+	}
+	cases := []struct {
+		in   map[string]string
+		want bool
+	}{
+		{map[string]string{}, false},
+		{map[string]string{InWhatsNewLocale: "en-US", InSubmitReview: "false"}, false},
+		{map[string]string{InGroups: "Beta"}, true},
+		{map[string]string{InWhatsNew: "x"}, true},
+		{map[string]string{InEncryption: "false"}, true},
+		{map[string]string{InSubmitReview: "true"}, true},
+	}
+	for _, c := range cases {
+		env := commandtest.NewRecorder().Env(c.in, nil)
+		if got := Requested(env); got != c.want {
+			t.Errorf("Requested(%v) = %v", c.in, got)
+		}
+	}
+	env := commandtest.NewRecorder().Env(map[string]string{InGroups: "A\r\nB, C\n\nA", InEncryption: "true", InWhatsNew: "notes \n"}, nil)
+	cfg, err := ConfigFromEnv(env)
+	if err != nil || !slices.Equal(cfg.Groups, []string{"A", "B", "C"}) || cfg.UsesNonExemptEncryption == nil || !*cfg.UsesNonExemptEncryption ||
+		cfg.WhatsNew != "notes" || cfg.Locale != dist.DefaultLocale {
+		t.Errorf("ConfigFromEnv = %+v, %v", cfg, err)
+	}
+}
+
+// upload sends a build through the emulator's Build Uploads flow with the
+// client alone (the upload command is another package's), and returns once
+// the bytes are committed.
+func (w *world) upload(t *testing.T, version string, size int) {
+	t.Helper()
+	ctx := context.Background()
+	m, err := token.NewMinter(w.priv, token.Options{KeyID: keyID, IssuerID: issuer, Type: token.Team}, w.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := asc.New(w.url, token.NewSource(m, 0, nil), asc.WithClock(w.clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _, err := c.CreateBuildUpload(ctx, appID, "1.2", version, asc.PlatformIOS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.Repeat([]byte("ipa!"), size/4)
+	f, _, err := c.CreateBuildUploadFile(ctx, u.ID, "App.ipa", int64(len(body)), asc.UTIIPA, asc.AssetTypeAsset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range f.Attributes.UploadOperations {
+		req, err := http.NewRequest(op.Method, op.URL, bytes.NewReader(body[op.Offset:op.Offset+op.Length]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range op.RequestHeaders {
+			req.Header.Set(h.Name, h.Value)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("part %d: %s", op.PartNumber, resp.Status)
+		}
+	}
+	if _, _, err := c.UpdateBuildUploadFile(ctx, f.ID, true, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUploadThenDistribute is the issue's scenario from the start: a build
+// uploaded through the Build Uploads API, found by app-id and build-version
+// once App Store Connect has made it (2 minutes), waited for until VALID (10
+// more), then distributed; and the same step again changes nothing.
+func TestUploadThenDistribute(t *testing.T) {
+	w := newWorld(t, emulator.RoleAdmin, emulator.Faults{})
+	w.upload(t, "3", 3<<20)
+	w.writes.take()
+	start := w.clock.Now()
+	inputs := map[string]string{InAppID: appID, InBuildVersion: "3", InGroups: "Internal Testers\nGROUP00002",
+		InWhatsNew: "First build of 1.2", InEncryption: "false", InSubmitReview: "true"}
+	rec, err := w.run(t, inputs)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, rec.Text())
+	}
+	if waited := w.clock.Now().Sub(start); waited != 12*time.Minute {
+		t.Errorf("waited %v; the upload takes 2m to become a build, which takes 10m to process", waited)
+	}
+	if len(w.writes.take()) != 4 || rec.Outputs[OutGroupsAdded] != "Internal Testers,Public Beta" || rec.Outputs[OutReviewState] != "WAITING_FOR_REVIEW" || rec.Outputs[OutBuildID] == "" {
+		t.Errorf("outputs = %v", rec.Outputs)
+	}
+	rec, err = w.run(t, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.writes.take(); len(got) != 0 {
+		t.Errorf("second run sent %v", got)
+	}
+}
