@@ -27,6 +27,7 @@ type API interface {
 	DeleteBuildUpload(ctx context.Context, id string) (*asc.Response, error)
 	CreateBuildUploadFile(ctx context.Context, uploadID, fileName string, fileSize int64, uti, assetType string) (*asc.BuildUploadFile, *asc.Response, error)
 	GetBuildUploadFile(ctx context.Context, id string) (*asc.BuildUploadFile, *asc.Response, error)
+	ListBuildUploadFiles(ctx context.Context, uploadID string) ([]asc.BuildUploadFile, *asc.Response, error)
 	UpdateBuildUploadFile(ctx context.Context, id string, uploaded bool, checksums *asc.Checksums) (*asc.BuildUploadFile, *asc.Response, error)
 }
 
@@ -96,7 +97,16 @@ func (r *run) do(ctx context.Context) error {
 			// Someone created it between our check and now.
 			return r.exists(fmt.Sprintf("App Store Connect refused a second upload of build %s (%s)", f.BuildVersion, ae.Errors[0].Detail), "", "", "")
 		}
-		return fmt.Errorf("creating the build upload: %w", err)
+		if !errors.As(err, &ae) {
+			// No answer: the upload may exist. Find it rather than leave it
+			// blocking the build number.
+			up = r.findLostUpload(ctx, f)
+		}
+		if up == nil {
+			return fmt.Errorf("creating the build upload: %w", err)
+		}
+		r.emit(Event{Kind: EventState, Level: LevelWarning, State: up.State(),
+			Message: fmt.Sprintf("The answer to creating the build upload was lost (%v); found upload %s and continuing with it", err, up.ID)})
 	}
 	res.BuildUploadID = up.ID
 	res.UploadState = up.State()
@@ -104,7 +114,18 @@ func (r *run) do(ctx context.Context) error {
 
 	file, _, err := r.api.CreateBuildUploadFile(ctx, up.ID, art.Name, art.Size, art.Kind.UTI(), asc.AssetTypeAsset)
 	if err != nil {
-		return r.abandon(ctx, fmt.Errorf("reserving the file: %w", err))
+		var ae *asc.APIError
+		if !errors.As(err, &ae) && ctx.Err() == nil {
+			// No answer: the file may have been reserved; its listing
+			// carries the same operations.
+			if files, _, lerr := r.api.ListBuildUploadFiles(ctx, up.ID); lerr == nil && len(files) == 1 && files[0].Attributes.FileSize == art.Size {
+				file = &files[0]
+				r.emit(Event{Kind: EventState, Level: LevelWarning, Message: fmt.Sprintf("The answer to reserving the file was lost (%v); found file %s and continuing with it", err, file.ID)})
+			}
+		}
+		if file == nil {
+			return r.abandon(ctx, fmt.Errorf("reserving the file: %w", err))
+		}
 	}
 	res.BuildUploadFileID = file.ID
 	ops := convertOps(file.Attributes.UploadOperations)
@@ -122,6 +143,34 @@ func (r *run) do(ctx context.Context) error {
 		return err
 	}
 	return r.wait(ctx)
+}
+
+// findLostUpload looks for the upload a create whose answer was lost may
+// have made: this build number and platform, awaiting its file, created
+// during this run.
+func (r *run) findLostUpload(ctx context.Context, f ipa.Facts) *asc.BuildUpload {
+	if ctx.Err() != nil {
+		return nil
+	}
+	ups, _, err := r.api.ListAppBuildUploads(ctx, r.res.AppID, &asc.ListBuildUploadsOptions{
+		CFBundleVersion: []string{f.BuildVersion}, Platform: []string{string(f.Platform)}})
+	if err != nil {
+		return nil
+	}
+	var found *asc.BuildUpload
+	for i, u := range ups {
+		if u.Attributes.CFBundleVersion != f.BuildVersion || u.State() != asc.BuildUploadStateAwaitingUpload {
+			continue
+		}
+		if c := u.Attributes.CreatedDate.Time; !c.IsZero() && c.Before(r.start.Add(-time.Minute)) {
+			continue // older than this run: not ours
+		}
+		if found != nil {
+			return nil // ambiguous: decide nothing
+		}
+		found = &ups[i]
+	}
+	return found
 }
 
 // findApp resolves the app ID from cfg.AppID or the bundle ID.

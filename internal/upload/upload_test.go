@@ -192,6 +192,10 @@ func TestRunUnderFaults(t *testing.T) {
 			emulator.Faults{Rules: rules(emulator.FaultTruncate), Seed: 2}, nil, 1},
 		{"the commit never arrives",
 			emulator.Faults{Rules: rules(emulator.FaultDrop), Seed: 3}, ErrCommit, DefaultCommitAttempts},
+		{"the answer to creating the upload is lost",
+			emulator.Faults{Rules: []emulator.FaultRule{{Op: "buildUploads_createInstance", Rate: 1, Kind: emulator.FaultLose}}}, nil, 1},
+		{"the answer to reserving the file is cut short",
+			emulator.Faults{Rules: []emulator.FaultRule{{Op: "buildUploadFiles_createInstance", Rate: 1, Kind: emulator.FaultTruncate}}}, nil, 1},
 		{"every part fails",
 			emulator.Faults{Rules: []emulator.FaultRule{{Op: emulator.OpUploadPart, Rate: 1, Kind: emulator.Fault500}}}, ErrTransfer, 0},
 	} {
@@ -229,8 +233,23 @@ func TestRunUnderFaults(t *testing.T) {
 			if err != nil || got != sum {
 				t.Errorf("digest %s, want %s (%v)", got, sum, err)
 			}
-			if res.UploadState != "COMPLETE" || res.Transfer.Retries == 0 {
-				t.Errorf("state %s, retries %d", res.UploadState, res.Transfer.Retries)
+			if res.UploadState != "COMPLETE" {
+				t.Errorf("state %s", res.UploadState)
+			}
+			if strings.Contains(tc.name, "the answer to") {
+				found := false
+				for _, ev := range rec.find(EventState) {
+					found = found || (ev.Level == LevelWarning && strings.Contains(ev.Message, "was lost"))
+				}
+				if !found {
+					t.Error("no warning that an answer was lost and the resource found")
+				}
+			}
+			if n := e.emu.Requests()["buildUploads_createInstance"]; n != 1 {
+				t.Errorf("%d build uploads created, want 1", n)
+			}
+			if parts := tc.faults.Rules[0].Op == emulator.OpUploadPart; parts && res.Transfer.Retries == 0 {
+				t.Error("no part was retried")
 			}
 			if tc.faults.ExpireRate > 0 && res.Transfer.Refreshes == 0 {
 				t.Error("no part URL was refreshed though some were expired")
