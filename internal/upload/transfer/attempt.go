@@ -33,6 +33,7 @@ var (
 // PlanError says the operations cannot be sent as given.
 type PlanError struct{ Detail string }
 
+// Error says what is wrong with the operations.
 func (e *PlanError) Error() string { return "upload operations: " + e.Detail }
 
 // Unwrap returns ErrPlan.
@@ -51,6 +52,7 @@ type PartError struct {
 	Cause      error // the last failure, if any
 }
 
+// Error names the part, its bytes, the failure and what to do.
 func (e *PartError) Error() string {
 	msg := fmt.Sprintf("part %d of %d (bytes %d-%d): %v (attempts: %d)", e.PartNumber, e.Parts, e.Offset, e.Offset+e.Length-1, e.Err, e.Attempts)
 	if e.Cause != nil {
@@ -84,6 +86,7 @@ type attemptError struct {
 	retryAfter time.Duration
 }
 
+// Error gives the status and cause of one failed attempt.
 func (e *attemptError) Error() string {
 	var msg string
 	if e.status != 0 {
@@ -101,6 +104,7 @@ func (e *attemptError) Error() string {
 	return msg
 }
 
+// Unwrap returns the transport error, if any.
 func (e *attemptError) Unwrap() error { return e.err }
 
 // countingBody reads a part from the file and reports the bytes as they go;
@@ -112,6 +116,7 @@ type countingBody struct {
 	closed *atomic.Bool
 }
 
+// Read reads from the file section and counts the bytes.
 func (b *countingBody) Read(p []byte) (int, error) {
 	if b.closed.Load() {
 		return 0, errors.New("transfer: attempt is over")
@@ -123,6 +128,7 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close does nothing: the file belongs to the caller of Send.
 func (b *countingBody) Close() error { return nil }
 
 // maxErrBody is how much of a response body is read for diagnosis.

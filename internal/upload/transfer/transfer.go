@@ -105,6 +105,7 @@ const (
 	PartDone                           // a part was acknowledged
 )
 
+// String names the kind as log lines and JSON show it.
 func (k EventKind) String() string {
 	switch k {
 	case PartStarted:
