@@ -214,8 +214,10 @@ type Result struct {
 	Groups []Group
 	// Notes is nil when no "What to Test" text was given.
 	Notes *Notes
-	// Compliance is "sent", "unchanged" or "" (not asked).
-	Compliance string
+	// Compliance is "sent", "unchanged" or "" (not asked), and
+	// UsesNonExemptEncryption the answer asked for.
+	Compliance              string
+	UsesNonExemptEncryption *bool
 	// BetaReviewState is the submission's state (WAITING_FOR_REVIEW, ...),
 	// or "" when no review was asked for or none was needed.
 	BetaReviewState string
@@ -305,6 +307,7 @@ func Run(ctx context.Context, client *asc.Client, appID string, cfg Config, repo
 
 	if cfg.UsesNonExemptEncryption != nil {
 		want := *cfg.UsesNonExemptEncryption
+		res.UsesNonExemptEncryption = &want
 		if have := build.Attributes.UsesNonExemptEncryption; have != nil && *have == want {
 			res.Compliance = "unchanged"
 			report(Event{Step: StepCompliance, Message: fmt.Sprintf("export compliance already answered: usesNonExemptEncryption=%t", want)})

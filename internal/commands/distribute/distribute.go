@@ -249,8 +249,8 @@ func Summary(res dist.Result) string {
 		}
 		b.WriteString("\n")
 	}
-	if res.Compliance != "" {
-		fmt.Fprintf(&b, "Export compliance: %s.\n\n", res.Compliance)
+	if res.Compliance != "" && res.UsesNonExemptEncryption != nil {
+		fmt.Fprintf(&b, "Export compliance: uses non-exempt encryption = %t (%s).\n\n", *res.UsesNonExemptEncryption, res.Compliance)
 	}
 	if res.BetaReviewState != "" {
 		s := "already submitted"

@@ -180,7 +180,7 @@ func TestDistributeEndToEnd(t *testing.T) {
 	}
 	sum := rec.Summaries[0]
 	for _, s := range []string{"| Internal Testers | internal | `GROUP00001` | added |", "| Public Beta | external | `GROUP00002` | added |",
-		"> Try the new login.\n> Then log out.", "(en-US, created)", "Beta app review: **WAITING_FOR_REVIEW** (submitted now)", "Export compliance: sent"} {
+		"> Try the new login.\n> Then log out.", "(en-US, created)", "Beta app review: **WAITING_FOR_REVIEW** (submitted now)", "Export compliance: uses non-exempt encryption = false (sent)"} {
 		if !strings.Contains(sum, s) {
 			t.Errorf("summary lacks %q:\n%s", s, sum)
 		}
