@@ -30,6 +30,9 @@ var (
 	ErrRefresh = errors.New("could not renew expired part URLs")
 )
 
+// errStalled ends an attempt whose connection stopped moving.
+var errStalled = errors.New("no progress on the connection")
+
 // PlanError says the operations cannot be sent as given.
 type PlanError struct{ Detail string }
 
@@ -139,9 +142,19 @@ func (s *sender) attempt(ctx context.Context, p *part, op Operation) *attemptErr
 	var over atomic.Bool
 	defer over.Store(true)
 	partNumber, attempt := op.PartNumber, p.attempt // the body is read on the transport's goroutine
+	// A connection that stops moving (no byte read for StallTimeout, from
+	// the start to the end of the answer) is abandoned and the part retried,
+	// rather than left to the kernel's TCP timeouts.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watchdog := time.AfterFunc(s.opt.StallTimeout, func() { cancel(errStalled) })
+	defer watchdog.Stop()
 	newBody := func() io.ReadCloser {
 		s.resetSent(p)
-		return &countingBody{r: io.NewSectionReader(s.r, op.Offset, op.Length), onRead: func(n int) { s.onBytes(p, partNumber, attempt, n) }, closed: &over}
+		return &countingBody{r: io.NewSectionReader(s.r, op.Offset, op.Length), onRead: func(n int) {
+			watchdog.Reset(s.opt.StallTimeout)
+			s.onBytes(p, partNumber, attempt, n)
+		}, closed: &over}
 	}
 	method := op.Method
 	if method == "" {
@@ -169,10 +182,16 @@ func (s *sender) attempt(ctx context.Context, p *part, op Operation) *attemptErr
 	}
 	resp, err := s.opt.Client.Do(req)
 	if err != nil {
+		if context.Cause(ctx) == errStalled {
+			return &attemptError{class: classRetry, err: fmt.Errorf("%w (%v)", errStalled, s.opt.StallTimeout)}
+		}
 		return classifyNetErr(err)
 	}
 	defer resp.Body.Close()
 	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrBody))
+	if rerr != nil && context.Cause(ctx) == errStalled {
+		rerr = fmt.Errorf("%w (%v)", errStalled, s.opt.StallTimeout)
+	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if rerr != nil {
 			// The status said yes but the answer was cut: sending a part

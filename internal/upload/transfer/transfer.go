@@ -61,6 +61,7 @@ const (
 	DefaultMaxRetryAfter    = 5 * time.Minute
 	DefaultExpiryMargin     = 30 * time.Second
 	DefaultProgressInterval = 250 * time.Millisecond
+	DefaultStallTimeout     = 2 * time.Minute
 )
 
 // Options tune Send. The zero value works: every field has a default.
@@ -77,6 +78,10 @@ type Options struct {
 	// ExpiryMargin: a URL whose Expiration is closer than this is refreshed
 	// before it is used.
 	ExpiryMargin time.Duration
+	// StallTimeout abandons (and retries) an attempt whose connection moved
+	// no byte for this long, sending or awaiting the answer. Real time, not
+	// the injected clock: it guards the network.
+	StallTimeout time.Duration
 	// Client sends the parts. It must not add credentials. Default: NewHTTPClient.
 	Client *http.Client
 	// Refresh re-obtains expired URLs. Without it an expired part fails the transfer.
@@ -308,6 +313,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = DefaultProgressInterval
+	}
+	if o.StallTimeout <= 0 {
+		o.StallTimeout = DefaultStallTimeout
 	}
 	if o.Client == nil {
 		o.Client = NewHTTPClient(o.Parallelism)

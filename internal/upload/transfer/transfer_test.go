@@ -376,3 +376,35 @@ func TestBackoffFreesTheSlot(t *testing.T) {
 		t.Fatalf("res = %+v, err = %v", res, err)
 	}
 }
+
+func TestStalledConnectionIsRetried(t *testing.T) {
+	const size = 100_000
+	f, want := testFile(t, size)
+	st := newStorage(t, size)
+	stall := make(chan struct{})
+	t.Cleanup(func() { close(stall) })
+	var first atomic.Bool
+	// The first request reads a little and then neither reads nor answers.
+	inner := st.srv.Config.Handler
+	st.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !first.Swap(true) {
+			r.Body.Read(make([]byte, 1000))
+			select {
+			case <-stall:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+	clock := newFakeClock()
+	res, err := Send(context.Background(), f, size, st.ops(size, time.Time{}), Options{StallTimeout: 100 * time.Millisecond, Now: clock.Now, Sleep: clock.Sleep,
+		OnEvent: func(e Event) {
+			if e.Kind == PartRetrying && !errors.Is(e.Err, errStalled) {
+				t.Errorf("retry cause %v, want a stall", e.Err)
+			}
+		}})
+	if err != nil || !res.Complete || res.Retries != 1 || st.sum() != want {
+		t.Fatalf("res = %+v, err = %v", res, err)
+	}
+}
