@@ -178,3 +178,72 @@ func TestRehearsedRelease(t *testing.T) {
 		t.Errorf("verify rehearsal: exit %d %v", s.code, s.outputs)
 	}
 }
+
+// TestReleaseToTestersSteps uploads and distributes in one step, then runs
+// the distribute command on the same build as a re-run job would: the second
+// step succeeds and changes nothing.
+func TestReleaseToTestersSteps(t *testing.T) {
+	k := newKey(t)
+	srv, url := emulatorFor(t, k, emulator.Config{UploadProcessingDelay: 300 * time.Millisecond, BuildProcessingDelay: 300 * time.Millisecond})
+	path, _ := writeIPA(t, "512", 1<<20)
+	base := map[string]string{"private-key": k.pem, "key-id": keyID, "issuer-id": issuer, "api-url": url}
+	step := func(extra map[string]string) step {
+		in := map[string]string{}
+		for k, v := range base {
+			in[k] = v
+		}
+		for k, v := range extra {
+			in[k] = v
+		}
+		return runStep(t, in)
+	}
+	dist := map[string]string{"testflight-groups": "Internal Testers\nGROUP00002", "whats-new": "Checkout, rebuilt.", "uses-non-exempt-encryption": "false", "submit-beta-review": "true"}
+	up := map[string]string{"command": "upload", "app-path": path, "poll-interval": "1s"}
+	for k, v := range dist {
+		up[k] = v
+	}
+	s := step(up)
+	if s.code != 0 {
+		t.Fatalf("upload+distribute: exit %d\n%s", s.code, s.stdout)
+	}
+	if s.outputs["processing-state"] != "VALID" || s.outputs["testflight-groups-added"] != "Internal Testers,Public Beta" || s.outputs["beta-review-state"] != "WAITING_FOR_REVIEW" {
+		t.Fatalf("outputs %v", s.outputs)
+	}
+	if !strings.Contains(s.summary, "Checkout, rebuilt.") || !strings.Contains(s.summary, "Public Beta") {
+		t.Errorf("summary lacks the notes or groups:\n%s", s.summary)
+	}
+	mutating := func() int {
+		n := 0
+		for op, c := range srv.Requests() {
+			if strings.Contains(op, "create") || strings.Contains(op, "update") || strings.Contains(op, "Relationship") || strings.Contains(op, "relationships") {
+				n += c
+			}
+		}
+		return n
+	}
+	before := mutating()
+	if before < 5 {
+		t.Fatalf("only %d mutating requests counted for upload and distribution: the count is not measuring them (%v)", before, srv.Requests())
+	}
+	again := map[string]string{"command": "distribute", "build-id": s.outputs["build-id"]}
+	for k, v := range dist {
+		again[k] = v
+	}
+	s2 := step(again)
+	if s2.code != 0 {
+		t.Fatalf("distribute re-run: exit %d\n%s", s2.code, s2.stdout)
+	}
+	if after := mutating(); after != before {
+		t.Errorf("the re-run made %d mutating requests", after-before)
+	}
+	if s2.outputs["testflight-groups-added"] != "Internal Testers,Public Beta" || s2.outputs["beta-review-state"] != "WAITING_FOR_REVIEW" {
+		t.Errorf("re-run outputs %v", s2.outputs)
+	}
+	// An unknown group is an error listing the groups that exist.
+	bad := map[string]string{"command": "distribute", "build-id": s.outputs["build-id"], "testflight-groups": "Nobody"}
+	s3 := step(bad)
+	if s3.code == 0 || !strings.Contains(s3.stdout, "Internal Testers") {
+		t.Errorf("unknown group: exit %d\n%s", s3.code, s3.stdout)
+	}
+	assertNoLeak(t, s, k.material())
+}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/commands/auth"
+	"github.com/asc-action/asc-action/internal/commands/distribute"
+	dist "github.com/asc-action/asc-action/internal/distribute"
 	up "github.com/asc-action/asc-action/internal/upload"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 	"github.com/asc-action/asc-action/internal/upload/transfer"
@@ -38,6 +40,17 @@ func Command() *command.Command {
 	inputs := append([]command.Input(nil), auth.Inputs...)
 	inputs = append(inputs, auth.APIInput)
 	inputs = append(inputs, Inputs...)
+	inputs = append(inputs, distribute.Inputs...)
+	outputs := []command.Output{
+		{Name: "build-upload-id", Usage: "the build upload's ID"},
+		{Name: "build-id", Usage: "the build's ID, once App Store Connect created it"},
+		{Name: "upload-state", Usage: "AWAITING_UPLOAD, PROCESSING, COMPLETE or FAILED"},
+		{Name: "processing-state", Usage: "the build's processingState: PROCESSING, VALID, FAILED or INVALID"},
+		{Name: "bytes", Usage: "size of the uploaded file in bytes"},
+		{Name: "duration-seconds", Usage: "time the whole step took, in seconds"},
+		{Name: "skipped", Usage: "true when the build number existed and skip-existing was set"},
+	}
+	outputs = append(outputs, distribute.Outputs...)
 	return &command.Command{
 		Name:    "upload",
 		Summary: "Upload an .ipa through the App Store Connect API and wait for processing",
@@ -46,17 +59,13 @@ func Command() *command.Command {
 stops early if the build number exists, then creates the build upload, sends the
 parts Apple asks for in parallel (streamed from disk, retried, URLs renewed when
 they expire), commits once every part arrived, and waits as --wait says. Tokens
-are renewed throughout, however long the wait. No Xcode, altool or Transporter.`,
-		Inputs: inputs,
-		Outputs: []command.Output{
-			{Name: "build-upload-id", Usage: "the build upload's ID"},
-			{Name: "build-id", Usage: "the build's ID, once App Store Connect created it"},
-			{Name: "upload-state", Usage: "AWAITING_UPLOAD, PROCESSING, COMPLETE or FAILED"},
-			{Name: "processing-state", Usage: "the build's processingState: PROCESSING, VALID, FAILED or INVALID"},
-			{Name: "bytes", Usage: "size of the uploaded file in bytes"},
-			{Name: "duration-seconds", Usage: "time the whole step took, in seconds"},
-			{Name: "skipped", Usage: "true when the build number existed and skip-existing was set"},
-		},
+are renewed throughout, however long the wait. No Xcode, altool or Transporter.
+
+With any of testflight-groups, whats-new, uses-non-exempt-encryption or
+submit-beta-review set, it waits for processing and then distributes the build on
+TestFlight as the distribute command does.`,
+		Inputs:  inputs,
+		Outputs: outputs,
 		Primary: "build-id",
 		Run:     run,
 	}
@@ -106,6 +115,17 @@ func run(ctx context.Context, env *command.Env) error {
 	if err != nil {
 		return err
 	}
+	distributing := distribute.Requested(env)
+	var dcfg dist.Config
+	if distributing {
+		if dcfg, err = distribute.ConfigFromEnv(env); err != nil {
+			return err
+		}
+		if cfg.Wait != up.WaitProcessing {
+			env.Report.Infof("TestFlight distribution asked for: waiting for processing (wait: processing).")
+			cfg.Wait = up.WaitProcessing
+		}
+	}
 	a, err := auth.Load(env, nil)
 	if err != nil {
 		return err
@@ -131,6 +151,18 @@ func run(ctx context.Context, env *command.Env) error {
 	res, err := Upload(ctx, env, client, cfg)
 	setOutputs(env, res)
 	env.Report.Summary(Summary(res, err))
+	if err != nil || !distributing {
+		return err
+	}
+	if res.Skipped && res.BuildID == "" {
+		env.Report.Warning("distribute", "the build existed and was not uploaded, and its ID is unknown: run the distribute command with app-id and build-version to distribute it")
+		return nil
+	}
+	dcfg.BuildID = res.BuildID
+	dres, err := distribute.Distribute(ctx, env, client, res.AppID, dcfg)
+	if serr := distribute.SetOutputs(env, dres); serr != nil && err == nil {
+		err = serr
+	}
 	return err
 }
 
