@@ -399,14 +399,19 @@ func (r *run) wait(ctx context.Context) error {
 	}
 	deadline := r.cfg.Now().Add(r.cfg.Timeout)
 	seen := map[string]bool{}
+	failures := 0
 	lastState := r.res.UploadState
 	var up *asc.BuildUpload
 	for {
 		var err error
 		up, _, err = r.api.GetBuildUpload(ctx, r.res.BuildUploadID)
 		if err != nil {
+			if r.tolerate(ctx, err, &failures, deadline, "reading the upload's state") {
+				continue
+			}
 			return fmt.Errorf("reading the state of build upload %s (it was committed; look in App Store Connect > TestFlight): %w", r.res.BuildUploadID, err)
 		}
+		failures = 0
 		state := up.State()
 		r.res.UploadState = state
 		r.diagnostics(up, seen)
@@ -434,8 +439,12 @@ func (r *run) wait(ctx context.Context) error {
 	for {
 		b, _, err := r.api.GetBuild(ctx, r.res.BuildID)
 		if err != nil {
-			return fmt.Errorf("reading build %s: %w", r.res.BuildID, err)
+			if r.tolerate(ctx, err, &failures, deadline, "reading the build") {
+				continue
+			}
+			return fmt.Errorf("reading build %s (the upload is complete; look in App Store Connect > TestFlight): %w", r.res.BuildID, err)
 		}
+		failures = 0
 		ps := b.Attributes.ProcessingState
 		r.res.ProcessingState = ps
 		if ps != lastState {
@@ -456,6 +465,27 @@ func (r *run) wait(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// maxPollFailures is how many reads in a row may fail (after the client's own
+// retries) before a wait gives up: a long wait outlives short outages.
+const maxPollFailures = 5
+
+// tolerate decides whether a failed state read is waited out: network
+// failures, 5xx and 429 are, up to maxPollFailures in a row and within the
+// deadline. It pauses before returning true.
+func (r *run) tolerate(ctx context.Context, err error, failures *int, deadline time.Time, what string) bool {
+	var ne *asc.NetworkError
+	transient := errors.As(err, &ne) || errors.Is(err, asc.ErrServer) || errors.Is(err, asc.ErrRateLimited)
+	if !transient || ctx.Err() != nil {
+		return false
+	}
+	*failures++
+	if *failures > maxPollFailures {
+		return false
+	}
+	r.emit(Event{Kind: EventWaiting, Level: LevelWarning, Message: fmt.Sprintf("%s failed (%v); trying again (%d of %d)", what, err, *failures, maxPollFailures)})
+	return r.pause(ctx, deadline, what) == nil
 }
 
 // pause sleeps one poll interval, or fails when the deadline has passed.

@@ -279,6 +279,51 @@ func TestRunWaits(t *testing.T) {
 			t.Errorf("%d tokens minted over 95 minutes; each lives at most 20", n)
 		}
 	})
+	t.Run("state reads failing for a while are waited out", func(t *testing.T) {
+		e := newEnv(t, emulator.Config{BuildProcessingDelay: 10 * time.Minute})
+		path, _ := writeIPA(t, "9", 1000, true)
+		cfg := e.config(path)
+		cfg.Wait = WaitProcessing
+		var rec recorder
+		failing := true
+		res, err := Run(context.Background(), e.client, cfg, func(ev Event) {
+			rec.add(ev)
+			if ev.Kind == EventCommitted && failing {
+				// Every GET of the upload fails from now on, until enough warnings.
+				e.emu.SetFaults(emulator.Faults{Rules: []emulator.FaultRule{{Op: "buildUploads_getInstance", Rate: 1, Kind: emulator.Fault500}}})
+			}
+			if ev.Kind == EventWaiting && ev.Level == LevelWarning && strings.Contains(ev.Message, "(3 of") {
+				failing = false
+				e.emu.SetFaults(emulator.Faults{})
+			}
+		})
+		if err != nil || res.ProcessingState != "VALID" {
+			t.Fatalf("err = %v, state %s", err, res.ProcessingState)
+		}
+		warned := 0
+		for _, ev := range rec.find(EventWaiting) {
+			if ev.Level == LevelWarning {
+				warned++
+			}
+		}
+		if warned != 3 {
+			t.Errorf("%d warnings about failed reads, want 3", warned)
+		}
+	})
+	t.Run("state reads failing for good end the wait", func(t *testing.T) {
+		e := newEnv(t, emulator.Config{BuildProcessingDelay: 10 * time.Minute})
+		path, _ := writeIPA(t, "9", 1000, true)
+		cfg := e.config(path)
+		cfg.Wait = WaitProcessing
+		_, err := Run(context.Background(), e.client, cfg, func(ev Event) {
+			if ev.Kind == EventCommitted {
+				e.emu.SetFaults(emulator.Faults{Rules: []emulator.FaultRule{{Op: "buildUploads_getInstance", Rate: 1, Kind: emulator.Fault500}}})
+			}
+		})
+		if !errors.Is(err, asc.ErrServer) || !strings.Contains(err.Error(), "it was committed") {
+			t.Fatalf("err = %v", err)
+		}
+	})
 	t.Run("timeout", func(t *testing.T) {
 		e := newEnv(t, emulator.Config{BuildProcessingDelay: 3 * time.Hour})
 		path, _ := writeIPA(t, "9", 1000, true)
