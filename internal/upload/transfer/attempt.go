@@ -294,7 +294,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
-			return d
+			return min(d, 1_000_000*time.Second)
 		}
 	}
 	return 0

@@ -408,3 +408,30 @@ func TestStalledConnectionIsRetried(t *testing.T) {
 		t.Fatalf("res = %+v, err = %v", res, err)
 	}
 }
+
+// FuzzParseRetryAfter: any header value gives a wait in [0, 1e6 s].
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"", "3", "-5", "Wed, 25 Nov 2026 20:00:30 GMT", "99999999999999999999", "1e9"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string) {
+		d := parseRetryAfter(v, now)
+		if d < 0 || d > 1_000_000*time.Second {
+			t.Fatalf("parseRetryAfter(%q) = %v", v, d)
+		}
+	})
+}
+
+// FuzzErrorDetail: whatever a storage host answers, the detail kept is
+// short and holds no signed query.
+func FuzzErrorDetail(f *testing.F) {
+	f.Add([]byte(`<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>`))
+	f.Add([]byte(`<Error><StringToSign>AWS4-HMAC-SHA256 SIG</StringToSign></Error>`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		d := errorDetail(body)
+		if len(d) > 2*200+2 {
+			t.Fatalf("detail of %d bytes", len(d))
+		}
+	})
+}
