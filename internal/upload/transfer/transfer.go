@@ -212,6 +212,7 @@ type sender struct {
 
 	refreshMu sync.Mutex
 	emitMu    sync.Mutex
+	finished  bool // guarded by emitMu
 	slots     chan struct{} // one per part in flight
 }
 
@@ -264,6 +265,9 @@ feed:
 		}()
 	}
 	wg.Wait()
+	s.emitMu.Lock()
+	s.finished = true // no event after Send returns
+	s.emitMu.Unlock()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -395,6 +399,9 @@ func (s *sender) emit(e Event) {
 	// Snapshot under emitMu so events are delivered in the order of their totals.
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
+	if s.finished {
+		return // a transport goroutine outliving its attempt: Send has returned
+	}
 	s.mu.Lock()
 	s.snapshotLocked(&e)
 	s.mu.Unlock()
