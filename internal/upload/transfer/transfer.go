@@ -212,7 +212,7 @@ type sender struct {
 
 	refreshMu sync.Mutex
 	emitMu    sync.Mutex
-	finished  bool // guarded by emitMu
+	finished  bool          // guarded by emitMu
 	slots     chan struct{} // one per part in flight
 }
 
