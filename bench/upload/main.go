@@ -45,6 +45,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -53,6 +54,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -303,8 +305,8 @@ type bench struct {
 }
 
 // size generates one IPA and measures it o.runs times each way, one round of
-// baseline, ours and faults after the other, so that a burst of load on the
-// machine hits all three alike.
+// every measurement after the other, so that a burst of load on the machine
+// hits them alike.
 func (b *bench) size(ctx context.Context, size int64) (result, error) {
 	r := result{Size: size}
 	path := filepath.Join(b.work, fmt.Sprintf("Bench-%d.ipa", size))
@@ -319,48 +321,56 @@ func (b *bench) size(ctx context.Context, size int64) (result, error) {
 	if !b.o.keep {
 		defer os.Remove(path)
 	}
+	latency := emulator.Faults{Latency: b.faults.Latency}
 	for i := 1; i <= b.o.runs; i++ {
-		if err := ctx.Err(); err != nil {
-			return r, err
+		faults := b.faults
+		faults.Seed = uint64(i)
+		for _, m := range []struct {
+			name string
+			run  func() (sample, error)
+			add  func(sample)
+		}{
+			{"bare PUT", func() (sample, error) { return b.baseline(ctx, path, n, sum, 0, emulator.Faults{}) },
+				func(s sample) { r.Baseline = append(r.Baseline, s.PUT) }},
+			{fmt.Sprintf("bare PUT, %d KiB write buffers", tunedWriteBuffer>>10), func() (sample, error) { return b.baseline(ctx, path, n, sum, tunedWriteBuffer, emulator.Faults{}) },
+				func(s sample) { r.Tuned = append(r.Tuned, s.PUT) }},
+			{fmt.Sprintf("bare PUT, %v latency", latency.Latency), func() (sample, error) { return b.baseline(ctx, path, n, sum, 0, latency) },
+				func(s sample) { r.LatencyBase = append(r.LatencyBase, s.PUT) }},
+			{"asc-action", func() (sample, error) { return b.ours(ctx, path, n, sum, emulator.Faults{}) },
+				func(s sample) {
+					r.Ours, r.OursPUT, r.RSSMiB = append(r.Ours, s.Wall), append(r.OursPUT, s.PUT), append(r.RSSMiB, s.RSS)
+				}},
+			{"asc-action with faults", func() (sample, error) { return b.ours(ctx, path, n, sum, faults) },
+				func(s sample) {
+					r.Faults, r.FaultsPUT, r.RSSMiB = append(r.Faults, s.Wall), append(r.FaultsPUT, s.PUT), append(r.RSSMiB, s.RSS)
+				}},
+		} {
+			if err := ctx.Err(); err != nil {
+				return r, err
+			}
+			s, err := m.run()
+			if err != nil {
+				return r, fmt.Errorf("%s, run %d: %w", m.name, i, err)
+			}
+			m.add(s)
+			wall := ""
+			if s.Wall > 0 {
+				wall = fmt.Sprintf("wall %.2fs (%.0f MB/s), ", s.Wall, mbps(n, s.Wall))
+			}
+			logf("%s run %d %s: %sPUT phase %.2fs (%.0f MB/s), %d part requests for %d parts, peak RSS %.1f MiB",
+				formatSize(size), i, m.name, wall, s.PUT, mbps(n, s.PUT), s.PartRequests, s.Parts, s.RSS)
 		}
-		s, rss, err := b.baseline(ctx, path, n, sum, 0, emulator.Faults{})
-		if err != nil {
-			return r, fmt.Errorf("baseline run %d: %w", i, err)
-		}
-		r.Baseline = append(r.Baseline, s)
-		logf("%s run %d baseline: %.2fs, %.0f MB/s, peak RSS %.1f MiB", formatSize(size), i, s, mbps(n, s), rss)
-
-		s, rss, err = b.baseline(ctx, path, n, sum, tunedWriteBuffer, emulator.Faults{})
-		if err != nil {
-			return r, fmt.Errorf("tuned baseline run %d: %w", i, err)
-		}
-		r.Tuned = append(r.Tuned, s)
-		logf("%s run %d baseline with %d KiB write buffers: %.2fs, %.0f MB/s, peak RSS %.1f MiB", formatSize(size), i, tunedWriteBuffer>>10, s, mbps(n, s), rss)
-
-		s, rss, err = b.baseline(ctx, path, n, sum, 0, emulator.Faults{Latency: b.faults.Latency})
-		if err != nil {
-			return r, fmt.Errorf("baseline with latency, run %d: %w", i, err)
-		}
-		r.LatencyBase = append(r.LatencyBase, s)
-		logf("%s run %d baseline with %v latency: %.2fs, %.0f MB/s, peak RSS %.1f MiB", formatSize(size), i, b.faults.Latency, s, mbps(n, s), rss)
-
-		s, rss, err = b.ours(ctx, path, n, sum, emulator.Faults{})
-		if err != nil {
-			return r, fmt.Errorf("asc-action run %d: %w", i, err)
-		}
-		r.Ours, r.RSSMiB = append(r.Ours, s), append(r.RSSMiB, rss)
-		logf("%s run %d asc-action: %.2fs, %.0f MB/s, peak RSS %.1f MiB", formatSize(size), i, s, mbps(n, s), rss)
-
-		f := b.faults
-		f.Seed = uint64(i)
-		s, rss, err = b.ours(ctx, path, n, sum, f)
-		if err != nil {
-			return r, fmt.Errorf("asc-action with faults, run %d: %w", i, err)
-		}
-		r.Faults, r.RSSMiB = append(r.Faults, s), append(r.RSSMiB, rss)
-		logf("%s run %d asc-action with faults: %.2fs, %.0f MB/s, peak RSS %.1f MiB", formatSize(size), i, s, mbps(n, s), rss)
 	}
 	return r, nil
+}
+
+// sample is one measurement.
+type sample struct {
+	Wall         float64 // seconds the asc-action process took (0 for the baseline)
+	PUT          float64 // seconds from the first part request to the last part answer, seen by the emulator
+	RSS          float64 // the client process's peak RSS, MiB (VmHWM)
+	PartRequests int     // part requests the emulator answered (retries included)
+	Parts        int     // parts of the file
 }
 
 // generate writes a valid IPA of about size bytes (the payload is size
@@ -398,11 +408,17 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// emulatorRun is a fresh emulator on loopback with its own store directory.
+// emulatorRun is a fresh emulator on loopback with its own store directory,
+// served through a handler that times the part requests.
 type emulatorRun struct {
 	srv   *emulator.Server
+	http  *http.Server
 	url   string
 	store string
+
+	mu          sync.Mutex
+	first, last time.Time // first part request in, last part answer out
+	parts       int
 }
 
 func (b *bench) startEmulator(f emulator.Faults) (*emulatorRun, error) {
@@ -410,21 +426,62 @@ func (b *bench) startEmulator(f emulator.Faults) (*emulatorRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := emulator.New(emulator.Config{
+	e := &emulatorRun{store: store}
+	e.srv = emulator.New(emulator.Config{
 		Keys:     []emulator.Key{{ID: b.key.id, IssuerID: b.key.issuer, Public: &b.key.priv.PublicKey, Role: emulator.RoleAppManager}},
 		Data:     emulator.DefaultData(time.Now()),
 		Faults:   f,
 		StoreDir: store,
 	})
-	url, err := srv.Start("127.0.0.1:0")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		os.RemoveAll(store)
 		return nil, fmt.Errorf("starting the emulator on 127.0.0.1: %w", err)
 	}
-	return &emulatorRun{srv: srv, url: url, store: store}, nil
+	e.url = "http://" + ln.Addr().String()
+	e.http = &http.Server{Handler: http.HandlerFunc(e.serve), ReadHeaderTimeout: 30 * time.Second}
+	go e.http.Serve(ln)
+	return e, nil
+}
+
+// partPrefix is where the emulator's part URLs live (see docs/emulator.md).
+const partPrefix = "/_emulator/parts/"
+
+func (e *emulatorRun) serve(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, partPrefix) {
+		e.srv.ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	e.srv.ServeHTTP(w, r)
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	end := time.Now()
+	e.mu.Lock()
+	if e.first.IsZero() || start.Before(e.first) {
+		e.first = start
+	}
+	if end.After(e.last) {
+		e.last = end
+	}
+	e.parts++
+	e.mu.Unlock()
+}
+
+// putPhase is the seconds from the first part request to the last answer.
+func (e *emulatorRun) putPhase() float64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.last.Sub(e.first).Seconds()
 }
 
 func (e *emulatorRun) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.http.Shutdown(ctx); err != nil {
+		e.http.Close()
+	}
 	e.srv.Close()
 	os.RemoveAll(e.store)
 }
@@ -451,17 +508,13 @@ func (e *emulatorRun) check(size int64, want string) error {
 	return nil
 }
 
-// ours runs the binary and returns its wall time in seconds and its peak RSS
-// in MiB; it logs how many part requests the emulator answered.
-func (b *bench) ours(ctx context.Context, path string, size int64, sum string, f emulator.Faults) (float64, float64, error) {
+// ours runs the binary and measures its wall time, PUT phase and peak RSS.
+func (b *bench) ours(ctx context.Context, path string, size int64, sum string, f emulator.Faults) (sample, error) {
+	var s sample
 	e, err := b.startEmulator(f)
 	if err != nil {
-		return 0, 0, err
+		return s, err
 	}
-	defer func() {
-		parts := (size + emulator.DefaultPartSize - 1) / emulator.DefaultPartSize
-		logf("  emulator: %d part requests for %d parts", e.srv.Requests()["uploadPart"], parts)
-	}()
 	defer e.close()
 	b.build++
 	cmd := exec.CommandContext(ctx, b.bin, "upload", path, "--wait", "none", "--json", "--quiet",
@@ -472,7 +525,7 @@ func (b *bench) ours(ctx context.Context, path string, size int64, sum string, f
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	m, err := runMeasured(cmd)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%s upload: %w; stderr: %s", filepath.Base(b.bin), err, strings.TrimSpace(stderr.String()))
+		return s, fmt.Errorf("%s upload: %w; stderr: %s", filepath.Base(b.bin), err, strings.TrimSpace(stderr.String()))
 	}
 	logf("  asc-action: peak RSS %.1f MiB (VmHWM); rusage maxrss %.1f MiB (an upper bound, see rss.go)", m.HWMMiB, m.MaxRSSMiB)
 	var out struct {
@@ -480,15 +533,23 @@ func (b *bench) ours(ctx context.Context, path string, size int64, sum string, f
 		Bytes         json.RawMessage `json:"bytes"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || out.BuildUploadID == "" {
-		return 0, 0, fmt.Errorf("--json output without build_upload_id (%v): %q", err, stdout.String())
+		return s, fmt.Errorf("--json output without build_upload_id (%v): %q", err, stdout.String())
 	}
 	if got := strings.Trim(string(out.Bytes), `"`); got != strconv.FormatInt(size, 10) {
-		return 0, 0, fmt.Errorf("--json says %s bytes, the file has %d", got, size)
+		return s, fmt.Errorf("--json says %s bytes, the file has %d", got, size)
 	}
 	if err := e.check(size, sum); err != nil {
-		return 0, 0, err
+		return s, err
 	}
-	return m.Wall, m.HWMMiB, nil
+	return e.sample(size, m.Wall, m.HWMMiB), nil
+}
+
+func (e *emulatorRun) sample(size int64, wall, rss float64) sample {
+	e.mu.Lock()
+	n := e.parts
+	e.mu.Unlock()
+	return sample{Wall: wall, PUT: e.putPhase(), RSS: rss, PartRequests: n,
+		Parts: int((size + emulator.DefaultPartSize - 1) / emulator.DefaultPartSize)}
 }
 
 // cleanEnv is this process's environment without settings that would change
@@ -517,10 +578,10 @@ const tunedWriteBuffer = 256 << 10
 // parallel, commits and checks the bytes. It returns the PUT phase's seconds
 // and the child's peak RSS in MiB. A writeBuffer of 0 keeps net/http's
 // default connection write buffer.
-func (b *bench) baseline(ctx context.Context, path string, size int64, sum string, writeBuffer int, f emulator.Faults) (float64, float64, error) {
+func (b *bench) baseline(ctx context.Context, path string, size int64, sum string, writeBuffer int, f emulator.Faults) (sample, error) {
 	e, err := b.startEmulator(f)
 	if err != nil {
-		return 0, 0, err
+		return sample{}, err
 	}
 	defer e.close()
 	b.build++
@@ -534,7 +595,7 @@ func (b *bench) baseline(ctx context.Context, path string, size int64, sum strin
 		"relationships": map[string]any{"app": map[string]any{"data": map[string]any{"type": "apps", "id": "1000000001"}}},
 	}}, &up)
 	if err != nil {
-		return 0, 0, err
+		return sample{}, err
 	}
 	var file struct {
 		Data struct {
@@ -556,7 +617,7 @@ func (b *bench) baseline(ctx context.Context, path string, size int64, sum strin
 		"relationships": map[string]any{"buildUpload": map[string]any{"data": map[string]any{"type": "buildUploads", "id": up.Data.ID}}},
 	}}, &file)
 	if err != nil {
-		return 0, 0, err
+		return sample{}, err
 	}
 	job := putJob{Path: path, Parallelism: b.o.parallelism, WriteBuffer: writeBuffer}
 	for _, op := range file.Data.Attributes.UploadOperations {
@@ -567,19 +628,22 @@ func (b *bench) baseline(ctx context.Context, path string, size int64, sum strin
 		job.Ops = append(job.Ops, o)
 	}
 	if len(job.Ops) == 0 {
-		return 0, 0, errors.New("the emulator answered no uploadOperations")
+		return sample{}, errors.New("the emulator answered no uploadOperations")
 	}
-	secs, rss, err := b.putChild(ctx, job)
+	_, rss, err := b.putChild(ctx, job)
 	if err != nil {
-		return 0, 0, err
+		return sample{}, err
 	}
 	err = api.do(ctx, "PATCH", "/v1/buildUploadFiles/"+file.Data.ID, map[string]any{"data": map[string]any{
 		"type": "buildUploadFiles", "id": file.Data.ID, "attributes": map[string]any{"uploaded": true},
 	}}, nil)
 	if err != nil {
-		return 0, 0, err
+		return sample{}, err
 	}
-	return secs, rss, e.check(size, sum)
+	if err := e.check(size, sum); err != nil {
+		return sample{}, err
+	}
+	return e.sample(size, 0, rss), nil
 }
 
 // apiClient calls the emulator's API with a fresh golang-jwt token per call.

@@ -96,45 +96,57 @@ func TestMedian(t *testing.T) {
 func TestRenderTableAndVerdicts(t *testing.T) {
 	const gib = 1 << 30
 	rs := []result{
-		{Size: gib, FileBytes: 1e9, Baseline: []float64{2, 1, 9}, Tuned: []float64{1, 1, 1}, Ours: []float64{1.25, 1.25, 5},
-			Faults: []float64{1.5, 1.5, 1.5}, RSSMiB: []float64{20, 22, 30}, LatencyBase: []float64{3, 3, 3}},
-		{Size: 4 * gib, FileBytes: 4e9, Baseline: []float64{4, 4, 4}, Tuned: []float64{4, 4, 4}, Ours: []float64{8, 8, 8},
-			Faults: []float64{12, 12, 12}, RSSMiB: []float64{70, 70, 70}, LatencyBase: []float64{5, 5, 5}},
+		{Size: gib, FileBytes: 1e9, Baseline: []float64{2, 1, 9}, Tuned: []float64{1, 1, 1}, LatencyBase: []float64{3, 3, 3},
+			Ours: []float64{1.25, 1.25, 5}, OursPUT: []float64{1, 1, 1},
+			Faults: []float64{1.5, 1.5, 1.5}, FaultsPUT: []float64{1.1, 1.1, 1.1}, RSSMiB: []float64{20, 22, 30}},
+		{Size: 4 * gib, FileBytes: 4e9, Baseline: []float64{4, 4, 4}, Tuned: []float64{4, 4, 4}, LatencyBase: []float64{5, 5, 5},
+			Ours: []float64{8, 8, 8}, OursPUT: []float64{5, 5, 5},
+			Faults: []float64{12, 12, 12}, FaultsPUT: []float64{10, 10, 10}, RSSMiB: []float64{70, 70, 70}},
 	}
 	table := renderTable(rs)
 	lines := strings.Split(strings.TrimSpace(table), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("table has %d lines, want header, rule and 2 rows:\n%s", len(lines), table)
+	if len(lines) != 9 {
+		t.Fatalf("want two tables of header, rule and 2 rows, blank line between:\n%s", table)
 	}
-	for i, want := range []string{
-		// baseline median 2 s = 500 MB/s; ours 1.25 s = 800 MB/s: ratio 1.60; tuned 1000 MB/s: 0.80;
-		// RSS median 22, max 30; faults 1.5 s / 1.25 s = 1.20; latency-only baseline 3 s / 2 s = 1.50.
-		"| 1 GiB | 2.00 | 500 | 1000 | 1.25 | 800 | 1.60 | 0.80 | 22.0 / 30.0 | 1.50 | 1.20 | 1.50 |",
-		"| 4 GiB | 4.00 | 1000 | 1000 | 8.00 | 500 | 0.50 | 0.50 | 70.0 / 70.0 | 12.00 | 1.50 | 1.25 |",
+	for i, want := range map[int]string{
+		// bare PUT median 2 s = 500 MB/s; tuned 1000 MB/s; ours wall 1.25 s = 800 MB/s, PUT phase 1 s = 1000 MB/s;
+		// wall ratio 2/1.25 = 1.60; PUT phase 2/1 = 2.00; vs tuned 1/1 = 1.00.
+		2: "| 1 GiB | 2.00 | 500 | 1000 | 1.25 | 800 | 1000 | 1.60 | 2.00 | 1.00 |",
+		3: "| 4 GiB | 4.00 | 1000 | 1000 | 8.00 | 500 | 800 | 0.50 | 0.80 | 0.80 |",
+		// RSS median 22, max 30; faults 1.5/1.25 = 1.20; PUT phases 1.1/1 = 1.10; latency-only 3/2 = 1.50.
+		7: "| 1 GiB | 22.0 / 30.0 | 1.50 | 1.20 | 1.10 | 1.50 |",
+		8: "| 4 GiB | 70.0 / 70.0 | 12.00 | 1.50 | 2.00 | 1.25 |",
 	} {
-		if lines[2+i] != want {
-			t.Errorf("row %d:\n got %s\nwant %s", i, lines[2+i], want)
+		if lines[i] != want {
+			t.Errorf("line %d:\n got %s\nwant %s", i, lines[i], want)
 		}
 	}
-	if n := strings.Count(lines[0], "|"); n != strings.Count(lines[1], "|") || n != strings.Count(lines[2], "|") {
-		t.Errorf("header, rule and rows have different column counts:\n%s", table)
+	for _, tbl := range [][]string{lines[0:4], lines[5:9]} {
+		n := strings.Count(tbl[0], "|")
+		for _, l := range tbl[1:] {
+			if strings.Count(l, "|") != n {
+				t.Errorf("column counts differ from the header's %d: %s", n, l)
+			}
+		}
 	}
 
 	v := strings.Join(verdicts(rs), "\n")
 	for _, want := range []string{
-		"1 GiB: throughput ratio 1.60 (target ≥ 0.8): met",
+		"1 GiB: throughput ratio 1.60 (target ≥ 0.8): met; PUT phase alone 2.00 of the bare PUT, 1.00 of the tuned one",
 		"1 GiB: peak RSS 30.0 MiB (target < 64): met",
-		"1 GiB: faults/clean 1.20 (target < 1.3): met",
+		"1 GiB: faults/clean 1.20 (target < 1.3): met; PUT phases 1.10",
 		"4 GiB: throughput ratio 0.50 (target ≥ 0.8): MISSED",
 		"4 GiB: peak RSS 70.0 MiB (target < 64): MISSED",
-		"4 GiB: faults/clean 1.50 (target < 1.3): MISSED; the bare PUT with the latency alone takes 1.25 times",
+		"4 GiB: faults/clean 1.50 (target < 1.3): MISSED; PUT phases 2.00; the bare PUT with the latency alone takes 1.25 times",
 		"peak RSS across sizes 30.0..70.0 MiB (target: flat): MISSED",
 	} {
 		if !strings.Contains(v, want) {
 			t.Errorf("verdicts lack %q:\n%s", want, v)
 		}
 	}
-	flat := verdicts([]result{rs[0], {Size: 4 * gib, FileBytes: 4e9, Baseline: []float64{1}, Tuned: []float64{1}, Ours: []float64{1}, Faults: []float64{1}, RSSMiB: []float64{33}}})
+	second := rs[1]
+	second.RSSMiB = []float64{33}
+	flat := verdicts([]result{rs[0], second})
 	if last := flat[len(flat)-1]; !strings.HasSuffix(last, ": met") {
 		t.Errorf("30 and 33 MiB are not called flat: %s", last)
 	}
