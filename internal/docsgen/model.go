@@ -20,8 +20,11 @@ const defaultCommand = "token"
 // InputDoc is one Action input: the union of every command's declaration
 // of that name.
 type InputDoc struct {
-	Name        string
+	Name string
+	// Description is the usage text; when commands describe the input
+	// differently, each command's text prefixed with its name.
 	Description string
+	usage       usageSet
 	// Commands lists the commands that read the input, in registry order.
 	Commands []string
 	// Default is set when every command that reads the input agrees on it.
@@ -36,7 +39,8 @@ type InputDoc struct {
 // OutputDoc is one step output: the union over the commands that set it.
 type OutputDoc struct {
 	Name        string
-	Description string
+	Description string // as InputDoc.Description
+	usage       usageSet
 	Commands    []string
 }
 
@@ -103,9 +107,10 @@ func Collect(cmds []*command.Command) (*Model, error) {
 			if !ok {
 				i = len(m.Inputs)
 				inIdx[in.Name] = i
-				m.Inputs = append(m.Inputs, InputDoc{Name: in.Name, Description: strings.TrimSpace(in.Usage), Defaults: map[string]string{}})
+				m.Inputs = append(m.Inputs, InputDoc{Name: in.Name, Defaults: map[string]string{}})
 			}
 			d := &m.Inputs[i]
+			d.usage.add(c.Name, in.Usage)
 			d.Commands = append(d.Commands, c.Name)
 			d.Defaults[c.Name] = in.Default
 			d.Secret = d.Secret || in.Secret
@@ -133,9 +138,11 @@ func Collect(cmds []*command.Command) (*Model, error) {
 			if !ok {
 				i = len(m.Outputs)
 				outIdx[out.Name] = i
-				m.Outputs = append(m.Outputs, OutputDoc{Name: out.Name, Description: strings.TrimSpace(out.Usage)})
+				m.Outputs = append(m.Outputs, OutputDoc{Name: out.Name})
 			}
-			m.Outputs[i].Commands = append(m.Outputs[i].Commands, c.Name)
+			o := &m.Outputs[i]
+			o.usage.add(c.Name, out.Usage)
+			o.Commands = append(o.Commands, c.Name)
 		}
 	}
 	if len(m.CommandNames) == 0 && len(errs) == 0 {
@@ -144,8 +151,12 @@ func Collect(cmds []*command.Command) (*Model, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("the command declarations cannot be rendered:\n  %s", strings.Join(errs, "\n  "))
 	}
+	for i := range m.Outputs {
+		m.Outputs[i].Description = m.Outputs[i].usage.String()
+	}
 	for i := range m.Inputs {
 		d := &m.Inputs[i]
+		d.Description = d.usage.String()
 		first := d.Defaults[d.Commands[0]]
 		agree := true
 		for _, c := range d.Commands {
@@ -162,6 +173,36 @@ func Collect(cmds []*command.Command) (*Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// usageSet collects each command's usage text for one input or output.
+type usageSet struct {
+	texts []string            // distinct texts, in order of first appearance
+	cmds  map[string][]string // text -> commands that use it
+}
+
+func (u *usageSet) add(cmd, text string) {
+	text = strings.TrimSuffix(strings.Join(strings.Fields(text), " "), ".")
+	if u.cmds == nil {
+		u.cmds = map[string][]string{}
+	}
+	if _, ok := u.cmds[text]; !ok {
+		u.texts = append(u.texts, text)
+	}
+	u.cmds[text] = append(u.cmds[text], cmd)
+}
+
+// String is the one text when every command agrees, else
+// "cmd, cmd2: text; cmd3: text3".
+func (u *usageSet) String() string {
+	if len(u.texts) == 1 {
+		return u.texts[0]
+	}
+	var parts []string
+	for _, t := range u.texts {
+		parts = append(parts, strings.Join(u.cmds[t], ", ")+": "+t)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // commandList renders the commands an input or output belongs to: "all

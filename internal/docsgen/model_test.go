@@ -309,3 +309,47 @@ func repoRoot(t *testing.T) string {
 	}
 	return root
 }
+
+func TestUsageSet(t *testing.T) {
+	tests := []struct {
+		name string
+		adds [][2]string
+		want string
+	}{
+		{"one", [][2]string{{"a", "the key."}}, "the key"},
+		{"agree", [][2]string{{"a", "the key"}, {"b", " the  key. "}}, "the key"},
+		{"differ", [][2]string{{"a", "x"}, {"b", "y"}}, "a: x; b: y"},
+		{"grouped", [][2]string{{"a", "x"}, {"b", "y"}, {"c", "x"}}, "a, c: x; b: y"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var u usageSet
+			for _, a := range tt.adds {
+				u.add(a[0], a[1])
+			}
+			if got := u.String(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCollectDescribesDifferingUsage(t *testing.T) {
+	m, err := Collect(fakeCommands())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range m.Inputs {
+		if d.Name == "timeout" && d.Description != "token: how long to wait; upload: how long to wait for processing" {
+			t.Errorf("timeout: %q", d.Description)
+		}
+		if d.Name == "private-key" && d.Description != "the key" {
+			t.Errorf("private-key: %q", d.Description)
+		}
+	}
+	for _, o := range m.Outputs {
+		if o.Name == "key-id" && o.Description != "token: the Key ID; upload: the Key ID used" {
+			t.Errorf("key-id output: %q", o.Description)
+		}
+	}
+}
