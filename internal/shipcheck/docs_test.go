@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/asc-action/asc-action/internal/credentials"
+	"github.com/asc-action/asc-action/internal/distribute"
 	"github.com/asc-action/asc-action/internal/expiry"
 	"github.com/asc-action/asc-action/internal/expiry/ghrepo"
 	"github.com/asc-action/asc-action/internal/token"
@@ -91,6 +92,7 @@ func TestTroubleshootingQuotesTheCode(t *testing.T) {
 		upload.ErrTimeout, upload.ErrStateUnknown, upload.ErrTransfer, upload.ErrConfig,
 		ipa.ErrNotZip, ipa.ErrOpen, ipa.ErrNoApp, ipa.ErrMissingKey, ipa.ErrPackageNeedsVersions, ipa.ErrUnknownPlatform,
 		expiry.ErrIndividualKey, expiry.ErrThresholds, ghrepo.ErrForbidden, ghrepo.ErrBadRepository,
+		distribute.ErrNotPermitted, distribute.ErrBuildNotFound, distribute.ErrAmbiguousBuild, distribute.ErrWaitTimeout,
 	}
 	for _, e := range errs {
 		if !strings.Contains(page, e.Error()) {
