@@ -6,11 +6,6 @@ package demo
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,20 +58,16 @@ func run(ctx context.Context, env *command.Env, steps Steps) error {
 	if err != nil {
 		return command.Usagef("emulator-faults: %v", err)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := emulator.NewThrowawayKey()
 	if err != nil {
 		return err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return err
-	}
-	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	pemKey := string(key.PEM())
 	env.Report.Mask(pemKey)
-	keyID, issuer := randomKeyID(), randomUUID()
+	keyID, issuer := key.KeyID, key.IssuerID
 
 	srv := emulator.New(emulator.Config{
-		Keys:                  []emulator.Key{{ID: keyID, IssuerID: issuer, Public: &key.PublicKey}},
+		Keys:                  []emulator.Key{key.Key()},
 		Data:                  emulator.DefaultData(env.Now()),
 		UploadProcessingDelay: 2 * time.Second,
 		BuildProcessingDelay:  3 * time.Second,
@@ -187,23 +178,4 @@ func parseSize(s string) (int64, error) {
 		return 0, command.Usagef("ipa-size %q must be a size such as 8MiB or 1GiB", s)
 	}
 	return n * mult, nil
-}
-
-const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-
-func randomKeyID() string {
-	b := make([]byte, 10)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alnum[int(b[i])%len(alnum)]
-	}
-	return string(b)
-}
-
-func randomUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }

@@ -9,9 +9,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -204,42 +202,18 @@ func readPublicKey(path string) (*ecdsa.PublicKey, error) {
 // new temporary directory, and returns the directory, Key ID, an issuer ID
 // and the public half.
 func throwawayKey(individual bool) (dir, keyID, issuer string, pub *ecdsa.PublicKey, err error) {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := emu.NewThrowawayKey()
 	if err != nil {
 		return "", "", "", nil, err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return "", "", "", nil, err
-	}
-	keyID = randomKeyID()
 	dir, err = os.MkdirTemp("", "asc-emulator-key-")
 	if err != nil {
 		return "", "", "", nil, err
 	}
-	p := filepath.Join(dir, "AuthKey_"+keyID+".p8")
-	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+	p := filepath.Join(dir, "AuthKey_"+k.KeyID+".p8")
+	if err := os.WriteFile(p, k.PEM(), 0o600); err != nil {
 		os.RemoveAll(dir)
 		return "", "", "", nil, errors.New("could not write the throwaway key file in " + dir)
 	}
-	return dir, keyID, randomUUID(), &priv.PublicKey, nil
-}
-
-func randomKeyID() string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	b := make([]byte, 10)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
-}
-
-func randomUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	return dir, k.KeyID, k.IssuerID, &k.Private.PublicKey, nil
 }
