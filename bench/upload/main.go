@@ -88,6 +88,7 @@ type options struct {
 	tmp         string
 	keep        bool
 	bin         string
+	trace       bool
 }
 
 func parseFlags() (options, error) {
@@ -98,6 +99,7 @@ func parseFlags() (options, error) {
 	flag.StringVar(&o.faults, "faults", "latency:20ms,parts:0.05:503", "faults of the third measurement, in emulator.ParseFaults form (a seed is added per run)")
 	flag.StringVar(&o.tmp, "tmp", os.TempDir(), "directory in which the work directory (binary, IPAs, emulator store) is created; must be outside the repository")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (the IPAs and the binary) and print its path")
+	flag.BoolVar(&o.trace, "trace", false, "after each run with faults, log the requests of every part that was retried (timings and statuses)")
 	flag.StringVar(&o.bin, "bin", "", "an asc-action binary to measure instead of building one from the module")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -419,6 +421,67 @@ type emulatorRun struct {
 	mu          sync.Mutex
 	first, last time.Time // first part request in, last part answer out
 	parts       int
+	trace       []partEvent
+}
+
+// partEvent is one part request as the emulator saw it.
+type partEvent struct {
+	path       string
+	start, end time.Time
+	status     int
+}
+
+// traceWriter notes the status of an answer; it passes Flush and Hijack on.
+type traceWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *traceWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *traceWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *traceWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if h, ok := w.ResponseWriter.(http.Hijacker); ok {
+		return h.Hijack()
+	}
+	return nil, nil, errors.New("hijacking not supported")
+}
+
+// logRetries logs, for every part requested more than once, when each of its
+// requests started and ended and with what status (ms from the first part
+// request), and the PUT phase's end.
+func (e *emulatorRun) logRetries() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	byPart := map[string][]partEvent{}
+	var order []string
+	for _, ev := range e.trace {
+		if _, ok := byPart[ev.path]; !ok {
+			order = append(order, ev.path)
+		}
+		byPart[ev.path] = append(byPart[ev.path], ev)
+	}
+	ms := func(t time.Time) int64 { return t.Sub(e.first).Milliseconds() }
+	for i, p := range order {
+		evs := byPart[p]
+		if len(evs) < 2 {
+			continue
+		}
+		var b strings.Builder
+		for _, ev := range evs {
+			fmt.Fprintf(&b, " [%d..%d ms %d]", ms(ev.start), ms(ev.end), ev.status)
+		}
+		logf("  trace: part #%d (in order of first request):%s", i+1, b.String())
+	}
+	logf("  trace: PUT phase ends at %d ms", ms(e.last))
 }
 
 func (b *bench) startEmulator(f emulator.Faults) (*emulatorRun, error) {
@@ -453,12 +516,12 @@ func (e *emulatorRun) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	e.srv.ServeHTTP(w, r)
-	if f, ok := w.(http.Flusher); ok {
-		f.Flush()
-	}
+	tw := &traceWriter{ResponseWriter: w, status: http.StatusOK}
+	e.srv.ServeHTTP(tw, r)
+	tw.Flush()
 	end := time.Now()
 	e.mu.Lock()
+	e.trace = append(e.trace, partEvent{path: r.URL.Path, start: start, end: end, status: tw.status})
 	if e.first.IsZero() || start.Before(e.first) {
 		e.first = start
 	}
@@ -540,6 +603,9 @@ func (b *bench) ours(ctx context.Context, path string, size int64, sum string, f
 	}
 	if err := e.check(size, sum); err != nil {
 		return s, err
+	}
+	if b.o.trace && len(f.Rules) > 0 {
+		e.logRetries()
 	}
 	return e.sample(size, m.Wall, m.HWMMiB), nil
 }
