@@ -113,9 +113,10 @@ func TestRenderTableAndVerdicts(t *testing.T) {
 		// wall ratio 2/1.25 = 1.60; PUT phase 2/1 = 2.00; vs tuned 1/1 = 1.00.
 		2: "| 1 GiB | 2.00 | 500 | 1000 | 1.25 | 800 | 1000 | 1.60 | 2.00 | 1.00 |",
 		3: "| 4 GiB | 4.00 | 1000 | 1000 | 8.00 | 500 | 800 | 0.50 | 0.80 | 0.80 |",
-		// RSS median 22, max 30; faults 1.5/1.25 = 1.20; PUT phases 1.1/1 = 1.10; latency-only 3/2 = 1.50.
-		7: "| 1 GiB | 22.0 / 30.0 | 1.50 | 1.20 | 1.10 | 1.50 |",
-		8: "| 4 GiB | 70.0 / 70.0 | 12.00 | 1.50 | 2.00 | 1.25 |",
+		// RSS median 22, max 30; faults 1.5/1.25 = 1.20; PUT phases 1.1/1 = 1.10; latency-only 3/2 = 1.50;
+		// faults PUT phase over latency-only 1.1/3 = 0.37.
+		7: "| 1 GiB | 22.0 / 30.0 | 1.50 | 1.20 | 1.10 | 1.50 | 0.37 |",
+		8: "| 4 GiB | 70.0 / 70.0 | 12.00 | 1.50 | 2.00 | 1.25 | 2.00 |",
 	} {
 		if lines[i] != want {
 			t.Errorf("line %d:\n got %s\nwant %s", i, lines[i], want)
@@ -137,7 +138,7 @@ func TestRenderTableAndVerdicts(t *testing.T) {
 		"1 GiB: faults/clean 1.20 (target < 1.3): met; PUT phases 1.10",
 		"4 GiB: throughput ratio 0.50 (target ≥ 0.8): MISSED",
 		"4 GiB: peak RSS 70.0 MiB (target < 64): MISSED",
-		"4 GiB: faults/clean 1.50 (target < 1.3): MISSED; PUT phases 2.00; the bare PUT with the latency alone takes 1.25 times",
+		"4 GiB: faults/clean 1.50 (target < 1.3): MISSED; PUT phases 2.00; the bare PUT with the latency alone takes 1.25 times its clean time, and asc-action with faults 2.00 times that",
 		"peak RSS across sizes 30.0..70.0 MiB (target: flat): MISSED",
 	} {
 		if !strings.Contains(v, want) {
