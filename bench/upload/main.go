@@ -359,8 +359,8 @@ func (b *bench) size(ctx context.Context, size int64) (result, error) {
 			if s.Wall > 0 {
 				wall = fmt.Sprintf("wall %.2fs (%.0f MB/s), ", s.Wall, mbps(n, s.Wall))
 			}
-			logf("%s run %d %s: %sPUT phase %.2fs (%.0f MB/s), %d part requests for %d parts, peak RSS %.1f MiB",
-				formatSize(size), i, m.name, wall, s.PUT, mbps(n, s.PUT), s.PartRequests, s.Parts, s.RSS)
+			logf("%s run %d %s: %sPUT phase %.2fs (%.0f MB/s), %d part requests for %d parts, %.1f in flight on average, peak RSS %.1f MiB",
+				formatSize(size), i, m.name, wall, s.PUT, mbps(n, s.PUT), s.PartRequests, s.Parts, s.InFlight, s.RSS)
 		}
 	}
 	return r, nil
@@ -373,6 +373,10 @@ type sample struct {
 	RSS          float64 // the client process's peak RSS, MiB (VmHWM)
 	PartRequests int     // part requests the emulator answered (retries included)
 	Parts        int     // parts of the file
+	// InFlight is the mean number of part requests being served during the
+	// PUT phase (the sum of their durations over the phase's): how well the
+	// client keeps its connections busy.
+	InFlight float64
 }
 
 // generate writes a valid IPA of about size bytes (the payload is size
@@ -482,6 +486,40 @@ func (e *emulatorRun) logRetries() {
 		logf("  trace: part #%d (in order of first request):%s", i+1, b.String())
 	}
 	logf("  trace: PUT phase ends at %d ms", ms(e.last))
+	// Mean part requests in flight per 250 ms window: idle connections show
+	// as values under the parallelism.
+	const window = 250 * time.Millisecond
+	n := int(e.last.Sub(e.first)/window) + 1
+	busy := make([]time.Duration, n)
+	for _, ev := range e.trace {
+		for w := int(ev.start.Sub(e.first) / window); w < n; w++ {
+			ws := e.first.Add(time.Duration(w) * window)
+			lo, hi := maxTime(ev.start, ws), minTime(ev.end, ws.Add(window))
+			if !hi.After(lo) {
+				break
+			}
+			busy[w] += hi.Sub(lo)
+		}
+	}
+	var b strings.Builder
+	for _, d := range busy {
+		fmt.Fprintf(&b, " %.1f", d.Seconds()/window.Seconds())
+	}
+	logf("  trace: in flight per %v:%s", window, b.String())
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func (b *bench) startEmulator(f emulator.Faults) (*emulatorRun, error) {
@@ -613,8 +651,13 @@ func (b *bench) ours(ctx context.Context, path string, size int64, sum string, f
 func (e *emulatorRun) sample(size int64, wall, rss float64) sample {
 	e.mu.Lock()
 	n := e.parts
+	var busy time.Duration
+	for _, ev := range e.trace {
+		busy += ev.end.Sub(ev.start)
+	}
 	e.mu.Unlock()
-	return sample{Wall: wall, PUT: e.putPhase(), RSS: rss, PartRequests: n,
+	put := e.putPhase()
+	return sample{Wall: wall, PUT: put, RSS: rss, PartRequests: n, InFlight: busy.Seconds() / put,
 		Parts: int((size + emulator.DefaultPartSize - 1) / emulator.DefaultPartSize)}
 }
 
