@@ -1,32 +1,37 @@
 // Command upload benchmarks `asc-action upload` against the App Store Connect
 // emulator on loopback, next to a bare parallel HTTP PUT of the same bytes to
-// the same server, and prints the table kept in BENCHMARKS.md.
+// the same server, and prints the tables kept in BENCHMARKS.md.
 //
-//	go run ./bench/upload -sizes 1GiB,4GiB -runs 3
+//	go run ./bench/upload -sizes 1GiB,4GiB -runs 5 [-trace] [-parallelism 8] [-faults SPEC] [-keep]
 //
 // For each size it generates a valid IPA in a temporary directory (never in
-// the repository), then, -runs times each, measures:
+// the repository), then, -runs times each, in turn:
 //
-//   - baseline: the build upload and its file are created through the API
-//     with plain net/http and a token minted with golang-jwt; every part is
-//     PUT with the same parallelism as asc-action, streamed with
-//     io.NewSectionReader, no retries; only the PUT phase is timed;
-//   - tuned baseline: the same with 256 KiB connection write buffers (as
+//   - bare PUT (the baseline): the build upload and its file are created
+//     through the API with plain net/http and a token minted with golang-jwt;
+//     then a child process (this program again) PUTs every part with the
+//     same parallelism as asc-action, streamed with io.NewSectionReader, no
+//     retries;
+//   - tuned bare PUT: the same with 256 KiB connection write buffers (as
 //     asc-action's transfer client has) instead of net/http's 4 KiB;
-//   - ours: the built binary `asc-action upload FILE --wait none --json
+//   - bare PUT with latency: the same with only the latency of -faults (it
+//     has no retries, so it cannot take the failures), to show what the
+//     latency alone costs;
+//   - asc-action: the built binary `asc-action upload FILE --wait none --json
 //     --quiet` as a child process: its wall time and its peak resident memory
 //     (VmHWM polled from /proc; rusage maxrss is only an upper bound, see
 //     rss.go);
-//   - baseline with latency: the bare PUT with only the latency of -faults
-//     (it has no retries, so it cannot take the failures), to show what the
-//     latency alone costs;
-//   - faults: the same with -faults injected by the emulator (default: 20 ms
-//     latency on every answer and 5% of part PUTs failing with 503).
+//   - asc-action with faults: the same with -faults injected by the emulator
+//     (default: 20 ms latency on every answer and 5% of part PUTs failing
+//     with 503).
 //
-// Every run gets a fresh emulator (its own store directory, removed after
-// the run) and must leave the emulator holding bytes whose SHA-256 equals the
+// The PUT phase of every run is timed in the emulator's handler (first part
+// request in to last part answer out), the same way for every client. Every
+// run gets a fresh emulator (its own store directory, removed after the run)
+// and must leave it holding a committed file whose SHA-256 equals the
 // file's. The API key is generated at start and only kept in memory; the
-// child process receives it in its environment. The medians are printed.
+// child process receives it in its environment. Medians are printed, with
+// the targets of issue #4 marked met or MISSED.
 package main
 
 import (
