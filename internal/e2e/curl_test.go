@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -27,7 +29,24 @@ func TestEmulatorProcessAnswersCurl(t *testing.T) {
 	if err := emu.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = emu.Process.Kill(); _ = emu.Wait() })
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		// Interrupt, as Ctrl-C does, so the emulator removes its key folder.
+		_ = emu.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = emu.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = emu.Process.Kill()
+			<-done
+		}
+	}
+	t.Cleanup(stop)
 
 	urlRe := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
 	keyRe := regexp.MustCompile(`Key ID ([A-Z0-9]{10}), Issuer ID ([0-9a-f-]{36}), private key written to (\S+\.p8)`)
@@ -106,6 +125,12 @@ func TestEmulatorProcessAnswersCurl(t *testing.T) {
 	code, _, body = get(tok+"x", "/v1/apps")
 	if code != 401 {
 		t.Errorf("with a tampered token: %d %s", code, body)
+	}
+
+	// On Ctrl-C the emulator stops and removes the throwaway key it wrote.
+	stop()
+	if _, err := os.Stat(filepath.Dir(path)); !os.IsNotExist(err) {
+		t.Errorf("the throwaway key folder %s is still there after the emulator stopped (%v)", filepath.Dir(path), err)
 	}
 }
 
