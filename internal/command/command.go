@@ -21,8 +21,11 @@ type Input struct {
 	Name    string // kebab-case, as in action.yml
 	Env     string // environment variable read when neither input nor flag is set
 	Default string
-	Usage   string
-	Bool    bool // a CLI switch (--name / --name=false)
+	// ActionDefault, when set, is action.yml's default instead of Default:
+	// an expression such as ${{ github.token }} that only a runner evaluates.
+	ActionDefault string
+	Usage         string
+	Bool          bool // a CLI switch (--name / --name=false)
 	// Secret inputs are never echoed, not even in --help defaults.
 	Secret bool
 	// CLIOnly inputs are flags with no Action input (for example --json).

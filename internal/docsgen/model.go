@@ -112,7 +112,11 @@ func Collect(cmds []*command.Command) (*Model, error) {
 			d := &m.Inputs[i]
 			d.usage.add(c.Name, in.Usage)
 			d.Commands = append(d.Commands, c.Name)
-			d.Defaults[c.Name] = in.Default
+			def := in.Default
+			if in.ActionDefault != "" {
+				def = in.ActionDefault
+			}
+			d.Defaults[c.Name] = def
 			d.Secret = d.Secret || in.Secret
 			d.Bool = d.Bool || in.Bool
 			if in.Env != "" && !slices.Contains(d.Env, in.Env) {

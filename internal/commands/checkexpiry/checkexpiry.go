@@ -71,7 +71,7 @@ func Command() *command.Command {
 		command.Input{Name: InP12Password, Env: "ASC_P12_PASSWORD", Secret: true, Usage: "the password of p12-base64"},
 		command.Input{Name: InMobileProvision, Env: "ASC_MOBILEPROVISION", Secret: true, Usage: "a .mobileprovision to check locally: a path or the file's base64"},
 		command.Input{Name: InIPAPath, Env: "ASC_IPA_PATH", Usage: "an .ipa whose embedded provisioning profile to check"},
-		command.Input{Name: InGitHubToken, Env: "GITHUB_TOKEN", Secret: true, Usage: "GitHub token: reads the key secret's age (Secrets: read) and keeps the tracking issue (issues: write)"},
+		command.Input{Name: InGitHubToken, Env: "GITHUB_TOKEN", ActionDefault: "${{ github.token }}", Secret: true, Usage: "GitHub token: reads the key secret's age (Secrets: read) and keeps the tracking issue (issues: write)"},
 		command.Input{Name: InGitHubRepository, Env: "GITHUB_REPOSITORY", Usage: "owner/name of the repository holding the secret and the issue"},
 		command.Input{Name: InSecretName, Env: "ASC_SECRET_NAME", Usage: "name of the repository secret holding the .p8 key, whose age is checked against rotate-days (needs github-token)"},
 		command.Input{Name: InIssueLabel, Env: "ASC_ISSUE_LABEL", Default: ghrepo.DefaultLabel, Usage: "label of the tracking issue (created if missing)"},
