@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -70,6 +71,9 @@ type Server struct {
 	secret   []byte
 	storeDir string
 	ownStore bool
+	// urlIssue numbers each issue of part URLs, so a URL obtained again is
+	// a different URL even when the clock has not moved.
+	urlIssue atomic.Uint64
 
 	mu           sync.Mutex
 	keys         map[string]Key

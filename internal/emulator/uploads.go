@@ -449,9 +449,10 @@ func (s *Server) fileResource(r *http.Request, f *uploadFile, withOps bool) reso
 	}
 	if withOps && !f.committed {
 		exp := s.now().Add(s.cfg.PartURLTTL).UTC().Truncate(time.Second)
+		issue := s.urlIssue.Add(1)
 		for i := range f.received {
 			n := i + 1
-			u := fmt.Sprintf("%s%s%s/%d?expires=%d&signature=%s", baseURL(r), partPrefix, f.id, n, exp.Unix(), s.sign(f.id, n, exp.Unix()))
+			u := fmt.Sprintf("%s%s%s/%d?expires=%d&issue=%d&signature=%s", baseURL(r), partPrefix, f.id, n, exp.Unix(), issue, s.sign(f.id, n, exp.Unix(), issue))
 			a.UploadOperations = append(a.UploadOperations, op{Method: http.MethodPut, URL: u,
 				Offset: int64(i) * f.partSize, Length: partLength(f.size, f.partSize, i), PartNumber: n,
 				Expiration: appleTime(exp),
@@ -462,9 +463,9 @@ func (s *Server) fileResource(r *http.Request, f *uploadFile, withOps bool) reso
 	return resource{Type: "buildUploadFiles", ID: f.id, Attributes: a, Links: selfLink(r, "buildUploadFiles", f.id)}
 }
 
-func (s *Server) sign(fileID string, part int, expires int64) string {
+func (s *Server) sign(fileID string, part int, expires int64, issue uint64) string {
 	m := hmac.New(sha256.New, s.secret)
-	fmt.Fprintf(m, "%s\n%d\n%d", fileID, part, expires)
+	fmt.Fprintf(m, "%s\n%d\n%d\n%d", fileID, part, expires, issue)
 	return hex.EncodeToString(m.Sum(nil))
 }
 
@@ -893,9 +894,10 @@ func (s *Server) putPart(w http.ResponseWriter, r *http.Request) {
 	part, err := strconv.Atoi(partStr)
 	q := r.URL.Query()
 	expires, err2 := strconv.ParseInt(q.Get("expires"), 10, 64)
+	issue, err3 := strconv.ParseUint(q.Get("issue"), 10, 64)
 	sig := q.Get("signature")
-	if !ok || err != nil || err2 != nil || part < 1 ||
-		!hmac.Equal([]byte(sig), []byte(s.sign(fileID, part, expires))) {
+	if !ok || err != nil || err2 != nil || err3 != nil || part < 1 ||
+		!hmac.Equal([]byte(sig), []byte(s.sign(fileID, part, expires, issue))) {
 		partError(w, http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
 		return
 	}
