@@ -146,6 +146,20 @@ func writeEntityError(w http.ResponseWriter, status int, code, title, detail, po
 	writeErrors(w, status, e)
 }
 
+// writeInvalidRelationship answers Apple's ENTITY_ERROR.RELATIONSHIP.INVALID,
+// pointing at the relationship (or linkage) that is wrong.
+func writeInvalidRelationship(w http.ResponseWriter, status int, detail, pointer string) {
+	writeEntityError(w, status, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
+		detail, pointer)
+}
+
+// writeNoSuchRelated answers ENTITY_ERROR.RELATIONSHIP.INVALID for a
+// relationship name whose linkage l names no existing resource.
+func writeNoSuchRelated(w http.ResponseWriter, name string, l *linkage) {
+	writeInvalidRelationship(w, http.StatusUnprocessableEntity,
+		fmt.Sprintf("There is no resource of type '%s' with id '%s'", l.Type, l.ID), "/data/relationships/"+name)
+}
+
 // appleTime formats a time the way Apple's API does (RFC 3339, milliseconds).
 func appleTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")

@@ -279,7 +279,7 @@ func (s *Server) addBuildToBetaGroups(w http.ResponseWriter, r *http.Request, _ 
 		return
 	}
 	if st := b.ProcessingState; st != "" && st != "VALID" {
-		writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
+		writeInvalidRelationship(w, http.StatusConflict,
 			fmt.Sprintf("Build '%s' cannot be added to beta groups while its processingState is %s.", b.ID, st), "/data")
 		return
 	}
@@ -292,7 +292,7 @@ func (s *Server) addBuildToBetaGroups(w http.ResponseWriter, r *http.Request, _ 
 			return
 		}
 		if s.data.BetaGroups[i].App != b.App {
-			writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
+			writeInvalidRelationship(w, http.StatusUnprocessableEntity,
 				fmt.Sprintf("Beta group '%s' belongs to another app than build '%s'.", l.ID, b.ID), fmt.Sprintf("/data/%d/id", n))
 			return
 		}
@@ -415,16 +415,13 @@ func (s *Server) createBetaBuildLocalization(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	rel := req.Data.Relationships.Build.Data
-	if rel == nil || rel.Type != "builds" || rel.ID == "" {
-		writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.REQUIRED", "The provided entity is missing a required relationship",
-			"You must provide a value for the relationship 'build' with this request", "/data/relationships/build")
+	if !requiredRelationship(w, "build", "builds", rel) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.findBuild(rel.ID); !ok {
-		writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
-			fmt.Sprintf("There is no resource of type 'builds' with id '%s'", rel.ID), "/data/relationships/build")
+		writeNoSuchRelated(w, "build", rel)
 		return
 	}
 	for _, l := range s.data.BetaBuildLocalizations {
@@ -630,27 +627,24 @@ func (s *Server) createBetaAppReviewSubmission(w http.ResponseWriter, r *http.Re
 		return
 	}
 	rel := req.Data.Relationships.Build.Data
-	if rel == nil || rel.Type != "builds" || rel.ID == "" {
-		writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.REQUIRED", "The provided entity is missing a required relationship",
-			"You must provide a value for the relationship 'build' with this request", "/data/relationships/build")
+	if !requiredRelationship(w, "build", "builds", rel) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b, ok := s.findBuild(rel.ID)
 	if !ok {
-		writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
-			fmt.Sprintf("There is no resource of type 'builds' with id '%s'", rel.ID), "/data/relationships/build")
+		writeNoSuchRelated(w, "build", rel)
 		return
 	}
 	if st := b.ProcessingState; st != "" && st != "VALID" {
-		writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
+		writeInvalidRelationship(w, http.StatusConflict,
 			fmt.Sprintf("Build '%s' cannot be submitted for beta review while its processingState is %s.", b.ID, st), "/data/relationships/build")
 		return
 	}
 	for _, sub := range s.data.BetaAppReviewSubmissions {
 		if sub.Build == rel.ID {
-			writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
+			writeInvalidRelationship(w, http.StatusConflict,
 				fmt.Sprintf("Build '%s' has already been submitted for beta review (state %s).", rel.ID, sub.State), "/data/relationships/build")
 			return
 		}

@@ -252,6 +252,18 @@ func requiredAttr(w http.ResponseWriter, name, value string) bool {
 	return false
 }
 
+// requiredRelationship checks the to-one relationship name of a create
+// request: a linkage of type typ with an id, or Apple's
+// ENTITY_ERROR.RELATIONSHIP.REQUIRED.
+func requiredRelationship(w http.ResponseWriter, name, typ string, l *linkage) bool {
+	if l != nil && l.Type == typ && l.ID != "" {
+		return true
+	}
+	writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.REQUIRED", "The provided entity is missing a required relationship",
+		fmt.Sprintf("You must provide a value for the relationship '%s' with this request", name), "/data/relationships/"+name)
+	return false
+}
+
 func (s *Server) createBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
 	var req createUploadRequest
 	if !readBody(w, r, &req, "buildUploads") {
@@ -268,16 +280,13 @@ func (s *Server) createBuildUpload(w http.ResponseWriter, r *http.Request, _ *Ke
 		return
 	}
 	rel := req.Data.Relationships.App.Data
-	if rel == nil || rel.Type != "apps" || rel.ID == "" {
-		writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.REQUIRED", "The provided entity is missing a required relationship",
-			"You must provide a value for the relationship 'app' with this request", "/data/relationships/app")
+	if !requiredRelationship(w, "app", "apps", rel) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.findApp(rel.ID); !ok {
-		writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
-			fmt.Sprintf("There is no resource of type 'apps' with id '%s'", rel.ID), "/data/relationships/app")
+		writeNoSuchRelated(w, "app", rel)
 		return
 	}
 	if s.duplicate(rel.ID, a.Platform, a.CFBundleVersion) {
@@ -520,21 +529,18 @@ func (s *Server) createUploadFile(w http.ResponseWriter, r *http.Request, _ *Key
 		return
 	}
 	rel := req.Data.Relationships.BuildUpload.Data
-	if rel == nil || rel.Type != "buildUploads" || rel.ID == "" {
-		writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.REQUIRED", "The provided entity is missing a required relationship",
-			"You must provide a value for the relationship 'buildUpload' with this request", "/data/relationships/buildUpload")
+	if !requiredRelationship(w, "buildUpload", "buildUploads", rel) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, ok := s.uploads[rel.ID]
 	if !ok {
-		writeEntityError(w, http.StatusUnprocessableEntity, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
-			fmt.Sprintf("There is no resource of type 'buildUploads' with id '%s'", rel.ID), "/data/relationships/buildUpload")
+		writeNoSuchRelated(w, "buildUpload", rel)
 		return
 	}
 	if u.fileID != "" || u.state != StateAwaitingUpload {
-		writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.RELATIONSHIP.INVALID", "The provided entity includes a relationship with an invalid value",
+		writeInvalidRelationship(w, http.StatusConflict,
 			"The build upload already has its ASSET file; create a new build upload to send another file.", "/data/relationships/buildUpload")
 		return
 	}

@@ -471,3 +471,74 @@ func TestUploadRequestErrors(t *testing.T) {
 		t.Error("deleted file still known")
 	}
 }
+
+// TestRelationshipErrorTexts pins Apple's wording of the relationship errors
+// that every create request answers with: the detail and the pointer.
+func TestRelationshipErrorTexts(t *testing.T) {
+	e := newEnv(t, Config{})
+	noRel := func(b map[string]any) map[string]any {
+		delete(dig(b, "data").(map[string]any), "relationships")
+		return b
+	}
+	create := func(typ, relName string, rel map[string]any, attrs map[string]any) map[string]any {
+		return map[string]any{"data": map[string]any{"type": typ, "attributes": attrs,
+			"relationships": map[string]any{relName: rel}}}
+	}
+	tests := []struct {
+		name, path      string
+		body            any
+		code            string
+		detail, pointer string
+	}{
+		{"upload without app", "/v1/buildUploads", noRel(uploadBody("70")), "ENTITY_ERROR.RELATIONSHIP.REQUIRED",
+			"You must provide a value for the relationship 'app' with this request", "/data/relationships/app"},
+		{"upload for unknown app", "/v1/buildUploads", create("buildUploads", "app", tfRel("apps", "999"),
+			map[string]any{"cfBundleShortVersionString": "1.0", "cfBundleVersion": "70", "platform": "IOS"}), "ENTITY_ERROR.RELATIONSHIP.INVALID",
+			"There is no resource of type 'apps' with id '999'", "/data/relationships/app"},
+		{"file with a linkage of another type", "/v1/buildUploadFiles", func() any {
+			b := fileBody("x", "a.ipa", 10)
+			dig(b, "data", "relationships", "buildUpload", "data").(map[string]any)["type"] = "apps"
+			return b
+		}(), "ENTITY_ERROR.RELATIONSHIP.REQUIRED",
+			"You must provide a value for the relationship 'buildUpload' with this request", "/data/relationships/buildUpload"},
+		{"file for unknown upload", "/v1/buildUploadFiles", fileBody("nope", "a.ipa", 10), "ENTITY_ERROR.RELATIONSHIP.INVALID",
+			"There is no resource of type 'buildUploads' with id 'nope'", "/data/relationships/buildUpload"},
+		{"localization without build", "/v1/betaBuildLocalizations", create("betaBuildLocalizations", "build", map[string]any{"data": nil},
+			map[string]any{"locale": "en-US"}), "ENTITY_ERROR.RELATIONSHIP.REQUIRED",
+			"You must provide a value for the relationship 'build' with this request", "/data/relationships/build"},
+		{"localization for unknown build", "/v1/betaBuildLocalizations", create("betaBuildLocalizations", "build", tfRel("builds", "NOPE"),
+			map[string]any{"locale": "en-US"}), "ENTITY_ERROR.RELATIONSHIP.INVALID",
+			"There is no resource of type 'builds' with id 'NOPE'", "/data/relationships/build"},
+		{"review submission with an empty build id", "/v1/betaAppReviewSubmissions", create("betaAppReviewSubmissions", "build", tfRel("builds", ""), nil),
+			"ENTITY_ERROR.RELATIONSHIP.REQUIRED",
+			"You must provide a value for the relationship 'build' with this request", "/data/relationships/build"},
+		{"review submission for unknown build", "/v1/betaAppReviewSubmissions", create("betaAppReviewSubmissions", "build", tfRel("builds", "NOPE"), nil),
+			"ENTITY_ERROR.RELATIONSHIP.INVALID",
+			"There is no resource of type 'builds' with id 'NOPE'", "/data/relationships/build"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do("POST", tt.path, tt.body)
+			if r.status != 422 {
+				t.Fatalf("status %d, want 422: %s", r.status, r.body)
+			}
+			if code := r.errorCode(t); code != tt.code {
+				t.Errorf("code %q, want %q", code, tt.code)
+			}
+			doc := r.json(t)
+			if got := dig(doc, "errors", 0, "detail"); got != tt.detail {
+				t.Errorf("detail %q, want %q", got, tt.detail)
+			}
+			if got := dig(doc, "errors", 0, "source", "pointer"); got != tt.pointer {
+				t.Errorf("pointer %v, want %q", got, tt.pointer)
+			}
+			titles := map[string]string{
+				"ENTITY_ERROR.RELATIONSHIP.REQUIRED": "The provided entity is missing a required relationship",
+				"ENTITY_ERROR.RELATIONSHIP.INVALID":  "The provided entity includes a relationship with an invalid value",
+			}
+			if got := dig(doc, "errors", 0, "title"); got != titles[tt.code] {
+				t.Errorf("title %q, want %q", got, titles[tt.code])
+			}
+		})
+	}
+}
