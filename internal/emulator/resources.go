@@ -125,6 +125,42 @@ func writeOne(w http.ResponseWriter, r *http.Request, status int, res resource, 
 	writeJSON(w, status, document{Data: res, Included: included, Links: docLinks{Self: baseURL(r) + r.URL.RequestURI()}})
 }
 
+// getOne answers GET for one resource of type typ: find runs under the
+// server's lock, and Apple's NOT_FOUND for typ and id answers when it finds
+// nothing.
+func (s *Server) getOne(w http.ResponseWriter, r *http.Request, typ, id string, find func() (resource, bool)) {
+	if _, ok := parseQuery(w, r, false); !ok {
+		return
+	}
+	s.mu.Lock()
+	res, ok := find()
+	s.mu.Unlock()
+	if !ok {
+		writeNotFound(w, typ, id)
+		return
+	}
+	writeOne(w, r, http.StatusOK, res)
+}
+
+// listRelated answers GET for the resources related to a parent of type
+// parentType, such as /v1/apps/{id}/betaGroups: collect runs under the
+// server's lock and says whether the parent exists; Apple's NOT_FOUND
+// answers when it does not, one page of the items when it does.
+func (s *Server) listRelated(w http.ResponseWriter, r *http.Request, parentType, parentID string, collect func() (parentFound bool, items []resource)) {
+	q, ok := parseQuery(w, r, true)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	found, items := collect()
+	s.mu.Unlock()
+	if !found {
+		writeNotFound(w, parentType, parentID)
+		return
+	}
+	writePage(w, r, q, items)
+}
+
 func selfLink(r *http.Request, typ, id string) *resourceLinks {
 	return &resourceLinks{Self: baseURL(r) + "/v1/" + typ + "/" + url.PathEscape(id)}
 }
@@ -171,17 +207,10 @@ func (s *Server) findApp(id string) (App, bool) {
 }
 
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	if _, ok := parseQuery(w, r, false); !ok {
-		return
-	}
-	s.mu.Lock()
-	a, ok := s.findApp(p[0])
-	s.mu.Unlock()
-	if !ok {
-		writeNotFound(w, "apps", p[0])
-		return
-	}
-	writeOne(w, r, http.StatusOK, appResource(r, a))
+	s.getOne(w, r, "apps", p[0], func() (resource, bool) {
+		a, ok := s.findApp(p[0])
+		return appResource(r, a), ok
+	})
 }
 
 type certificateAttributes struct {
@@ -318,19 +347,8 @@ func (s *Server) findBuild(id string) (Build, bool) {
 }
 
 func (s *Server) getBuild(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	if _, ok := parseQuery(w, r, false); !ok {
-		return
-	}
-	s.mu.Lock()
-	b, ok := s.findBuild(p[0])
-	var res resource
-	if ok {
-		res = s.buildResource(r, b)
-	}
-	s.mu.Unlock()
-	if !ok {
-		writeNotFound(w, "builds", p[0])
-		return
-	}
-	writeOne(w, r, http.StatusOK, res)
+	s.getOne(w, r, "builds", p[0], func() (resource, bool) {
+		b, ok := s.findBuild(p[0])
+		return s.buildResource(r, b), ok
+	})
 }

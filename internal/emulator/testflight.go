@@ -221,42 +221,26 @@ func (s *Server) findBetaGroup(id string) (int, bool) {
 }
 
 func (s *Server) getBetaGroup(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	if _, ok := parseQuery(w, r, false); !ok {
-		return
-	}
-	s.mu.Lock()
-	i, ok := s.findBetaGroup(p[0])
-	var res resource
-	if ok {
-		res = betaGroupResource(r, s.data.BetaGroups[i])
-	}
-	s.mu.Unlock()
-	if !ok {
-		writeNotFound(w, "betaGroups", p[0])
-		return
-	}
-	writeOne(w, r, http.StatusOK, res)
+	s.getOne(w, r, "betaGroups", p[0], func() (resource, bool) {
+		i, ok := s.findBetaGroup(p[0])
+		if !ok {
+			return resource{}, false
+		}
+		return betaGroupResource(r, s.data.BetaGroups[i]), true
+	})
 }
 
 func (s *Server) listAppBetaGroups(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	q, ok := parseQuery(w, r, true)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	_, found := s.findApp(p[0])
-	var items []resource
-	for _, g := range s.data.BetaGroups {
-		if g.App == p[0] {
-			items = append(items, betaGroupResource(r, g))
+	s.listRelated(w, r, "apps", p[0], func() (bool, []resource) {
+		_, found := s.findApp(p[0])
+		var items []resource
+		for _, g := range s.data.BetaGroups {
+			if g.App == p[0] {
+				items = append(items, betaGroupResource(r, g))
+			}
 		}
-	}
-	s.mu.Unlock()
-	if !found {
-		writeNotFound(w, "apps", p[0])
-		return
-	}
-	writePage(w, r, q, items)
+		return found, items
+	})
 }
 
 type linkagesRequest struct {
@@ -358,24 +342,16 @@ func (s *Server) listBetaBuildLocalizations(w http.ResponseWriter, r *http.Reque
 }
 
 func (s *Server) listBuildBetaBuildLocalizations(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	q, ok := parseQuery(w, r, true)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	_, found := s.findBuild(p[0])
-	var items []resource
-	for _, l := range s.data.BetaBuildLocalizations {
-		if l.Build == p[0] {
-			items = append(items, betaBuildLocalizationResource(r, l))
+	s.listRelated(w, r, "builds", p[0], func() (bool, []resource) {
+		_, found := s.findBuild(p[0])
+		var items []resource
+		for _, l := range s.data.BetaBuildLocalizations {
+			if l.Build == p[0] {
+				items = append(items, betaBuildLocalizationResource(r, l))
+			}
 		}
-	}
-	s.mu.Unlock()
-	if !found {
-		writeNotFound(w, "builds", p[0])
-		return
-	}
-	writePage(w, r, q, items)
+		return found, items
+	})
 }
 
 type createBetaBuildLocalizationRequest struct {
@@ -534,18 +510,11 @@ func (s *Server) updateBuild(w http.ResponseWriter, r *http.Request, _ *Key, p [
 }
 
 func (s *Server) getBuildApp(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	if _, ok := parseQuery(w, r, false); !ok {
-		return
-	}
-	s.mu.Lock()
-	b, ok := s.findBuild(p[0])
-	a, appOK := s.findApp(b.App)
-	s.mu.Unlock()
-	if !ok || !appOK {
-		writeNotFound(w, "builds", p[0])
-		return
-	}
-	writeOne(w, r, http.StatusOK, appResource(r, a))
+	s.getOne(w, r, "builds", p[0], func() (resource, bool) {
+		b, ok := s.findBuild(p[0])
+		a, appOK := s.findApp(b.App)
+		return appResource(r, a), ok && appOK
+	})
 }
 
 type betaAppReviewSubmissionAttributes struct {

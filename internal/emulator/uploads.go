@@ -572,37 +572,27 @@ func (s *Server) createUploadFile(w http.ResponseWriter, r *http.Request, _ *Key
 }
 
 func (s *Server) getUploadFile(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	if _, ok := parseQuery(w, r, false); !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, ok := s.files[p[0]]
-	if !ok {
-		writeNotFound(w, "buildUploadFiles", p[0])
-		return
-	}
-	writeOne(w, r, http.StatusOK, s.fileResource(r, f, true))
+	s.getOne(w, r, "buildUploadFiles", p[0], func() (resource, bool) {
+		f, ok := s.files[p[0]]
+		if !ok {
+			return resource{}, false
+		}
+		return s.fileResource(r, f, true), true
+	})
 }
 
 func (s *Server) listUploadFiles(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	q, ok := parseQuery(w, r, true)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	u, ok := s.uploads[p[0]]
-	if !ok {
-		s.mu.Unlock()
-		writeNotFound(w, "buildUploads", p[0])
-		return
-	}
-	var items []resource
-	if f, ok := s.files[u.fileID]; ok {
-		items = append(items, s.fileResource(r, f, true))
-	}
-	s.mu.Unlock()
-	writePage(w, r, q, items)
+	s.listRelated(w, r, "buildUploads", p[0], func() (bool, []resource) {
+		u, ok := s.uploads[p[0]]
+		if !ok {
+			return false, nil
+		}
+		var items []resource
+		if f, ok := s.files[u.fileID]; ok {
+			items = append(items, s.fileResource(r, f, true))
+		}
+		return true, items
+	})
 }
 
 type commitRequest struct {
