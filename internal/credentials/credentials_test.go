@@ -19,19 +19,15 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
+// genKey returns a fresh key, its .p8 text and its PKCS#8 DER.
 func genKey(t testing.TB) (*ecdsa.PrivateKey, string, []byte) {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), der
+	k := testkeys.New(t)
+	return k.Private, k.PEM, k.DER
 }
 
 func pemOf(typ string, der []byte) string {

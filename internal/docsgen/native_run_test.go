@@ -2,11 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
 var exprRe = regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`)
@@ -156,12 +153,7 @@ func TestNativeActionRuns(t *testing.T) {
 		t.Skip("the simulation runs bash scripts with POSIX paths")
 	}
 	a := readAction(t, "native/action.yml")
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	keyPEM := testkeys.New(t).PEM
 
 	withDefaults := func(in map[string]string) map[string]string {
 		out := map[string]string{}

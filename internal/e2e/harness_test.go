@@ -3,11 +3,7 @@ package e2e
 import (
 	"bytes"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
 var binary string
@@ -49,12 +47,8 @@ type testKey struct {
 
 func newKey(t testing.TB) testKey {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	return testKey{priv: k, der: der, pem: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}
+	k := testkeys.New(t)
+	return testKey{priv: k.Private, der: k.DER, pem: k.PEM}
 }
 
 // material lists the strings that must never appear unmasked.

@@ -1,16 +1,13 @@
 package e2e
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
 // TestScripts runs the CLI as a user types it: testdata/script/*.txtar.
@@ -28,11 +25,9 @@ func TestScripts(t *testing.T) {
 				if len(args) != 1 {
 					ts.Fatalf("usage: genkey FILE")
 				}
-				k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+				k, err := testkeys.Generate()
 				ts.Check(err)
-				der, err := x509.MarshalPKCS8PrivateKey(k)
-				ts.Check(err)
-				ts.Check(os.WriteFile(ts.MkAbs(args[0]), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(k.PEM), 0o600))
 			},
 		},
 	})

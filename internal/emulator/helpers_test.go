@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +19,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/asc-action/asc-action/internal/contract"
+	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
 // fakeClock is a settable clock shared by the emulator and the tests.
@@ -53,10 +52,7 @@ type testKey struct {
 
 func genKey(t testing.TB, id string, individual bool, role string) testKey {
 	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	priv := testkeys.New(t).Private
 	k := Key{ID: id, Individual: individual, Public: &priv.PublicKey, Role: role}
 	if !individual {
 		k.IssuerID = "69a6de70-03db-47e3-e053-5b8c7c11a4d1"

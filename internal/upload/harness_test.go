@@ -2,9 +2,6 @@ package upload
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/testkeys"
 	"github.com/asc-action/asc-action/internal/token"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 )
@@ -77,10 +75,7 @@ func newEnvClock(t testing.TB, cfg emulator.Config, c *fakeClock) *env {
 		now = c.Now
 	}
 	e := &env{t: t, clock: c}
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	priv := testkeys.New(t).Private
 	const keyID, issuer = "ABCDE12345", "57246542-96fe-1a63-e053-0824d011072a"
 	cfg.Keys = []emulator.Key{{ID: keyID, IssuerID: issuer, Public: &priv.PublicKey}}
 	if cfg.Data == nil {

@@ -9,7 +9,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
@@ -27,6 +26,7 @@ import (
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/emulator"
 	"github.com/asc-action/asc-action/internal/expiry"
+	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
 const (
@@ -45,15 +45,8 @@ type testKey struct {
 
 func newKey(t *testing.T) testKey {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testKey{priv: k, pem: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}
+	k := testkeys.New(t)
+	return testKey{priv: k.Private, pem: k.PEM}
 }
 
 // fillers is how many healthy items of each kind are seeded besides the

@@ -3,8 +3,6 @@ package emulator
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/command/commandtest"
+	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
 func mint(t *testing.T, priv *ecdsa.PrivateKey, kid, iss string) string {
@@ -118,14 +117,13 @@ func TestThrowawayKeyServesAClientThatIsNotOurs(t *testing.T) {
 }
 
 func TestGivenPublicKey(t *testing.T) {
-	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	key := testkeys.New(t)
+	der, _ := x509.MarshalPKIXPublicKey(&key.Private.PublicKey)
 	dir := t.TempDir()
 	pub := filepath.Join(dir, "key.pub")
 	os.WriteFile(pub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644)
-	pkcs8, _ := x509.MarshalPKCS8PrivateKey(priv)
 	p8 := filepath.Join(dir, "AuthKey_ABCDE12345.p8")
-	os.WriteFile(p8, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), 0o600)
+	os.WriteFile(p8, []byte(key.PEM), 0o600)
 	data := filepath.Join(dir, "data.json")
 	os.WriteFile(data, []byte(`{"apps":[{"id":"1","bundleId":"com.x"}]}`), 0o644)
 
@@ -136,7 +134,7 @@ func TestGivenPublicKey(t *testing.T) {
 			if keyPath != "" || rec.Outputs["key-path"] != "" {
 				t.Errorf("a key was written although one was given: %q", keyPath)
 			}
-			if code := get(t, url, mint(t, priv, "ABCDE12345", "iss-1")); code != 200 {
+			if code := get(t, url, mint(t, key.Private, "ABCDE12345", "iss-1")); code != 200 {
 				t.Errorf("status %d", code)
 			}
 			if !strings.Contains(strings.Join(rec.Logs, "\n"), "GET /v1/apps -> 200") {

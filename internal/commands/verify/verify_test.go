@@ -3,10 +3,6 @@ package verify
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"net"
 	"net/http"
@@ -18,6 +14,7 @@ import (
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/command/commandtest"
 	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
 const (
@@ -32,12 +29,8 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) fixture {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	return fixture{priv: k, pem: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}
+	k := testkeys.New(t)
+	return fixture{priv: k.Private, pem: k.PEM}
 }
 
 // serve starts the emulator with key registered; wrap may alter responses.
