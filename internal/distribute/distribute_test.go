@@ -2,99 +2,42 @@ package distribute
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/asc-action/asc-action/internal/asc"
+	"github.com/asc-action/asc-action/internal/distribute/distributetest"
 	"github.com/asc-action/asc-action/internal/emulator"
 	"github.com/asc-action/asc-action/internal/token"
 )
 
-const (
-	appID  = "1000000001"
-	issuer = "69a6de70-03db-47e3-e053-5b8c7c11a4d1"
-)
+const appID = distributetest.AppID
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-	return ctx.Err()
-}
-
-// counter is an http.RoundTripper that counts the requests that change
-// something (every method but GET and HEAD), by "METHOD /path".
-type counter struct {
-	mu     sync.Mutex
-	writes []string
-	next   http.RoundTripper
-}
-
-func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		c.mu.Lock()
-		c.writes = append(c.writes, r.Method+" "+r.URL.Path)
-		c.mu.Unlock()
-	}
-	return c.next.RoundTrip(r)
-}
-
-func (c *counter) take() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	w := c.writes
-	c.writes = nil
-	return w
-}
-
+// harness is the distribute tests' emulator world and a client whose
+// requests it records.
 type harness struct {
-	srv    *emulator.Server
+	*distributetest.World
 	client *asc.Client
-	clock  *fakeClock
-	writes *counter
 }
 
 // newHarness starts the emulator with the demo data plus build BUILD00002
 // (number 2) still processing, and a client whose key has role.
 func newHarness(t *testing.T, role string, faults emulator.Faults) *harness {
 	t.Helper()
-	clock := &fakeClock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-	data := emulator.DefaultData(clock.Now())
-	data.Builds = append(data.Builds, emulator.Build{ID: "BUILD00002", App: appID, Version: "2", ShortVersion: "1.1",
-		Platform: "IOS", ProcessingState: "PROCESSING", UploadedDate: clock.Now()})
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	w := distributetest.New(t, role, faults)
+	m, err := token.NewMinter(w.Key.Private, token.Options{KeyID: distributetest.KeyID, IssuerID: distributetest.IssuerID, Type: token.Team}, w.Clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := emulator.New(emulator.Config{Now: clock.Now, Data: data, BuildProcessingDelay: 10 * time.Minute, Faults: faults,
-		StoreDir: t.TempDir(), Keys: []emulator.Key{{ID: "DISTRIB123", IssuerID: issuer, Public: &priv.PublicKey, Role: role}}})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() { hs.Close(); srv.Close() })
-	m, err := token.NewMinter(priv, token.Options{KeyID: "DISTRIB123", IssuerID: issuer, Type: token.Team}, clock.Now)
+	c, err := asc.New(w.URL, token.NewSource(m, 0, nil), asc.WithHTTPClient(&http.Client{Transport: w.Writes}), asc.WithClock(w.Clock.Now), asc.WithRetryMax(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &counter{next: http.DefaultTransport}
-	c, err := asc.New(hs.URL, token.NewSource(m, 0, nil), asc.WithHTTPClient(&http.Client{Transport: w}), asc.WithClock(clock.Now), asc.WithRetryMax(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &harness{srv: srv, client: c, clock: clock, writes: w}
+	return &harness{World: w, client: c}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -110,7 +53,7 @@ func TestRunIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := h.writes.take()
+	first := h.Writes.Take()
 	want := []string{
 		"PATCH /v1/builds/BUILD00001",
 		"POST /v1/betaBuildLocalizations",
@@ -154,7 +97,7 @@ func TestRunIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := h.writes.take(); len(w) != 0 {
+	if w := h.Writes.Take(); len(w) != 0 {
 		t.Errorf("second run sent %v; want no change at all", w)
 	}
 	if again.Changes != 0 || len(again.Added()) != 0 || again.Compliance != "unchanged" || again.Notes.Action != "unchanged" ||
@@ -173,7 +116,7 @@ func TestRunIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := h.writes.take(); len(w) != 1 || !strings.HasPrefix(w[0], "PATCH /v1/betaBuildLocalizations/") || third.Notes.Action != "updated" {
+	if w := h.Writes.Take(); len(w) != 1 || !strings.HasPrefix(w[0], "PATCH /v1/betaBuildLocalizations/") || third.Notes.Action != "updated" {
 		t.Errorf("changing the notes sent %v (%+v)", w, third.Notes)
 	}
 }
@@ -189,7 +132,7 @@ func TestRunFindsTheAppAndSkipsReviewForInternalGroups(t *testing.T) {
 	if res.AppID != appID || len(res.Added()) != 1 || res.BetaReviewState != "" {
 		t.Errorf("result = %+v", res)
 	}
-	if w := h.writes.take(); len(w) != 1 {
+	if w := h.Writes.Take(); len(w) != 1 {
 		t.Errorf("sent %v; want only the group addition (no review for internal groups)", w)
 	}
 	if last := events[len(events)-1]; last.Step != StepReview || !strings.Contains(last.Message, "internal testers need no beta app review") {
@@ -237,7 +180,7 @@ func TestRunErrors(t *testing.T) {
 			if c.role == emulator.RoleDeveloper {
 				wantWrites = 1
 			}
-			if w := h.writes.take(); len(w) != wantWrites {
+			if w := h.Writes.Take(); len(w) != wantWrites {
 				t.Errorf("a failed run sent %v", w)
 			}
 			if in, _, err := h.client.ListBetaGroups(context.Background(), &asc.ListBetaGroupsOptions{BuildID: []string{"BUILD00001"}}); len(in) != 0 && err == nil {
@@ -306,7 +249,7 @@ func TestWait(t *testing.T) {
 	t.Run("processing then valid", func(t *testing.T) {
 		h := newHarness(t, emulator.RoleAdmin, emulator.Faults{})
 		var states []string
-		b, err := Wait(ctx, h.client, Target{BuildID: "BUILD00002"}, WaitOptions{Timeout: time.Hour, Interval: time.Minute, Now: h.clock.Now, Sleep: h.clock.Sleep,
+		b, err := Wait(ctx, h.client, Target{BuildID: "BUILD00002"}, WaitOptions{Timeout: time.Hour, Interval: time.Minute, Now: h.Clock.Now, Sleep: h.Clock.Sleep,
 			OnState: func(_, s string) { states = append(states, s) }})
 		if err != nil || b.Attributes.ProcessingState != asc.ProcessingStateValid {
 			t.Fatalf("Wait = %+v, %v", b, err)
@@ -317,14 +260,14 @@ func TestWait(t *testing.T) {
 	})
 	t.Run("by app and build number", func(t *testing.T) {
 		h := newHarness(t, emulator.RoleAdmin, emulator.Faults{})
-		b, err := Wait(ctx, h.client, Target{AppID: appID, Version: "2"}, WaitOptions{Timeout: time.Hour, Interval: 5 * time.Minute, Now: h.clock.Now, Sleep: h.clock.Sleep})
+		b, err := Wait(ctx, h.client, Target{AppID: appID, Version: "2"}, WaitOptions{Timeout: time.Hour, Interval: 5 * time.Minute, Now: h.Clock.Now, Sleep: h.Clock.Sleep})
 		if err != nil || b.ID != "BUILD00002" {
 			t.Fatalf("Wait = %+v, %v", b, err)
 		}
 	})
 	t.Run("invalid", func(t *testing.T) {
 		h := newHarness(t, emulator.RoleAdmin, emulator.Faults{InvalidBuild: true})
-		_, err := Wait(ctx, h.client, Target{BuildID: "BUILD00002"}, WaitOptions{Timeout: time.Hour, Interval: time.Minute, Now: h.clock.Now, Sleep: h.clock.Sleep})
+		_, err := Wait(ctx, h.client, Target{BuildID: "BUILD00002"}, WaitOptions{Timeout: time.Hour, Interval: time.Minute, Now: h.Clock.Now, Sleep: h.Clock.Sleep})
 		var se *BuildStateError
 		if !errors.Is(err, ErrBuildNotValid) || !errors.As(err, &se) || se.State != "INVALID" || !strings.Contains(err.Error(), "upload a new build number") {
 			t.Errorf("err = %v", err)
@@ -332,31 +275,31 @@ func TestWait(t *testing.T) {
 	})
 	t.Run("timeout", func(t *testing.T) {
 		h := newHarness(t, emulator.RoleAdmin, emulator.Faults{})
-		start := h.clock.Now()
-		_, err := Wait(ctx, h.client, Target{BuildID: "BUILD00002"}, WaitOptions{Timeout: 5 * time.Minute, Interval: 2 * time.Minute, Now: h.clock.Now, Sleep: h.clock.Sleep})
+		start := h.Clock.Now()
+		_, err := Wait(ctx, h.client, Target{BuildID: "BUILD00002"}, WaitOptions{Timeout: 5 * time.Minute, Interval: 2 * time.Minute, Now: h.Clock.Now, Sleep: h.Clock.Sleep})
 		if !errors.Is(err, ErrWaitTimeout) || !strings.Contains(err.Error(), "still PROCESSING after 5m0s") {
 			t.Errorf("err = %v", err)
 		}
-		if waited := h.clock.Now().Sub(start); waited != 5*time.Minute {
+		if waited := h.Clock.Now().Sub(start); waited != 5*time.Minute {
 			t.Errorf("waited %v; want exactly the timeout", waited)
 		}
 	})
 	t.Run("no wait", func(t *testing.T) {
 		h := newHarness(t, emulator.RoleAdmin, emulator.Faults{})
-		_, err := Wait(ctx, h.client, Target{BuildID: "BUILD00002"}, WaitOptions{Now: h.clock.Now, Sleep: h.clock.Sleep})
+		_, err := Wait(ctx, h.client, Target{BuildID: "BUILD00002"}, WaitOptions{Now: h.Clock.Now, Sleep: h.Clock.Sleep})
 		if !errors.Is(err, ErrBuildNotValid) {
 			t.Errorf("err = %v", err)
 		}
-		if _, err := Wait(ctx, h.client, Target{AppID: appID, Version: "99"}, WaitOptions{Now: h.clock.Now}); !errors.Is(err, ErrBuildNotFound) {
+		if _, err := Wait(ctx, h.client, Target{AppID: appID, Version: "99"}, WaitOptions{Now: h.Clock.Now}); !errors.Is(err, ErrBuildNotFound) {
 			t.Errorf("unknown build number err = %v", err)
 		}
-		if _, err := Wait(ctx, h.client, Target{BuildID: "NOPE"}, WaitOptions{Now: h.clock.Now}); !errors.Is(err, ErrBuildNotFound) || !errors.Is(err, asc.ErrNotFound) {
+		if _, err := Wait(ctx, h.client, Target{BuildID: "NOPE"}, WaitOptions{Now: h.Clock.Now}); !errors.Is(err, ErrBuildNotFound) || !errors.Is(err, asc.ErrNotFound) {
 			t.Errorf("unknown build ID err = %v", err)
 		}
 	})
 	t.Run("build number that never appears", func(t *testing.T) {
 		h := newHarness(t, emulator.RoleAdmin, emulator.Faults{})
-		_, err := Wait(ctx, h.client, Target{AppID: appID, Version: "99"}, WaitOptions{Timeout: 3 * time.Minute, Interval: time.Minute, Now: h.clock.Now, Sleep: h.clock.Sleep})
+		_, err := Wait(ctx, h.client, Target{AppID: appID, Version: "99"}, WaitOptions{Timeout: 3 * time.Minute, Interval: time.Minute, Now: h.Clock.Now, Sleep: h.Clock.Sleep})
 		if !errors.Is(err, ErrWaitTimeout) || !strings.Contains(err.Error(), "build number 99 of app 1000000001 did not appear") {
 			t.Errorf("err = %v", err)
 		}

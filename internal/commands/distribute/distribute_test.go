@@ -3,139 +3,48 @@ package distribute
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/command/commandtest"
-	"github.com/asc-action/asc-action/internal/contract"
 	dist "github.com/asc-action/asc-action/internal/distribute"
+	"github.com/asc-action/asc-action/internal/distribute/distributetest"
 	"github.com/asc-action/asc-action/internal/emulator"
 	"github.com/asc-action/asc-action/internal/token"
 )
 
 const (
-	keyID  = "DISTRIB123"
-	issuer = "69a6de70-03db-47e3-e053-5b8c7c11a4d1"
-	appID  = "1000000001"
+	keyID  = distributetest.KeyID
+	issuer = distributetest.IssuerID
+	appID  = distributetest.AppID
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-	return ctx.Err()
-}
-
-// writes counts the requests that change something, as "METHOD /path".
-type writes struct {
-	mu   sync.Mutex
-	list []string
-	next http.RoundTripper
-}
-
-func (w *writes) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.mu.Lock()
-		w.list = append(w.list, r.Method+" "+r.URL.Path)
-		w.mu.Unlock()
-	}
-	return w.next.RoundTrip(r)
-}
-
-func (w *writes) take() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	l := w.list
-	w.list = nil
-	return l
-}
-
-// world is an emulator with the demo account (groups "Internal Testers"
-// GROUP00001 and "Public Beta" GROUP00002) and build 2 (BUILD00002)
-// uploaded and still processing; it ends VALID 10 minutes later on the
-// fake clock, or INVALID with the InvalidBuild fault.
-type world struct {
-	url    string
-	pem    string
-	clock  *clock
-	writes *writes
-	srv    *emulator.Server
-	priv   *ecdsa.PrivateKey
-}
+// world is the distribute tests' emulator world (see distributetest.World).
+type world struct{ *distributetest.World }
 
 func newWorld(t *testing.T, role string, faults emulator.Faults) *world {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-	data := emulator.DefaultData(c.Now())
-	data.Builds = append(data.Builds, emulator.Build{ID: "BUILD00002", App: appID, Version: "2", ShortVersion: "1.1",
-		Platform: "IOS", ProcessingState: "PROCESSING", UploadedDate: c.Now()})
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := emulator.New(emulator.Config{Now: c.Now, Data: data, BuildProcessingDelay: 10 * time.Minute, UploadProcessingDelay: 2 * time.Minute,
-		SkipArchiveCheck: true, Faults: faults, StoreDir: t.TempDir(),
-		Keys: []emulator.Key{{ID: keyID, IssuerID: issuer, Public: &priv.PublicKey, Role: role}}})
-	// Every request and response of the whole flow is held to Apple's
-	// document when it is present (the emulator's own tests require it).
-	var h http.Handler = srv
-	if spec, err := contract.Load(); err == nil {
-		checked := spec.Middleware(t, srv)
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasPrefix(r.URL.Path, "/_emulator/") { // part URLs are not Apple's API
-				srv.ServeHTTP(w, r)
-				return
-			}
-			body, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if _, err := spec.CheckRequest(r.Clone(context.Background()), body); err != nil {
-				t.Errorf("request: %v", err)
-			}
-			checked.ServeHTTP(w, r)
-		})
-	}
-	hs := httptest.NewServer(h)
-	t.Cleanup(func() { hs.Close(); srv.Close() })
-	return &world{url: hs.URL, pem: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), clock: c,
-		writes: &writes{next: http.DefaultTransport}, srv: srv, priv: priv}
+	return &world{distributetest.New(t, role, faults)}
 }
 
 // run runs the distribute command with inputs on top of the key inputs.
 func (w *world) run(t *testing.T, inputs map[string]string) (*commandtest.Recorder, error) {
 	t.Helper()
-	in := map[string]string{"private-key": w.pem, "key-id": keyID, "issuer-id": issuer, "api-url": w.url,
+	in := map[string]string{"private-key": w.Key.PEM, "key-id": keyID, "issuer-id": issuer, "api-url": w.URL,
 		InWhatsNewLocale: dist.DefaultLocale, InTimeout: "1h", InSubmitReview: "false"}
 	for k, v := range inputs {
 		in[k] = v
 	}
 	rec := commandtest.NewRecorder()
-	env := rec.Env(in, w.clock.Now)
-	env.HTTP = &http.Client{Transport: w.writes, Timeout: 10 * time.Second}
-	cmd := newCommand(options{interval: time.Minute, sleep: w.clock.Sleep})
+	env := rec.Env(in, w.Clock.Now)
+	env.HTTP = &http.Client{Transport: w.Writes, Timeout: 10 * time.Second}
+	cmd := newCommand(options{interval: time.Minute, sleep: w.Clock.Sleep})
 	err := cmd.Run(context.Background(), env)
 	if strings.Contains(rec.Text(), "PRIVATE KEY") || strings.Contains(rec.Text(), "eyJ") {
 		t.Error("key material or a token reached the logs or the summary")
@@ -152,12 +61,12 @@ func TestDistributeEndToEnd(t *testing.T) {
 		InEncryption:   "false",
 		InSubmitReview: "true",
 	}
-	start := w.clock.Now()
+	start := w.Clock.Now()
 	rec, err := w.run(t, inputs)
 	if err != nil {
 		t.Fatalf("first run: %v\n%s", err, rec.Text())
 	}
-	if waited := w.clock.Now().Sub(start); waited != 10*time.Minute {
+	if waited := w.Clock.Now().Sub(start); waited != 10*time.Minute {
 		t.Errorf("waited %v for processing; the emulator takes 10m", waited)
 	}
 	want := []string{
@@ -166,7 +75,7 @@ func TestDistributeEndToEnd(t *testing.T) {
 		"POST /v1/builds/BUILD00002/relationships/betaGroups",
 		"POST /v1/betaAppReviewSubmissions",
 	}
-	if got := w.writes.take(); !slices.Equal(got, want) {
+	if got := w.Writes.Take(); !slices.Equal(got, want) {
 		t.Errorf("first run sent %v; want %v", got, want)
 	}
 	outs := map[string]string{OutBuildID: "BUILD00002", OutGroupsAdded: "Internal Testers,Public Beta", OutReviewState: "WAITING_FOR_REVIEW"}
@@ -188,7 +97,7 @@ func TestDistributeEndToEnd(t *testing.T) {
 	if !strings.Contains(rec.Text(), "build BUILD00002: PROCESSING") || !strings.Contains(rec.Text(), "build BUILD00002: VALID") {
 		t.Errorf("the wait was not logged:\n%s", rec.Text())
 	}
-	ops := w.srv.Requests()
+	ops := w.Server.Requests()
 
 	// A re-run job: the same step, by app-id and build-version this time,
 	// reads and changes nothing, and gives the same outputs.
@@ -202,10 +111,10 @@ func TestDistributeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second run: %v\n%s", err, rec2.Text())
 	}
-	if got := w.writes.take(); len(got) != 0 {
+	if got := w.Writes.Take(); len(got) != 0 {
 		t.Errorf("second run sent %v; want nothing", got)
 	}
-	after := w.srv.Requests()
+	after := w.Server.Requests()
 	for _, op := range []string{"builds_updateInstance", "betaBuildLocalizations_createInstance", "betaBuildLocalizations_updateInstance",
 		"builds_betaGroups_createToManyRelationship", "betaAppReviewSubmissions_createInstance"} {
 		if after[op] != ops[op] {
@@ -269,7 +178,7 @@ func TestDistributeErrors(t *testing.T) {
 					t.Errorf("error lacks %q", s)
 				}
 			}
-			if got := w.writes.take(); c.role != emulator.RoleFinance && len(got) != 0 {
+			if got := w.Writes.Take(); c.role != emulator.RoleFinance && len(got) != 0 {
 				t.Errorf("a failed run sent %v", got)
 			}
 		})
@@ -319,11 +228,11 @@ func TestInputsAndRequested(t *testing.T) {
 func (w *world) upload(t *testing.T, version string, size int) {
 	t.Helper()
 	ctx := context.Background()
-	m, err := token.NewMinter(w.priv, token.Options{KeyID: keyID, IssuerID: issuer, Type: token.Team}, w.clock.Now)
+	m, err := token.NewMinter(w.Key.Private, token.Options{KeyID: keyID, IssuerID: issuer, Type: token.Team}, w.Clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := asc.New(w.url, token.NewSource(m, 0, nil), asc.WithClock(w.clock.Now))
+	c, err := asc.New(w.URL, token.NewSource(m, 0, nil), asc.WithClock(w.Clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,25 +274,25 @@ func (w *world) upload(t *testing.T, version string, size int) {
 func TestUploadThenDistribute(t *testing.T) {
 	w := newWorld(t, emulator.RoleAdmin, emulator.Faults{})
 	w.upload(t, "3", 3<<20)
-	w.writes.take()
-	start := w.clock.Now()
+	w.Writes.Take()
+	start := w.Clock.Now()
 	inputs := map[string]string{InAppID: appID, InBuildVersion: "3", InGroups: "Internal Testers\nGROUP00002",
 		InWhatsNew: "First build of 1.2", InEncryption: "false", InSubmitReview: "true"}
 	rec, err := w.run(t, inputs)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, rec.Text())
 	}
-	if waited := w.clock.Now().Sub(start); waited != 12*time.Minute {
+	if waited := w.Clock.Now().Sub(start); waited != 12*time.Minute {
 		t.Errorf("waited %v; the upload takes 2m to become a build, which takes 10m to process", waited)
 	}
-	if len(w.writes.take()) != 4 || rec.Outputs[OutGroupsAdded] != "Internal Testers,Public Beta" || rec.Outputs[OutReviewState] != "WAITING_FOR_REVIEW" || rec.Outputs[OutBuildID] == "" {
+	if len(w.Writes.Take()) != 4 || rec.Outputs[OutGroupsAdded] != "Internal Testers,Public Beta" || rec.Outputs[OutReviewState] != "WAITING_FOR_REVIEW" || rec.Outputs[OutBuildID] == "" {
 		t.Errorf("outputs = %v", rec.Outputs)
 	}
 	rec, err = w.run(t, inputs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := w.writes.take(); len(got) != 0 {
+	if got := w.Writes.Take(); len(got) != 0 {
 		t.Errorf("second run sent %v", got)
 	}
 }
