@@ -12,39 +12,24 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/testclock"
 )
 
 // prefix is the API root's path in tests, so a request built from an
 // absolute path ("/v1/apps") instead of a relative one misses it.
 const prefix = "/api-prefix"
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// newFakeClock is the tests' settable clock.
+func newFakeClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 }
 
 // fakeSleep records the waits asked for and advances the clock instead of
 // sleeping.
 type fakeSleep struct {
 	mu    sync.Mutex
-	clock *fakeClock
+	clock *testclock.Clock
 	waits []time.Duration
 }
 

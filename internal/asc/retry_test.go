@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/testclock"
 )
 
 func TestDefaultRetryPolicy(t *testing.T) {
@@ -437,7 +439,7 @@ func TestRenewOn401(t *testing.T) {
 // skewServer plays App Store Connect with a clock serverAhead of ours: as
 // Apple does, it refuses a token issued in its future or already expired,
 // answering 401 with its Date.
-func skewServer(t *testing.T, clock *fakeClock, serverAhead time.Duration) *script {
+func skewServer(t *testing.T, clock *testclock.Clock, serverAhead time.Duration) *script {
 	check := func(w http.ResponseWriter, r *http.Request) {
 		serverNow := clock.Now().Add(serverAhead)
 		w.Header().Set("Date", serverNow.Format(http.TimeFormat))

@@ -234,7 +234,7 @@ func TestRateLimitAndDate(t *testing.T) {
 		t.Errorf("second key limited by the first key's budget: %d", r.status)
 	}
 	// A rolling hour later the budget is back.
-	e.clock.Add(time.Hour + time.Second)
+	e.clock.Advance(time.Hour + time.Second)
 	r = e.do("GET", "/v1/apps", nil)
 	if r.status != 200 || r.header.Get("X-Rate-Limit") != "user-hour-lim:3;user-hour-rem:2;" {
 		t.Errorf("after an hour: %d %q", r.status, r.header.Get("X-Rate-Limit"))

@@ -19,29 +19,13 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/asc-action/asc-action/internal/contract"
+	"github.com/asc-action/asc-action/internal/testclock"
 	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
-// fakeClock is a settable clock shared by the emulator and the tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// newClock is the settable clock shared by the emulator and the tests.
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // testKey is a key generated at run time; its private half never leaves the test.
@@ -90,7 +74,7 @@ type env struct {
 	t     testing.TB
 	srv   *Server
 	hs    *httptest.Server
-	clock *fakeClock
+	clock *testclock.Clock
 	key   testKey
 }
 

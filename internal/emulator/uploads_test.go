@@ -243,7 +243,7 @@ func TestUploadFlowWithFakeClock(t *testing.T) {
 	}
 
 	// The last part's URL expires; a fresh one comes from GET buildUploadFiles.
-	e.clock.Add(11 * time.Minute)
+	e.clock.Advance(11 * time.Minute)
 	last := ops[len(ops)-1]
 	if st, body, _ := put(t, c, last, ipa, nil); st != 403 || !strings.Contains(body, "Request has expired") {
 		t.Fatalf("expired URL: %d %s", st, body)
@@ -270,11 +270,11 @@ func TestUploadFlowWithFakeClock(t *testing.T) {
 	if r := e.do("DELETE", "/v1/buildUploads/"+id, nil); r.status != 409 {
 		t.Errorf("delete while processing: %d", r.status)
 	}
-	e.clock.Add(4 * time.Minute)
+	e.clock.Advance(4 * time.Minute)
 	if st, _ := e.uploadState(id); st != StateProcessing {
 		t.Fatalf("4 of 5 minutes: %s", st)
 	}
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	st, doc := e.uploadState(id)
 	if st != StateComplete {
 		t.Fatalf("after 5 minutes: %s %v", st, doc)
@@ -290,7 +290,7 @@ func TestUploadFlowWithFakeClock(t *testing.T) {
 	if dig(b, "data", "attributes", "processingState") != "PROCESSING" || dig(b, "data", "attributes", "version") != "42" {
 		t.Errorf("new build: %v", b["data"])
 	}
-	e.clock.Add(20 * time.Minute)
+	e.clock.Advance(20 * time.Minute)
 	b = e.mustGet("/v1/builds?filter[app]=1000000001&filter[version]=42")
 	if dig(b, "data", 0, "attributes", "processingState") != "VALID" {
 		t.Errorf("build after processing: %v", b["data"])
@@ -370,7 +370,7 @@ func TestUploadOutcomes(t *testing.T) {
 			if r := e.do("PATCH", "/v1/buildUploadFiles/"+fileID, commitBody(fileID, extra)); r.status != 200 {
 				t.Fatalf("commit: %d %s", r.status, r.body)
 			}
-			e.clock.Add(2 * time.Minute)
+			e.clock.Advance(2 * time.Minute)
 			st, doc := e.uploadState(id)
 			if st != tt.wantState {
 				t.Fatalf("state %s, want %s: %v", st, tt.wantState, doc)

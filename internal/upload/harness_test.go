@@ -1,7 +1,6 @@
 package upload
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -15,35 +14,15 @@ import (
 
 	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/testclock"
 	"github.com/asc-action/asc-action/internal/testkeys"
 	"github.com/asc-action/asc-action/internal/token"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 )
 
-// fakeClock moves only when someone sleeps on it.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-	return nil
+// newFakeClock is the tests' clock: it moves only when someone sleeps on it.
+func newFakeClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC))
 }
 
 // env is an emulator and a client signed by a freshly generated key, both on
@@ -52,7 +31,7 @@ type env struct {
 	t      testing.TB
 	url    string
 	src    *token.Source
-	clock  *fakeClock
+	clock  *testclock.Clock
 	emu    *emulator.Server
 	client *asc.Client
 	mints  atomic.Int32
@@ -68,7 +47,7 @@ func newEnv(t *testing.T, cfg emulator.Config) *env {
 }
 
 // newEnvClock starts an emulator on clock c (the real clock when nil).
-func newEnvClock(t testing.TB, cfg emulator.Config, c *fakeClock) *env {
+func newEnvClock(t testing.TB, cfg emulator.Config, c *testclock.Clock) *env {
 	t.Helper()
 	now := time.Now
 	if c != nil {

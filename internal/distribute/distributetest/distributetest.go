@@ -18,6 +18,7 @@ import (
 
 	"github.com/asc-action/asc-action/internal/contract"
 	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/testclock"
 	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
@@ -27,23 +28,6 @@ const (
 	KeyID    = "DISTRIB123"
 	IssuerID = "69a6de70-03db-47e3-e053-5b8c7c11a4d1"
 )
-
-// Clock is a fake clock that moves only when someone sleeps on it.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-// Sleep moves the clock on by d at once, then reports ctx's error, if any.
-func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-	return ctx.Err()
-}
 
 // Writes is an http.RoundTripper that records the requests that change
 // something (every method but GET and HEAD) as "METHOD /path", then sends
@@ -84,7 +68,7 @@ type World struct {
 	// Key is the key registered as KeyID of IssuerID.
 	Key testkeys.Key
 	// Clock is the emulator's clock; Sleep on it to let time pass.
-	Clock *Clock
+	Clock *testclock.Clock
 	// Writes is the transport to send requests through to have them recorded.
 	Writes *Writes
 	// Server is the emulator itself.
@@ -96,7 +80,7 @@ type World struct {
 // present (the emulator's own tests require it), and a mismatch fails t.
 func New(t testing.TB, role string, faults emulator.Faults) *World {
 	t.Helper()
-	c := &Clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 	data := emulator.DefaultData(c.Now())
 	data.Builds = append(data.Builds, emulator.Build{ID: "BUILD00002", App: AppID, Version: "2", ShortVersion: "1.1",
 		Platform: "IOS", ProcessingState: "PROCESSING", UploadedDate: c.Now()})

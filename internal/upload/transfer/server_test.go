@@ -2,7 +2,6 @@ package transfer
 
 import (
 	"bufio"
-	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/testclock"
 )
 
 // fault is what the storage server does to one request.
@@ -224,40 +225,7 @@ func testFile(t testing.TB, size int64) (*os.File, [32]byte) {
 	return f, sum
 }
 
-// fakeClock is a clock that moves only when Sleep is called.
-type fakeClock struct {
-	mu     sync.Mutex
-	t      time.Time
-	sleeps []time.Duration
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.sleeps = append(c.sleeps, d)
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-	return nil
-}
-
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
+// newFakeClock is the tests' clock: it moves only when Sleep is called.
+func newFakeClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC))
 }
