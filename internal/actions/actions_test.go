@@ -10,38 +10,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/actions/actionstest"
 	"github.com/asc-action/asc-action/internal/command"
 )
 
 func envFrom(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-// parse reads a GITHUB_OUTPUT file with the runner's rules.
+// parse reads a GITHUB_OUTPUT file with the runner's rules, failing t
+// where the runner would fail the step.
 func parse(t *testing.T, data string) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	lines := strings.Split(data, "\n")
-	for i := 0; i < len(lines); i++ {
-		l := lines[i]
-		if l == "" {
-			continue
-		}
-		eq, hd := strings.Index(l, "="), strings.Index(l, "<<")
-		if eq >= 0 && (hd < 0 || eq < hd) {
-			out[l[:eq]] = l[eq+1:]
-			continue
-		}
-		if hd <= 0 {
-			t.Fatalf("output file line %q is not valid: the runner would fail the step", l)
-		}
-		name, delim := l[:hd], l[hd+2:]
-		var val []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			val = append(val, lines[i])
-		}
-		if i == len(lines) {
-			t.Fatalf("no closing delimiter for %s", name)
-		}
-		out[name] = strings.Join(val, "\n")
+	out, err := actionstest.ParseOutputFile(data)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

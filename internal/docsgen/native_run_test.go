@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/actions/actionstest"
 	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
@@ -87,7 +88,7 @@ func (c *composite) run(a *actionFile, extraEnv ...string) (outputs map[string]s
 		cmd.Stdout, cmd.Stderr = &c.stdout, &stderr
 		err := cmd.Run()
 		b, _ := os.ReadFile(out)
-		parsed, perr := parseOutputFile(string(b))
+		parsed, perr := actionstest.ParseOutputFile(string(b))
 		if perr != nil {
 			t.Fatalf("step %q: %v", s.Name, perr)
 		}
@@ -106,36 +107,6 @@ func (c *composite) run(a *actionFile, extraEnv ...string) (outputs map[string]s
 		outputs[n] = c.eval(o.Value)
 	}
 	return outputs, nil
-}
-
-// parseOutputFile reads a GITHUB_OUTPUT file with the runner's rules.
-func parseOutputFile(data string) (map[string]string, error) {
-	out := map[string]string{}
-	ls := strings.Split(strings.ReplaceAll(data, "\r\n", "\n"), "\n")
-	for i := 0; i < len(ls); i++ {
-		line := ls[i]
-		if line == "" {
-			continue
-		}
-		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
-		switch {
-		case eq >= 0 && (hd < 0 || eq < hd):
-			out[line[:eq]] = line[eq+1:]
-		case hd > 0:
-			name, delim := line[:hd], line[hd+2:]
-			var val []string
-			for i++; i < len(ls) && ls[i] != delim; i++ {
-				val = append(val, ls[i])
-			}
-			if i >= len(ls) {
-				return nil, os.ErrInvalid
-			}
-			out[name] = strings.Join(val, "\n")
-		default:
-			return nil, os.ErrInvalid
-		}
-	}
-	return out, nil
 }
 
 // TestNativeActionRuns runs native/action.yml's steps the way the runner

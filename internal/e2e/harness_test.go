@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/asc-action/asc-action/internal/actions/actionstest"
 	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
@@ -109,47 +110,11 @@ func runStep(t *testing.T, inputs map[string]string, extraEnv ...string) step {
 	b, _ := os.ReadFile(sum)
 	s.summary = string(b)
 	b, _ = os.ReadFile(out)
-	s.outputs, s.outputErr = parseOutputFile(string(b))
+	s.outputs, s.outputErr = actionstest.ParseOutputFile(string(b))
 	if ws, _ := os.ReadDir(ws); len(ws) != 0 {
 		t.Errorf("the step wrote %d entries into the workspace", len(ws))
 	}
 	return s
-}
-
-// parseOutputFile reads a GITHUB_OUTPUT file with the runner's rules: a
-// line `name=value`, or `name<<DELIM` then lines up to one equal to DELIM.
-func parseOutputFile(data string) (map[string]string, error) {
-	out := map[string]string{}
-	lines := strings.Split(strings.ReplaceAll(data, "\r\n", "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if line == "" {
-			continue
-		}
-		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
-		switch {
-		case eq >= 0 && (hd < 0 || eq < hd):
-			out[line[:eq]] = line[eq+1:]
-		case hd > 0:
-			name, delim := line[:hd], line[hd+2:]
-			var val []string
-			found := false
-			for i++; i < len(lines); i++ {
-				if lines[i] == delim {
-					found = true
-					break
-				}
-				val = append(val, lines[i])
-			}
-			if !found {
-				return out, fmt.Errorf("invalid value for %s: matching delimiter not found", name)
-			}
-			out[name] = strings.Join(val, "\n")
-		default:
-			return out, fmt.Errorf("invalid format %q", line)
-		}
-	}
-	return out, nil
 }
 
 // assertNoLeak fails when any printed line other than an ::add-mask:: command,

@@ -12,28 +12,21 @@ import (
 	"time"
 
 	"github.com/asc-action/asc-action/internal/actions"
+	"github.com/asc-action/asc-action/internal/actions/actionstest"
 	"github.com/asc-action/asc-action/internal/command"
 )
 
-// readOutputs parses a GITHUB_OUTPUT file (name<<DELIM heredocs).
+// readOutputs reads a GITHUB_OUTPUT file with the runner's rules, failing
+// t where the runner would fail the step.
 func readOutputs(t *testing.T, path string) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]string{}
-	lines := strings.Split(string(b), "\n")
-	for i := 0; i < len(lines); i++ {
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			continue
-		}
-		var val []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			val = append(val, lines[i])
-		}
-		out[name] = strings.Join(val, "\n")
+	out, err := actionstest.ParseOutputFile(string(b))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -1,0 +1,43 @@
+package actionstest
+
+import (
+	"errors"
+	"maps"
+	"strings"
+	"testing"
+)
+
+func TestParseOutputFile(t *testing.T) {
+	tests := []struct {
+		name, data string
+		want       map[string]string
+		wantErr    bool
+	}{
+		{"empty", "", map[string]string{}, false},
+		{"name=value", "a=1\nb=x=y\n", map[string]string{"a": "1", "b": "x=y"}, false},
+		{"heredoc", "v<<EOF_1\nline one\nline two\nEOF_1\nafter=ok\n", map[string]string{"v": "line one\nline two", "after": "ok"}, false},
+		{"CRLF line breaks", "a=1\r\nv<<D\r\nx\r\nD\r\n", map[string]string{"a": "1", "v": "x"}, false},
+		{"= before << is a plain value", "a=b<<c\n", map[string]string{"a": "b<<c"}, false},
+		{"empty heredoc", "v<<D\nD\n", map[string]string{"v": ""}, false},
+		{"no closing delimiter", "v<<D\nsecret-value\n", nil, true},
+		{"neither form", "a=1\nsecret-value\n", nil, true},
+		{"heredoc without a name", "<<D\nx\nD\n", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseOutputFile(tt.data)
+			if tt.wantErr {
+				if !errors.Is(err, ErrOutputFile) {
+					t.Fatalf("err = %v, want ErrOutputFile", err)
+				}
+				if strings.Contains(err.Error(), "secret-value") {
+					t.Errorf("the error repeats a value: %v", err)
+				}
+				return
+			}
+			if err != nil || !maps.Equal(got, tt.want) {
+				t.Errorf("ParseOutputFile = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
