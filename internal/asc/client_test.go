@@ -323,6 +323,37 @@ func TestDecodeErrorOn2xx(t *testing.T) {
 	}
 }
 
+// A 2xx document without data is a *DecodeError naming the request, for
+// reads and writes alike.
+func TestNoDataIsADecodeError(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"links": {"self": "x"}}`)
+	})
+	c, _, _ := newTestClient(t, h, plainSource("x"))
+	tests := []struct {
+		name, method, path string
+		call               func() error
+	}{
+		{"Get", http.MethodGet, prefix + "/v1/apps/1", func() error {
+			_, _, err := Get[App](context.Background(), c, "v1/apps/1")
+			return err
+		}},
+		{"Send", http.MethodPatch, prefix + "/v1/buildUploadFiles/f", func() error {
+			_, _, err := Send[BuildUploadFile](context.Background(), c, http.MethodPatch, "v1/buildUploadFiles/f", map[string]any{})
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var de *DecodeError
+			if err := tt.call(); !errors.As(err, &de) || de.Method != tt.method || de.Path != tt.path || de.StatusCode != 200 {
+				t.Errorf("err = %v (%+v); want a *DecodeError for %s %s", err, de, tt.method, tt.path)
+			}
+		})
+	}
+}
+
 func TestTime(t *testing.T) {
 	want := time.Date(2027, 1, 15, 10, 0, 0, 0, time.UTC)
 	for _, in := range []string{

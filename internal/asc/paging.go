@@ -66,21 +66,7 @@ func ListAll[T any](ctx context.Context, c *Client, path string, maxPages int) (
 // Get GETs path (relative to the base URL) and decodes the document's data
 // into a T. It serves endpoints the Client has no method for.
 func Get[T any](ctx context.Context, c *Client, path string) (*T, *Response, error) {
-	req, err := c.NewRequest(http.MethodGet, path, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	var doc struct {
-		Data *T `json:"data"`
-	}
-	resp, err := c.Do(ctx, req, &doc)
-	if err != nil {
-		return nil, resp, err
-	}
-	if doc.Data == nil {
-		return nil, resp, &DecodeError{Method: http.MethodGet, Path: req.URL.Path, StatusCode: resp.StatusCode, Err: fmt.Errorf("no data in the document")}
-	}
-	return doc.Data, resp, nil
+	return requestData[T](ctx, c, http.MethodGet, path, nil)
 }
 
 // Send sends body (JSON-encoded) to path with method (POST, PATCH) and
@@ -88,6 +74,12 @@ func Get[T any](ctx context.Context, c *Client, path string) (*T, *Response, err
 // method for. POST and PATCH are not repeated after a 5xx or a broken
 // connection (see DefaultRetryPolicy).
 func Send[T any](ctx context.Context, c *Client, method, path string, body any) (*T, *Response, error) {
+	return requestData[T](ctx, c, method, path, body)
+}
+
+// requestData sends one request and decodes the document's data into a T; a
+// document without data is a *DecodeError.
+func requestData[T any](ctx context.Context, c *Client, method, path string, body any) (*T, *Response, error) {
 	req, err := c.NewRequest(method, path, body)
 	if err != nil {
 		return nil, nil, err
