@@ -3,15 +3,11 @@ package checkexpiry
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,13 +15,13 @@ import (
 	"testing"
 	"time"
 
-	"go.mozilla.org/pkcs7"
 	"howett.net/plist"
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/emulator"
 	"github.com/asc-action/asc-action/internal/expiry"
+	"github.com/asc-action/asc-action/internal/expiry/localfile/localfiletest"
 	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
@@ -312,23 +308,6 @@ func TestBadInputs(t *testing.T) {
 	}
 }
 
-// cert makes a self-signed certificate shaped like Apple's.
-func cert(t *testing.T, cn string, until time.Time) (*ecdsa.PrivateKey, *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(0x77), Subject: pkix.Name{CommonName: cn, OrganizationalUnit: []string{"TEAM123456"}},
-		NotBefore: until.AddDate(-1, 0, 0), NotAfter: until}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return key, c
-}
-
 func mobileprovision(t *testing.T, exp time.Time, dev *x509.Certificate) []byte {
 	t.Helper()
 	content, err := plist.Marshal(map[string]any{"Name": "Local Store", "UUID": "u-local", "TeamName": "Example", "TeamIdentifier": []string{"TEAM123456"},
@@ -336,31 +315,19 @@ func mobileprovision(t *testing.T, exp time.Time, dev *x509.Certificate) []byte 
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, signer := cert(t, "Apple iPhone OS Provisioning Profile Signing", exp.AddDate(5, 0, 0))
-	sd, err := pkcs7.NewSignedData(content)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sd.AddSigner(signer, key, pkcs7.SignerInfoConfig{}); err != nil {
-		t.Fatal(err)
-	}
-	out, err := sd.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return localfiletest.SignProfile(t, content)
 }
 
 func TestLocalFiles(t *testing.T) {
 	h := newHarness(t)
-	key, c := cert(t, "Apple Distribution: Example (TEAM123456)", in(20))
+	key, c := localfiletest.Cert(t, "Apple Distribution: Example (TEAM123456)", "TEAM123456", 0x77, in(20))
 	const password = "p12-Pass-word-9"
 	p12, err := pkcs12.Modern.Encode(key, c, nil, password)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p12b64 := base64.StdEncoding.EncodeToString(p12)
-	_, dev := cert(t, "Apple Distribution: Example (TEAM123456)", in(20))
+	_, dev := localfiletest.Cert(t, "Apple Distribution: Example (TEAM123456)", "TEAM123456", 0x77, in(20))
 	prof := base64.StdEncoding.EncodeToString(mobileprovision(t, in(4), dev))
 	only := map[string]string{InCertificateTypes: "NONE", InProfileTypes: "NONE"}
 	with := func(m map[string]string) map[string]string {

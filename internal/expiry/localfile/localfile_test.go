@@ -3,56 +3,26 @@ package localfile
 import (
 	"archive/zip"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"errors"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"go.mozilla.org/pkcs7"
 	"howett.net/plist"
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/asc-action/asc-action/internal/expiry"
+	"github.com/asc-action/asc-action/internal/expiry/localfile/localfiletest"
 )
 
 var notAfter = time.Date(2027, 3, 14, 12, 0, 0, 0, time.UTC)
 
-// newCert generates a key and a self-signed certificate shaped like Apple's.
-func newCert(t testing.TB, cn, ou string, serial int64, until time.Time) (*ecdsa.PrivateKey, *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
-		Subject:      pkix.Name{CommonName: cn, OrganizationalUnit: []string{ou}, Organization: []string{"Example Co"}},
-		NotBefore:    until.AddDate(-1, 0, 0),
-		NotAfter:     until,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, cert
-}
-
 func TestP12(t *testing.T) {
-	key, cert := newCert(t, "Apple Distribution: Example Co (TEAM123456)", "TEAM123456", 0xABCDEF, notAfter)
+	key, cert := localfiletest.Cert(t, "Apple Distribution: Example Co (TEAM123456)", "TEAM123456", 0xABCDEF, notAfter)
 	const password = "s3cret-Pa55word"
 	encoders := map[string]*pkcs12.Encoder{
 		"modern":     pkcs12.Modern,
@@ -94,7 +64,7 @@ func TestP12(t *testing.T) {
 }
 
 func TestP12Errors(t *testing.T) {
-	key, cert := newCert(t, "c", "T", 1, notAfter)
+	key, cert := localfiletest.Cert(t, "c", "T", 1, notAfter)
 	good, err := pkcs12.Modern.Encode(key, cert, nil, "pw-Value-1")
 	if err != nil {
 		t.Fatal(err)
@@ -163,30 +133,13 @@ func newProfile(t testing.TB, exp time.Time, devCerts ...*x509.Certificate) []by
 	if err != nil {
 		t.Fatal(err)
 	}
-	return signCMS(t, content)
-}
-
-func signCMS(t testing.TB, content []byte) []byte {
-	t.Helper()
-	key, cert := newCert(t, "Apple iPhone OS Provisioning Profile Signing", "Apple", 7, notAfter.AddDate(5, 0, 0))
-	sd, err := pkcs7.NewSignedData(content)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sd.AddSigner(cert, key, pkcs7.SignerInfoConfig{}); err != nil {
-		t.Fatal(err)
-	}
-	out, err := sd.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return localfiletest.SignProfile(t, content)
 }
 
 func TestMobileProvision(t *testing.T) {
 	profExp := time.Date(2026, 12, 24, 10, 30, 0, 0, time.UTC)
-	_, dev1 := newCert(t, "Apple Distribution: Example Co (TEAM123456)", "TEAM123456", 0x10, notAfter)
-	_, dev2 := newCert(t, "Apple Development: Dev (ABC)", "TEAM123456", 0x20, profExp.AddDate(0, 1, 0))
+	_, dev1 := localfiletest.Cert(t, "Apple Distribution: Example Co (TEAM123456)", "TEAM123456", 0x10, notAfter)
+	_, dev2 := localfiletest.Cert(t, "Apple Development: Dev (ABC)", "TEAM123456", 0x20, profExp.AddDate(0, 1, 0))
 	data := newProfile(t, profExp, dev1, dev2)
 
 	check := func(t *testing.T, p *ProvisioningProfile, err error) {
@@ -267,7 +220,7 @@ func TestMobileProvisionErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, badCertHolder := newCert(t, "x", "y", 1, notAfter)
+	_, badCertHolder := localfiletest.Cert(t, "x", "y", 1, notAfter)
 	badCert, err := plist.Marshal(map[string]any{"Name": "x", "ExpirationDate": notAfter, "DeveloperCertificates": [][]byte{badCertHolder.Raw[:20]}}, plist.XMLFormat)
 	if err != nil {
 		t.Fatal(err)
@@ -281,9 +234,9 @@ func TestMobileProvisionErrors(t *testing.T) {
 		{"empty", nil, ErrMalformed, "CMS-signed"},
 		{"plain plist, unsigned", noDate, ErrMalformed, "CMS-signed"},
 		{"truncated", good[:len(good)/2], ErrMalformed, "CMS-signed"},
-		{"signed but not a plist", signCMS(t, []byte("SECRET-CONTENT not a plist {{{")), ErrMalformed, "does not parse"},
-		{"no expiration date", signCMS(t, noDate), ErrMalformed, "no ExpirationDate"},
-		{"bad developer certificate", signCMS(t, badCert), ErrMalformed, "DeveloperCertificates"},
+		{"signed but not a plist", localfiletest.SignProfile(t, []byte("SECRET-CONTENT not a plist {{{")), ErrMalformed, "does not parse"},
+		{"no expiration date", localfiletest.SignProfile(t, noDate), ErrMalformed, "no ExpirationDate"},
+		{"bad developer certificate", localfiletest.SignProfile(t, badCert), ErrMalformed, "DeveloperCertificates"},
 		{"too large", make([]byte, maxFileSize+1), ErrTooLarge, "4 MiB"},
 	}
 	for _, tt := range tests {
@@ -349,7 +302,7 @@ func TestIsAppBundleDir(t *testing.T) {
 }
 
 func FuzzParseMobileProvision(f *testing.F) {
-	_, dev := newCert(f, "Apple Distribution: X", "T", 3, notAfter)
+	_, dev := localfiletest.Cert(f, "Apple Distribution: X", "T", 3, notAfter)
 	good := newProfile(f, notAfter, dev)
 	f.Add(good)
 	f.Add(good[:len(good)/3])
