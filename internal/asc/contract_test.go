@@ -169,12 +169,17 @@ func contractServer(t *testing.T, spec *contract.Spec) http.Handler {
 		writeJSON(w, 200, map[string]any{"data": []any{file("FILE1", false)}, "links": link(r)})
 	})
 
-	checked := spec.Middleware(t, mux)
+	return checkedHandler(t, spec, mux)
+}
+
+// checkedHandler holds every request to Apple's document (operation, query
+// parameters it declares, body schema, bearer token) and every response too.
+func checkedHandler(t *testing.T, spec *contract.Spec, next http.Handler) http.Handler {
+	checked := spec.Middleware(t, next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		check := r.Clone(context.Background())
-		op, err := spec.CheckRequest(check, body)
+		op, err := spec.CheckRequest(r.Clone(context.Background()), body)
 		if err != nil {
 			t.Errorf("client request: %v", err)
 		}

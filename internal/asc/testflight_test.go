@@ -1,7 +1,6 @@
 package asc
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -243,30 +242,6 @@ type tfState struct {
 	locs      map[string]map[string]any
 	locOrder  []string
 	submitted map[string]bool
-}
-
-// checkedHandler holds every request to Apple's document (operation, query
-// parameters it declares, body schema, bearer token) and every response too.
-func checkedHandler(t *testing.T, spec *contract.Spec, next http.Handler) http.Handler {
-	checked := spec.Middleware(t, next)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		op, err := spec.CheckRequest(r.Clone(context.Background()), body)
-		if err != nil {
-			t.Errorf("client request: %v", err)
-		}
-		declared := queryParams(spec, op)
-		for k := range r.URL.Query() {
-			if !declared[k] {
-				t.Errorf("%s %s (%s): query parameter %q is not in Apple's document", r.Method, r.URL.Path, op, k)
-			}
-		}
-		if a := r.Header.Get("Authorization"); !strings.HasPrefix(a, "Bearer ") {
-			t.Errorf("%s %s sent without a bearer token", r.Method, r.URL.Path)
-		}
-		checked.ServeHTTP(w, r)
-	})
 }
 
 // TestTestFlightContract drives every TestFlight endpoint of the client,
