@@ -108,3 +108,16 @@ func Load(env *command.Env, configure Configure) (*Auth, error) {
 	src := token.NewSource(m, 0, func(t token.Token) { env.Report.Mask(t.Value) })
 	return &Auth{Key: key, Options: m.Options(), Minter: m, Source: src}, nil
 }
+
+// WithOptions returns an Auth for the same key minting with other options
+// (another key type, say), on the same corrected clock, its tokens masked
+// as they are minted.
+func WithOptions(env *command.Env, a *Auth, opts token.Options) (*Auth, error) {
+	m, err := token.NewMinter(a.Key.Private, opts, env.Now)
+	if err != nil {
+		return nil, err
+	}
+	m.SetClockOffset(a.Minter.ClockOffset())
+	src := token.NewSource(m, 0, func(t token.Token) { env.Report.Mask(t.Value) })
+	return &Auth{Key: a.Key, Options: m.Options(), Minter: m, Source: src}, nil
+}

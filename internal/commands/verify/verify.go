@@ -259,24 +259,12 @@ func tryWith(ctx context.Context, env *command.Env, a *auth.Auth, kt token.KeyTy
 	} else {
 		opts.IssuerID, _ = token.ParseIssuerID(env.String(auth.InIssuerID))
 	}
-	m, err := token.NewMinter(a.Key.Private, opts, env.Now)
+	alt, err := auth.WithOptions(env, a, opts)
 	if err != nil {
 		return false
 	}
-	m.SetClockOffset(a.Minter.ClockOffset())
-	src := token.NewSource(m, 0, func(t token.Token) { env.Report.Mask(t.Value) })
-	base, err := auth.APIURL(env)
-	if err != nil {
-		return false
-	}
-	opt := []asc.Option{asc.WithRetryMax(1)}
-	if env.HTTP != nil {
-		opt = append(opt, asc.WithHTTPClient(env.HTTP))
-	}
-	if env.Now != nil {
-		opt = append(opt, asc.WithClock(env.Now))
-	}
-	c, err := asc.New(base, src, opt...)
+	// A quiet client: this attempt is a diagnosis, not the user's call.
+	c, err := auth.NewClient(env, alt, asc.WithRetryMax(1), asc.WithEvents(func(asc.Event) {}))
 	if err != nil {
 		return false
 	}
