@@ -109,6 +109,13 @@ type Env struct {
 // Close after Run); later registrations run first.
 func (e *Env) OnClose(f func()) { e.closers = append(e.closers, f) }
 
+// Sub returns an Env for a command run inside another (the demo's steps):
+// the same clock, HTTP client and mode, other inputs and reporter, and its
+// own OnClose list, which the caller closes.
+func (e *Env) Sub(inputs Values, report Reporter) *Env {
+	return &Env{Mode: e.Mode, Inputs: inputs, Report: report, Now: e.Now, HTTP: e.HTTP, Getenv: e.Getenv, Interactive: e.Interactive}
+}
+
 // Close runs the functions registered with OnClose, once.
 func (e *Env) Close() {
 	for i := len(e.closers) - 1; i >= 0; i-- {

@@ -102,12 +102,11 @@ func run(ctx context.Context, env *command.Env, steps Steps) error {
 			inputs[k] = v
 		}
 		cap := &capture{Reporter: env.Report, outputs: map[string]string{}}
-		sub := *env
-		sub.Inputs = inputs
-		sub.Report = cap
+		sub := env.Sub(inputs, cap)
 		end := env.Report.Group("asc-action " + st.Command.Name)
 		start := time.Now()
-		err := st.Command.Run(ctx, &sub)
+		err := st.Command.Run(ctx, sub)
+		sub.Close()
 		end()
 		var shown []string
 		for _, o := range st.Show {
