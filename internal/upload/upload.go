@@ -214,7 +214,21 @@ func (r *run) findApp(ctx context.Context, bundleID string) error {
 // taken: by a build, or by an upload in flight. An upload that never got its
 // file committed (a previous run died) is deleted instead, so it does not
 // block this one. done is true when the run should end (skip-existing).
+//
+// The two listings are independent reads, so they are asked at once: one
+// round trip to App Store Connect instead of two before anything is created.
 func (r *run) checkExisting(ctx context.Context, f ipa.Facts) (done bool, err error) {
+	type buildsAnswer struct {
+		builds []asc.Build
+		err    error
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	answer := make(chan buildsAnswer, 1)
+	go func() {
+		builds, _, err := r.api.ListBuilds(lctx, &asc.ListBuildsOptions{AppID: []string{r.res.AppID}, Version: []string{f.BuildVersion}})
+		answer <- buildsAnswer{builds, err}
+	}()
 	ups, _, err := r.api.ListAppBuildUploads(ctx, r.res.AppID, &asc.ListBuildUploadsOptions{
 		CFBundleVersion: []string{f.BuildVersion}, Platform: []string{string(f.Platform)}})
 	if err != nil {
@@ -237,11 +251,11 @@ func (r *run) checkExisting(ctx context.Context, f ipa.Facts) (done bool, err er
 			return true, r.exists(fmt.Sprintf("build %s (%s) of %s already has an upload in state %s (%s)", f.BuildVersion, u.Attributes.CFBundleShortVersionString, f.BundleID, u.State(), u.ID), u.ID, u.BuildID(), u.State())
 		}
 	}
-	builds, _, err := r.api.ListBuilds(ctx, &asc.ListBuildsOptions{AppID: []string{r.res.AppID}, Version: []string{f.BuildVersion}})
-	if err != nil {
-		return false, fmt.Errorf("checking builds numbered %s: %w", f.BuildVersion, err)
+	ba := <-answer // lctx ends with ctx, so this does not outlast a cancel
+	if ba.err != nil {
+		return false, fmt.Errorf("checking builds numbered %s: %w", f.BuildVersion, ba.err)
 	}
-	for _, b := range builds {
+	for _, b := range ba.builds {
 		if b.Attributes.Version == f.BuildVersion {
 			r.res.ProcessingState = b.Attributes.ProcessingState
 			return true, r.exists(fmt.Sprintf("build %s of %s already exists (build %s, %s)", f.BuildVersion, f.BundleID, b.ID, b.Attributes.ProcessingState), "", b.ID, "")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -419,5 +421,53 @@ func TestParseWait(t *testing.T) {
 	}
 	if _, err := ParseWait("forever"); !errors.Is(err, ErrConfig) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// overlapAPI holds the build-upload listing until the builds listing has been
+// asked, to show the two duplicate checks are in flight at once.
+type overlapAPI struct {
+	API
+	buildsAsked chan struct{}
+	once        sync.Once
+	overlapped  atomic.Bool
+}
+
+func (o *overlapAPI) ListBuilds(ctx context.Context, opts *asc.ListBuildsOptions) ([]asc.Build, *asc.Response, error) {
+	o.once.Do(func() { close(o.buildsAsked) })
+	return o.API.ListBuilds(ctx, opts)
+}
+
+func (o *overlapAPI) ListAppBuildUploads(ctx context.Context, appID string, opts *asc.ListBuildUploadsOptions) ([]asc.BuildUpload, *asc.Response, error) {
+	select {
+	case <-o.buildsAsked:
+		o.overlapped.Store(true)
+	case <-time.After(5 * time.Second): // a serial check never gets here first: fail, do not hang
+	}
+	return o.API.ListAppBuildUploads(ctx, appID, opts)
+}
+
+func TestRunChecksDuplicatesInOneRoundTrip(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	path, sum := writeIPA(t, "9", 5000, true)
+	api := &overlapAPI{API: e.client, buildsAsked: make(chan struct{})}
+	res, err := Run(context.Background(), api, e.config(path), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !api.overlapped.Load() {
+		t.Error("the builds listing was not asked while the build-upload listing was in flight")
+	}
+	if got, _, _ := e.emu.UploadedFileDigest(res.BuildUploadFileID); got != sum {
+		t.Error("digest differs")
+	}
+
+	// Both checks still stop the run: the existing build 1 and the upload of 9.
+	for _, version := range []string{"1", "9"} {
+		path, _ := writeIPA(t, version, 5000, true)
+		api := &overlapAPI{API: e.client, buildsAsked: make(chan struct{})}
+		if _, err := Run(context.Background(), api, e.config(path), nil); !errors.Is(err, ErrBuildExists) {
+			t.Errorf("build %s: err = %v, want ErrBuildExists", version, err)
+		}
 	}
 }
