@@ -87,6 +87,7 @@ type attemptError struct {
 	detail     string
 	err        error
 	retryAfter time.Duration
+	throttled  bool // the host asked to slow down (429, SlowDown)
 }
 
 // Error gives the status and cause of one failed attempt.
@@ -116,6 +117,7 @@ func (e *attemptError) Unwrap() error { return e.err }
 type countingBody struct {
 	r      io.Reader
 	onRead func(int)
+	onEOF  func() // the last byte has been handed to the transport
 	closed *atomic.Bool
 }
 
@@ -127,6 +129,9 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if n > 0 {
 		b.onRead(n)
+	}
+	if err == io.EOF && b.onEOF != nil {
+		b.onEOF()
 	}
 	return n, err
 }
@@ -154,7 +159,7 @@ func (s *sender) attempt(ctx context.Context, p *part, op Operation) *attemptErr
 		return &countingBody{r: io.NewSectionReader(s.r, op.Offset, op.Length), onRead: func(n int) {
 			watchdog.Reset(s.opt.StallTimeout)
 			s.onBytes(p, partNumber, attempt, n)
-		}, closed: &over}
+		}, onEOF: func() { s.releaseSlot(p) }, closed: &over}
 	}
 	method := op.Method
 	if method == "" {
@@ -205,12 +210,14 @@ func (s *sender) attempt(ctx context.Context, p *part, op Operation) *attemptErr
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		ae.class = classRetry
 		ae.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.opt.Now())
+		ae.throttled = resp.StatusCode == http.StatusTooManyRequests || slowDown.Match(body)
 	case resp.StatusCode == http.StatusRequestTimeout:
 		ae.class = classRetry
 	case resp.StatusCode == http.StatusBadRequest && retryableCode.Match(body):
 		// S3-style hosts answer 400 when the body arrived short or too slowly;
 		// sending the part again is the documented remedy.
 		ae.class = classRetry
+		ae.throttled = slowDown.Match(body)
 	case (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnauthorized) &&
 		(strings.Contains(strings.ToLower(string(body)), "expired") || s.pastExpiry(op)):
 		ae.class = classExpired
@@ -265,6 +272,8 @@ func redactURL(s string) string {
 	u.User = nil
 	return u.String()
 }
+
+var slowDown = regexp.MustCompile(`<Code>SlowDown</Code>`)
 
 var retryableCode = regexp.MustCompile(`<Code>(RequestTimeout|IncompleteBody|InternalError|SlowDown)</Code>`)
 

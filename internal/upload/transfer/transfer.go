@@ -45,23 +45,27 @@ type Operation struct {
 // extra operations are ignored.
 type RefreshFunc func(ctx context.Context, expired []Operation) ([]Operation, error)
 
-// DefaultParallelism is how many parts are in flight at once by default. Each
-// part is one HTTP/1.1 connection with a small copy buffer (memory does not
-// grow with it: 25 MiB peak for a 4 GiB upload at 16, see BENCHMARKS.md).
-// One TCP stream to a distant storage host rarely fills a CI runner's uplink
-// (window limits, loss recovery), and a connection sits idle for a round trip
-// between one part's last byte and the next part's first; 16 streams hide a
-// 20 ms round trip on a fast link where 8 lost a third of the throughput to
-// it. The `parallelism` input overrides it (1 to 64).
+// DefaultParallelism is how many parts send their bytes at once by default.
+// Each is one HTTP/1.1 connection with small buffers. One TCP stream to a
+// distant storage host rarely fills a CI runner's uplink (window limits, loss
+// recovery), so parts go in parallel; and a part that has sent its last byte
+// gives its slot to the next while it awaits the host's answer, so the round
+// trip between two parts does not idle the link (at most 2*Parallelism parts
+// are open). The `parallelism` input overrides it (1 to 64).
 const DefaultParallelism = 16
 
 // Defaults for Options' zero values.
 const (
 	DefaultMaxAttempts = 10
-	// DefaultMinBackoff is the first retry's pause (with jitter, half to
-	// all of it): short, because a failed part at the end of an upload holds
-	// up the commit while every other part is done; later pauses double.
-	DefaultMinBackoff       = 100 * time.Millisecond
+	// DefaultMinBackoff bounds the first retry's pause after a transient
+	// failure (a 5xx, a dropped connection): the pause is drawn between zero
+	// and the bound ("full jitter", as the AWS SDKs do), and the bound
+	// doubles with each attempt. Short, because a failed part at the end of
+	// an upload holds up the commit while every other part is done.
+	DefaultMinBackoff = 100 * time.Millisecond
+	// DefaultThrottleBackoff bounds the first pause after the host asked to
+	// slow down (429, or an S3-style SlowDown) without saying for how long.
+	DefaultThrottleBackoff  = time.Second
 	DefaultMaxBackoff       = 30 * time.Second
 	DefaultMaxRetryAfter    = 5 * time.Minute
 	DefaultExpiryMargin     = 30 * time.Second
@@ -76,8 +80,11 @@ type Options struct {
 	// MaxAttempts is how many times one part is tried before the transfer fails.
 	MaxAttempts int
 	// MinBackoff and MaxBackoff bound the exponential backoff between attempts
-	// of a part (with jitter: a wait is between half and all of the bound).
+	// of a part (with full jitter: a wait is between zero and the bound).
 	MinBackoff, MaxBackoff time.Duration
+	// ThrottleBackoff replaces MinBackoff when the host asked to slow down
+	// without a Retry-After (DefaultThrottleBackoff).
+	ThrottleBackoff time.Duration
 	// MaxRetryAfter caps a server's Retry-After, which is otherwise honoured.
 	MaxRetryAfter time.Duration
 	// ExpiryMargin: a URL whose Expiration is closer than this is refreshed
@@ -166,11 +173,16 @@ type Result struct {
 }
 
 // NewHTTPClient returns the client Send uses by default: HTTP/1.1 (one
-// connection per part in flight, so parallel parts are parallel TCP streams),
-// idle connections kept for reuse, no transparent compression (the headers
-// sent are exactly Apple's), larger socket buffers for throughput, and no
+// connection per open part, so parallel parts are parallel TCP streams), idle
+// connections kept for reuse (up to the 2*parallelism parts that can be open),
+// no transparent compression (the headers sent are exactly Apple's), and no
 // overall timeout (a big part on a slow link may take minutes) but a bound on
 // the wait for response headers.
+//
+// The connections keep net/http's 4 KiB buffers: past the first buffer, a
+// request body goes to the socket through the connection's ReadFrom, not
+// through the buffer, so a larger one only costs memory (it was 256 KiB
+// until the measurements in BENCHMARKS.md showed no gain from it).
 func NewHTTPClient(parallelism int) *http.Client {
 	if parallelism <= 0 {
 		parallelism = DefaultParallelism
@@ -181,20 +193,18 @@ func NewHTTPClient(parallelism int) *http.Client {
 	t.MaxIdleConns = parallelism * 2
 	t.MaxIdleConnsPerHost = parallelism * 2
 	t.DisableCompression = true
-	t.WriteBufferSize = 256 << 10
-	t.ReadBufferSize = 64 << 10
 	t.ResponseHeaderTimeout = 2 * time.Minute
 	return &http.Client{Transport: t}
 }
 
 // part is the mutable state of one operation.
 type part struct {
-	op      Operation // guarded by sender.mu
-	gen     int       // guarded by sender.mu; bumped by each refresh
-	fresh   bool      // guarded by sender.mu; op came from Refresh and was not yet tried
-	done    bool      // guarded by sender.mu
-	attempt int       // owned by the goroutine sending it
-	hasSlot bool      // owned by the goroutine sending it
+	op      Operation   // guarded by sender.mu
+	gen     int         // guarded by sender.mu; bumped by each refresh
+	fresh   bool        // guarded by sender.mu; op came from Refresh and was not yet tried
+	done    bool        // guarded by sender.mu
+	attempt int         // owned by the goroutine sending it
+	slot    atomic.Bool // holds one of the Parallelism sending slots
 	sent    atomic.Int64
 }
 
@@ -218,7 +228,8 @@ type sender struct {
 	refreshMu sync.Mutex
 	emitMu    sync.Mutex
 	finished  bool          // guarded by emitMu
-	slots     chan struct{} // one per part in flight
+	slots     chan struct{} // one per part sending its bytes
+	open      chan struct{} // one per part started and not yet over (sending, awaiting its answer or backing off)
 }
 
 // Send sends every operation's bytes from r (a file of size bytes) and returns
@@ -243,26 +254,32 @@ func Send(ctx context.Context, r io.ReaderAt, size int64, ops []Operation, opt O
 		errOnce  sync.Once
 		wg       sync.WaitGroup
 	)
-	// A part holds one of Parallelism slots while it sends, and gives it up
-	// while it waits out a backoff, so a retrying part never idles a
-	// connection: another part goes instead. Goroutines exist only for parts
-	// holding a slot or sleeping.
+	// A part holds one of Parallelism slots while it sends its bytes. It
+	// gives the slot up once its last byte is written, while it awaits the
+	// storage host's answer (a round trip plus the host's own time), and
+	// while it waits out a backoff: either way another part sends instead,
+	// so a connection's idle time is not the upload's. At most
+	// 2*Parallelism parts are open at once (connections, buffers and
+	// goroutines stay bounded however slowly the host answers).
 	s.slots = make(chan struct{}, opt.Parallelism)
+	s.open = make(chan struct{}, 2*opt.Parallelism)
 feed:
 	for _, p := range s.parts {
 		select {
-		case s.slots <- struct{}{}:
+		case s.open <- struct{}{}:
 		case <-ctx.Done():
 			break feed
 		}
+		if err := s.takeSlot(ctx, p); err != nil {
+			<-s.open
+			break feed
+		}
 		wg.Add(1)
-		p.hasSlot = true
 		go func() {
 			defer wg.Done()
 			defer func() {
-				if p.hasSlot {
-					<-s.slots
-				}
+				s.releaseSlot(p)
+				<-s.open
 			}()
 			if err := s.sendPart(ctx, p); err != nil {
 				errOnce.Do(func() { firstErr = err; cancel() })
@@ -307,6 +324,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MinBackoff <= 0 {
 		o.MinBackoff = DefaultMinBackoff
+	}
+	if o.ThrottleBackoff <= 0 {
+		o.ThrottleBackoff = DefaultThrottleBackoff
 	}
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = DefaultMaxBackoff
@@ -461,6 +481,9 @@ func (s *sender) sendPart(ctx context.Context, p *part) error {
 		if p.attempt >= s.opt.MaxAttempts {
 			return s.partError(p, op, ErrAttemptsExhausted, last)
 		}
+		if err := s.takeSlot(ctx, p); err != nil {
+			return err
+		}
 		p.attempt++
 		s.emit(Event{Kind: PartStarted, PartNumber: op.PartNumber, Attempt: p.attempt})
 		ae := s.attempt(ctx, p, op)
@@ -508,20 +531,32 @@ func (s *sender) sendPart(ctx context.Context, p *part) error {
 	}
 }
 
-// backOff gives up the part's slot while it sleeps, then takes one again
-// (p.hasSlot says whether it holds one when it returns).
+// backOff gives up the part's slot while it sleeps; the next attempt takes
+// one again.
 func (s *sender) backOff(ctx context.Context, p *part, d time.Duration) error {
-	<-s.slots
-	p.hasSlot = false
-	if err := s.opt.Sleep(ctx, d); err != nil {
-		return err
+	s.releaseSlot(p)
+	return s.opt.Sleep(ctx, d)
+}
+
+// takeSlot waits for a sending slot unless p holds one.
+func (s *sender) takeSlot(ctx context.Context, p *part) error {
+	if p.slot.Load() {
+		return nil
 	}
 	select {
 	case s.slots <- struct{}{}:
-		p.hasSlot = true
+		p.slot.Store(true)
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// releaseSlot gives p's slot back, once, from whichever goroutine sees first
+// that p no longer needs it (the transport's, at the body's end, or p's own).
+func (s *sender) releaseSlot(p *part) {
+	if p.slot.CompareAndSwap(true, false) {
+		<-s.slots
 	}
 }
 
@@ -600,20 +635,24 @@ func sameSlot(a, b Operation) bool {
 }
 
 // backoff is the wait before the next attempt: the server's Retry-After when
-// it gave one (capped), else exponential from MinBackoff with equal jitter.
+// it gave one (capped), else exponential from MinBackoff (ThrottleBackoff when
+// the host asked to slow down) with full jitter.
 func (s *sender) backoff(attempt int, ae *attemptError) time.Duration {
 	if ae.retryAfter > 0 {
 		return min(ae.retryAfter, s.opt.MaxRetryAfter)
 	}
 	d := s.opt.MinBackoff
+	if ae.throttled {
+		d = max(d, s.opt.ThrottleBackoff)
+	}
 	for i := 1; i < attempt && d < s.opt.MaxBackoff; i++ {
 		d *= 2
 	}
 	d = min(d, s.opt.MaxBackoff)
 	s.mu.Lock()
-	j := s.opt.Rand.Int64N(int64(d/2) + 1)
+	j := s.opt.Rand.Int64N(int64(d) + 1)
 	s.mu.Unlock()
-	return d/2 + time.Duration(j)
+	return time.Duration(j)
 }
 
 func (s *sender) partError(p *part, op Operation, kind error, cause error) *PartError {
