@@ -32,7 +32,7 @@ var Inputs = []command.Input{
 	{Name: "wait", Default: "upload", Usage: "none (return after commit), upload (until the upload is COMPLETE) or processing (until the build is VALID)"},
 	{Name: "timeout", Default: "60m", Usage: "how long to wait for App Store Connect after the commit"},
 	{Name: "poll-interval", Default: "20s", Usage: "time between two reads of the upload's state while waiting"},
-	{Name: "parallelism", Default: strconv.Itoa(transfer.DefaultParallelism), Usage: "parts sent at once (1 to 64)"},
+	{Name: "parallelism", Default: strconv.Itoa(transfer.DefaultParallelism), Usage: "parts sending their bytes at once (1 to 64); a part awaiting its answer hands its slot on, so up to twice as many are open"},
 }
 
 // Command returns the upload command.

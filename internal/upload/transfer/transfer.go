@@ -46,13 +46,16 @@ type Operation struct {
 type RefreshFunc func(ctx context.Context, expired []Operation) ([]Operation, error)
 
 // DefaultParallelism is how many parts send their bytes at once by default.
-// Each is one HTTP/1.1 connection with small buffers. One TCP stream to a
-// distant storage host rarely fills a CI runner's uplink (window limits, loss
-// recovery), so parts go in parallel; and a part that has sent its last byte
-// gives its slot to the next while it awaits the host's answer, so the round
-// trip between two parts does not idle the link (at most 2*Parallelism parts
-// are open). The `parallelism` input overrides it (1 to 64).
-const DefaultParallelism = 16
+// Each is one HTTP/1.1 connection with 4 KiB buffers, so memory barely
+// depends on it. One TCP stream to a distant storage host rarely fills a CI
+// runner's uplink (window limits, loss recovery), so parts go in parallel;
+// and a part that has sent its last byte gives its slot to the next while it
+// awaits the host's answer, so the round trip between two parts does not
+// idle the link (at most 2*Parallelism parts are open). 32 rather than 16:
+// with a 20 ms round trip injected, 16 streams lost 12 to 49% of the
+// throughput to it, 32 lost 1 to 20% (BENCHMARKS.md). The `parallelism`
+// input overrides it (1 to 64).
+const DefaultParallelism = 32
 
 // Defaults for Options' zero values.
 const (
