@@ -12,8 +12,9 @@
 //     then a child process (this program again) PUTs every part with the
 //     same parallelism as asc-action, streamed with io.NewSectionReader, no
 //     retries;
-//   - tuned bare PUT: the same with 256 KiB connection write buffers (as
-//     asc-action's transfer client has) instead of net/http's 4 KiB;
+//   - tuned bare PUT: the same with 256 KiB connection write buffers (what
+//     asc-action's transfer client had until these runs showed they do not
+//     help) instead of net/http's 4 KiB;
 //   - bare PUT with latency: the same with only the latency of -faults (it
 //     has no retries, so it cannot take the failures), to show what the
 //     latency alone costs;
