@@ -159,7 +159,11 @@ func (s *sender) attempt(ctx context.Context, p *part, op Operation) *attemptErr
 		return &countingBody{r: io.NewSectionReader(s.r, op.Offset, op.Length), onRead: func(n int) {
 			watchdog.Reset(s.opt.StallTimeout)
 			s.onBytes(p, partNumber, attempt, n)
-		}, onEOF: func() { s.releaseSlot(p) }, closed: &over}
+		}, onEOF: func() {
+			if !over.Load() { // not a transport goroutine outliving its attempt
+				s.releaseSlot(p)
+			}
+		}, closed: &over}
 	}
 	method := op.Method
 	if method == "" {
