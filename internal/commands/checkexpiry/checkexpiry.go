@@ -64,8 +64,8 @@ type Options struct {
 	WarnDays         int
 	FailDays         int
 	RotateDays       int
-	CertificateTypes string
-	ProfileTypes     string
+	CertificateTypes []string
+	ProfileTypes     []string
 	ProfileName      string
 	P12Base64        string // as given, like the password
 	P12Password      string
@@ -83,8 +83,8 @@ func (o *Options) fields() []command.Field {
 		command.Int(&o.WarnDays, command.Input{Name: InWarnDays, Env: "ASC_WARN_DAYS", Default: strconv.Itoa(expiry.DefaultWarnDays), Usage: "warn about anything with fewer days left than this"}, 0, 3650),
 		command.Int(&o.FailDays, command.Input{Name: InFailDays, Env: "ASC_FAIL_DAYS", Default: strconv.Itoa(expiry.DefaultFailDays), Usage: "fail the step when anything has fewer days left than this, or has expired"}, 0, 3650),
 		command.Int(&o.RotateDays, command.Input{Name: InRotateDays, Env: "ASC_ROTATE_DAYS", Default: strconv.Itoa(DefaultRotateDays), Usage: "rotation period of the key: the secret named by secret-name is due this many days after its last update"}, 1, 3650),
-		command.String(&o.CertificateTypes, command.Input{Name: InCertificateTypes, Env: "ASC_CERTIFICATE_TYPES", Usage: "audit only these certificate types, comma-separated (e.g. DISTRIBUTION,IOS_DISTRIBUTION); empty: all"}),
-		command.String(&o.ProfileTypes, command.Input{Name: InProfileTypes, Env: "ASC_PROFILE_TYPES", Usage: "audit only these profile types, comma-separated (e.g. IOS_APP_STORE); empty: all"}),
+		command.Lines(&o.CertificateTypes, command.Input{Name: InCertificateTypes, Env: "ASC_CERTIFICATE_TYPES", Usage: "audit only these certificate types, comma-separated (e.g. DISTRIBUTION,IOS_DISTRIBUTION); empty: all"}),
+		command.Lines(&o.ProfileTypes, command.Input{Name: InProfileTypes, Env: "ASC_PROFILE_TYPES", Usage: "audit only these profile types, comma-separated (e.g. IOS_APP_STORE); empty: all"}),
 		command.String(&o.ProfileName, command.Input{Name: InProfileName, Env: "ASC_PROFILE_NAME", Usage: "audit only profiles whose name contains this text"}),
 		command.Text(&o.P12Base64, command.Input{Name: InP12Base64, Env: "ASC_P12_BASE64", Secret: true, Usage: "a .p12 signing certificate, base64, to check locally"}),
 		command.Text(&o.P12Password, command.Input{Name: InP12Password, Env: "ASC_P12_PASSWORD", Secret: true, Usage: "the password of p12-base64"}),
@@ -139,8 +139,8 @@ func (o *Options) config() (*config, error) {
 		th:         expiry.Thresholds{WarnDays: o.WarnDays, FailDays: o.FailDays},
 		rotateDays: o.RotateDays,
 		filter: expiry.Filter{
-			CertificateTypes: expiry.ParseList(o.CertificateTypes),
-			ProfileTypes:     expiry.ParseList(o.ProfileTypes),
+			CertificateTypes: o.CertificateTypes,
+			ProfileTypes:     o.ProfileTypes,
 			ProfileName:      o.ProfileName,
 		},
 		p12: o.P12Base64, p12pw: o.P12Password,

@@ -102,34 +102,10 @@ func run(ctx context.Context, env *command.Env, opts *Options, steps Steps) erro
 	base := map[string]string{"private-key": pemKey, "key-id": keyID, "issuer-id": issuer, "api-url": url}
 	var rows []string
 	for _, st := range steps(ipaPath) {
-		inputs := command.MapValues{}
-		for k, v := range base {
-			inputs[k] = v
+		row, err := runStep(ctx, env, st, base)
+		if row != "" {
+			rows = append(rows, row)
 		}
-		for k, v := range st.Inputs {
-			if st.Command.Input(k) == nil {
-				return fmt.Errorf("demo step %s: the command has no input %q", st.Command.Name, k)
-			}
-			inputs[k] = v
-		}
-		cap := &capture{Reporter: env.Report, outputs: map[string]string{}}
-		sub := env.Sub(inputs, cap)
-		end := env.Report.Group("asc-action " + st.Command.Name)
-		start := time.Now()
-		err := st.Command.Run(ctx, sub)
-		sub.Close()
-		end()
-		var shown []string
-		for _, o := range st.Show {
-			if v, ok := cap.outputs[o]; ok {
-				shown = append(shown, o+"="+v)
-			}
-		}
-		status := "ok"
-		if err != nil {
-			status = "failed: " + err.Error()
-		}
-		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %.1fs |", st.Command.Name, status, strings.Join(shown, ", "), time.Since(start).Seconds()))
 		if err != nil {
 			env.Report.Summary(table(url, rows))
 			return fmt.Errorf("demo step %s: %w", st.Command.Name, err)
@@ -137,6 +113,39 @@ func run(ctx context.Context, env *command.Env, opts *Options, steps Steps) erro
 	}
 	env.Report.Summary(table(url, rows))
 	return env.Report.SetOutput("result", "ok")
+}
+
+// runStep runs one step with the base inputs and its own, and returns its
+// row of the summary table.
+func runStep(ctx context.Context, env *command.Env, st Step, base map[string]string) (string, error) {
+	inputs := command.MapValues{}
+	for k, v := range base {
+		inputs[k] = v
+	}
+	for k, v := range st.Inputs {
+		if st.Command.Input(k) == nil {
+			return "", fmt.Errorf("the command has no input %q", k)
+		}
+		inputs[k] = v
+	}
+	cap := &capture{Reporter: env.Report, outputs: map[string]string{}}
+	sub := env.Sub(inputs, cap)
+	end := env.Report.Group("asc-action " + st.Command.Name)
+	start := time.Now()
+	err := st.Command.Run(ctx, sub)
+	sub.Close()
+	end()
+	var shown []string
+	for _, o := range st.Show {
+		if v, ok := cap.outputs[o]; ok {
+			shown = append(shown, o+"="+v)
+		}
+	}
+	status := "ok"
+	if err != nil {
+		status = "failed: " + err.Error()
+	}
+	return fmt.Sprintf("| %s | %s | %s | %.1fs |", st.Command.Name, status, strings.Join(shown, ", "), time.Since(start).Seconds()), err
 }
 
 func table(url string, rows []string) string {

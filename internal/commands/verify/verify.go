@@ -146,7 +146,7 @@ func check(ctx context.Context, env *command.Env, opts *Options) verdict {
 	switch {
 	case err == nil && skewSeen != 0:
 		v.status, v.reason = StatusValid, ReasonSkewCorrected
-		v.message = fmt.Sprintf("The key works, but this machine's clock is %s App Store Connect's by %v: the first token was refused and a token minted on the server's time was accepted. Fix the runner's clock (NTP).", aheadBehind(skewSeen), abs(skewSeen).Round(time.Second))
+		v.message = fmt.Sprintf("The key works, but this machine's clock is %s App Store Connect's by %v: the first token was refused and a token minted on the server's time was accepted. Fix the runner's clock (NTP).", asc.SkewDirection(skewSeen), skewSeen.Abs().Round(time.Second))
 	case err == nil:
 		v.status, v.reason = StatusValid, ReasonValid
 		v.message = fmt.Sprintf("The %s key %s authenticates with App Store Connect.", a.Options.Type, a.Options.KeyID)
@@ -205,7 +205,7 @@ func classify(ctx context.Context, env *command.Env, opts *Options, a *auth.Auth
 	switch {
 	case errors.Is(err, asc.ErrUnauthorized):
 		v.status = StatusInvalid
-		if apiErr != nil && abs(apiErr.ClockSkew) > asc.SkewThreshold {
+		if apiErr != nil && apiErr.ClockSkew.Abs() > asc.SkewThreshold {
 			v.skew = apiErr.ClockSkew
 		}
 		if alt, ok := otherKeyType(opts, a); ok && tryWith(ctx, env, opts, a, alt) {
@@ -219,7 +219,7 @@ func classify(ctx context.Context, env *command.Env, opts *Options, a *auth.Auth
 		}
 		if v.skew != 0 {
 			v.reason = ReasonClockSkew
-			v.message = fmt.Sprintf("App Store Connect refused the token (401) and this machine's clock is %s App Store Connect's by %v, even after minting on the server's time. Fix the runner's clock (NTP) and check the key as below.", aheadBehind(v.skew), abs(v.skew).Round(time.Second))
+			v.message = fmt.Sprintf("App Store Connect refused the token (401) and this machine's clock is %s App Store Connect's by %v, even after minting on the server's time. Fix the runner's clock (NTP) and check the key as below.", asc.SkewDirection(v.skew), v.skew.Abs().Round(time.Second))
 			return
 		}
 		v.reason = ReasonUnauthorized
@@ -276,20 +276,6 @@ func tryWith(ctx context.Context, env *command.Env, opts *Options, a *auth.Auth,
 	}
 	_, err = probe(ctx, c)
 	return err == nil
-}
-
-func abs(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
-}
-
-func aheadBehind(skew time.Duration) string {
-	if skew > 0 {
-		return "behind"
-	}
-	return "ahead of"
 }
 
 func summary(v verdict) string {

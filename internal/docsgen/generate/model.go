@@ -119,30 +119,36 @@ func (c *collector) command(cmd *command.Command) {
 }
 
 func (c *collector) inputOK(cmd string, in command.Input, seen map[string]bool) bool {
-	switch {
-	case in.Name == commandInput:
+	if in.Name == commandInput {
 		c.errorf("command %s: input %q is reserved for choosing the command", cmd, in.Name)
-	case !kebab.MatchString(in.Name):
-		c.errorf("command %s: input %q must be kebab-case (lower-case letters, digits, single hyphens)", cmd, in.Name)
-	case seen[in.Name]:
-		c.errorf("command %s: input %q is declared twice", cmd, in.Name)
-	case strings.TrimSpace(in.Usage) == "":
-		c.errorf("command %s: input %q has no Usage text to describe it", cmd, in.Name)
+		return false
+	}
+	return c.declared(cmd, "input", in.Name, in.Usage, " (lower-case letters, digits, single hyphens)", seen)
+}
+
+func (c *collector) outputOK(cmd string, out command.Output, seen map[string]bool) bool {
+	return c.declared(cmd, "output", out.Name, out.Usage, "", seen)
+}
+
+// declared checks one input or output declaration of cmd: a kebab-case
+// name, declared once, with a usage text.
+func (c *collector) declared(cmd, kind, name, usage, kebabHint string, seen map[string]bool) bool {
+	switch {
+	case !kebab.MatchString(name):
+		c.errorf("command %s: %s %q must be kebab-case%s", cmd, kind, name, kebabHint)
+	case seen[name]:
+		c.errorf("command %s: %s %q is declared twice", cmd, kind, name)
+	case strings.TrimSpace(usage) == "":
+		c.errorf("command %s: %s %q has no Usage text to describe it", cmd, kind, name)
 	default:
-		seen[in.Name] = true
+		seen[name] = true
 		return true
 	}
 	return false
 }
 
 func (c *collector) input(cmd string, in command.Input) {
-	i, ok := c.inIdx[in.Name]
-	if !ok {
-		i = len(c.m.Inputs)
-		c.inIdx[in.Name] = i
-		c.m.Inputs = append(c.m.Inputs, InputDoc{Name: in.Name, Defaults: map[string]string{}})
-	}
-	d := &c.m.Inputs[i]
+	d := entry(c.inIdx, &c.m.Inputs, in.Name, func() InputDoc { return InputDoc{Name: in.Name, Defaults: map[string]string{}} })
 	d.usage.add(cmd, in.Usage)
 	d.Commands = append(d.Commands, cmd)
 	def := in.Default
@@ -157,31 +163,22 @@ func (c *collector) input(cmd string, in command.Input) {
 	}
 }
 
-func (c *collector) outputOK(cmd string, out command.Output, seen map[string]bool) bool {
-	switch {
-	case !kebab.MatchString(out.Name):
-		c.errorf("command %s: output %q must be kebab-case", cmd, out.Name)
-	case seen[out.Name]:
-		c.errorf("command %s: output %q is declared twice", cmd, out.Name)
-	case strings.TrimSpace(out.Usage) == "":
-		c.errorf("command %s: output %q has no Usage text to describe it", cmd, out.Name)
-	default:
-		seen[out.Name] = true
-		return true
-	}
-	return false
-}
-
 func (c *collector) output(cmd string, out command.Output) {
-	i, ok := c.outIdx[out.Name]
-	if !ok {
-		i = len(c.m.Outputs)
-		c.outIdx[out.Name] = i
-		c.m.Outputs = append(c.m.Outputs, OutputDoc{Name: out.Name})
-	}
-	o := &c.m.Outputs[i]
+	o := entry(c.outIdx, &c.m.Outputs, out.Name, func() OutputDoc { return OutputDoc{Name: out.Name} })
 	o.usage.add(cmd, out.Usage)
 	o.Commands = append(o.Commands, cmd)
+}
+
+// entry returns the element of list called name (its index in idx), adding
+// a new one made by add the first time the name is seen.
+func entry[T any](idx map[string]int, list *[]T, name string, add func() T) *T {
+	i, ok := idx[name]
+	if !ok {
+		i = len(*list)
+		idx[name] = i
+		*list = append(*list, add())
+	}
+	return &(*list)[i]
 }
 
 // settle fills the descriptions and folds the defaults every command
