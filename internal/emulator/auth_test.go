@@ -266,15 +266,16 @@ func TestEveryOperationRefuses(t *testing.T) {
 		t.Fatalf("first request: %d", r.status)
 	}
 	for _, rt := range routes {
-		p := "/" + strings.ReplaceAll(strings.Join(rt.pattern, "/"), "*", "x")
+		method, p, _ := strings.Cut(rt.pattern, " ")
+		p = strings.ReplaceAll(p, "{id}", "x")
 		t.Run(rt.op, func(t *testing.T) {
-			if r := e.do(rt.method, p, nil, "-"); r.status != 401 || r.errorCode(t) != "NOT_AUTHORIZED" {
+			if r := e.do(method, p, nil, "-"); r.status != 401 || r.errorCode(t) != "NOT_AUTHORIZED" {
 				t.Errorf("no token: %d %s", r.status, r.body)
 			}
-			if r := limited.do(rt.method, p, nil, spent.token(t, limited.clock.Now())); r.status != 429 || r.errorCode(t) != "RATE_LIMIT_EXCEEDED" {
+			if r := limited.do(method, p, nil, spent.token(t, limited.clock.Now())); r.status != 429 || r.errorCode(t) != "RATE_LIMIT_EXCEEDED" {
 				t.Errorf("spent budget: %d %s", r.status, r.body)
 			}
-			r := e.do(rt.method, p, nil, finance.token(t, e.clock.Now()))
+			r := e.do(method, p, nil, finance.token(t, e.clock.Now()))
 			if rt.access == AccessRead {
 				if r.status == 403 {
 					t.Errorf("FINANCE refused a read: %s", r.body)
