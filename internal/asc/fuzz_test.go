@@ -3,8 +3,11 @@ package asc
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"reflect"
 	"testing"
+
+	"github.com/asc-action/asc-action/internal/httpx"
 )
 
 // FuzzParseErrorDocument feeds untrusted bodies to the error-document parser:
@@ -81,6 +84,50 @@ func FuzzTime(f *testing.F) {
 		if err := json.Unmarshal(b, &tm); err == nil && !tm.IsZero() {
 			if _, err := json.Marshal(tm); err != nil {
 				t.Fatalf("%s decoded but does not encode: %v", b, err)
+			}
+		}
+	})
+}
+
+// FuzzDocument feeds untrusted JSON:API documents to the decoders the client
+// uses (a page of each resource it lists, the paging facts): no panic, and a
+// links.next the client would follow never leaves the API's origin.
+func FuzzDocument(f *testing.F) {
+	for _, s := range []string{
+		`{"data":[{"type":"apps","id":"1","attributes":{"bundleId":"a.b"}}],"links":{"next":"https://api.appstoreconnect.apple.com/v1/apps?cursor=2"},"meta":{"paging":{"total":3}}}`,
+		`{"data":[{"type":"profiles","id":"1","attributes":{"name":"p","expirationDate":"2026-01-02T03:04:05.000+0000"}}],"links":{"next":"https://evil.example.com/v1/profiles"}}`,
+		`{"data":[{"type":"buildUploadFiles","id":"f","attributes":{"fileSize":10,"uploadOperations":[{"method":"PUT","url":"https://s/x","offset":0,"length":10,"partNumber":1}]}}]}`,
+		`{"data":[{"type":"certificates","id":"c","attributes":{"expirationDate":"2026-13-40"}}],"links":{"next":"//api.appstoreconnect.apple.com:444/v1/x"}}`,
+		`{"data":null,"links":{"next":"http://api.appstoreconnect.apple.com/v1/apps"}}`,
+		`{"data":[{"attributes":{"state":{"errors":[{"code":"X","description":"::add-mask::x"}]}}}]}`,
+		`[]`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	c, err := New("", plainSource("x"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var (
+			apps    page[App]
+			builds  page[Build]
+			profs   page[Profile]
+			certs   page[Certificate]
+			uploads page[BuildUpload]
+			files   page[BuildUploadFile]
+		)
+		for _, v := range []any{&apps, &builds, &profs, &certs, &uploads, &files} {
+			_ = json.Unmarshal(body, v)
+		}
+		r := c.newResponse(&http.Response{StatusCode: 200, Header: http.Header{}}, body, 1)
+		for _, next := range []string{r.NextURL, apps.Links.Next, profs.Links.Next} {
+			if next == "" {
+				continue
+			}
+			req, err := c.NewRequest(http.MethodGet, next, nil)
+			if err == nil && !httpx.SameOrigin(req.URL, c.baseURL) {
+				t.Fatalf("links.next %q would be followed to %s", next, req.URL.Host)
 			}
 		}
 	})
