@@ -8,6 +8,7 @@ import (
 // Sentinel errors, matched with errors.Is against an *Error.
 var (
 	ErrOpen                 = errors.New("cannot open the build file")
+	ErrNotRegular           = errors.New("not a regular file")
 	ErrNotZip               = errors.New("not a zip archive")
 	ErrNoApp                = errors.New("no Payload/<Name>.app")
 	ErrNoInfoPlist          = errors.New("no Info.plist")
