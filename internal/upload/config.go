@@ -127,6 +127,8 @@ func (c Config) withDefaults() Config {
 }
 
 // Sentinel errors, for errors.Is.
+//
+//lint:file-ignore ST1005 "App Store Connect" is a proper name; these messages head sections of docs/troubleshooting.md
 var (
 	ErrConfig        = errors.New("invalid upload configuration")
 	ErrAppNotFound   = errors.New("no such app in App Store Connect")

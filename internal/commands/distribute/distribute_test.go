@@ -295,8 +295,7 @@ func TestUploadThenDistribute(t *testing.T) {
 	if len(w.Writes.Take()) != 4 || rec.Outputs[testflight.OutGroupsAdded] != "Internal Testers,Public Beta" || rec.Outputs[testflight.OutReviewState] != "WAITING_FOR_REVIEW" || rec.Outputs[OutBuildID] == "" {
 		t.Errorf("outputs = %v", rec.Outputs)
 	}
-	rec, err = w.run(t, inputs)
-	if err != nil {
+	if _, err = w.run(t, inputs); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.Writes.Take(); len(got) != 0 {

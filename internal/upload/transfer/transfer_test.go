@@ -451,7 +451,6 @@ type answerServer struct {
 	awaiting int
 	maxAwait int
 	received map[int]chan struct{}
-	hold     func(part int)
 }
 
 func newAnswerServer(t *testing.T, parts int, hold func(as *answerServer, part int)) (*answerServer, *httptest.Server) {
