@@ -216,3 +216,15 @@ func TestStalledAnswerTimesOutNamed(t *testing.T) {
 		t.Fatalf("err = %v; want a timeout naming httpx.APIIdleReadTimeout", err)
 	}
 }
+
+func TestSkewWords(t *testing.T) {
+	for skew, want := range map[time.Duration]string{
+		90*time.Second + 400*time.Millisecond: "1m30s behind",
+		-2 * time.Hour:                        "2h0m0s ahead of",
+	} {
+		size, dir := SkewWords(skew)
+		if got := fmt.Sprint(size, " ", dir); got != want {
+			t.Errorf("SkewWords(%v) = %q, want %q", skew, got, want)
+		}
+	}
+}
