@@ -146,7 +146,8 @@ func check(ctx context.Context, env *command.Env, opts *Options) verdict {
 	switch {
 	case err == nil && skewSeen != 0:
 		v.status, v.reason = StatusValid, ReasonSkewCorrected
-		v.message = fmt.Sprintf("The key works, but this machine's clock is %s App Store Connect's by %v: the first token was refused and a token minted on the server's time was accepted. Fix the runner's clock (NTP).", asc.SkewDirection(skewSeen), skewSeen.Abs().Round(time.Second))
+		size, direction := asc.SkewWords(skewSeen)
+		v.message = fmt.Sprintf("The key works, but this machine's clock is %s App Store Connect's by %v: the first token was refused and a token minted on the server's time was accepted. Fix the runner's clock (NTP).", direction, size)
 	case err == nil:
 		v.status, v.reason = StatusValid, ReasonValid
 		v.message = fmt.Sprintf("The %s key %s authenticates with App Store Connect.", a.Options.Type, a.Options.KeyID)
@@ -219,7 +220,8 @@ func classify(ctx context.Context, env *command.Env, opts *Options, a *auth.Auth
 		}
 		if v.skew != 0 {
 			v.reason = ReasonClockSkew
-			v.message = fmt.Sprintf("App Store Connect refused the token (401) and this machine's clock is %s App Store Connect's by %v, even after minting on the server's time. Fix the runner's clock (NTP) and check the key as below.", asc.SkewDirection(v.skew), v.skew.Abs().Round(time.Second))
+			size, direction := asc.SkewWords(v.skew)
+			v.message = fmt.Sprintf("App Store Connect refused the token (401) and this machine's clock is %s App Store Connect's by %v, even after minting on the server's time. Fix the runner's clock (NTP) and check the key as below.", direction, size)
 			return
 		}
 		v.reason = ReasonUnauthorized
