@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/retry"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 	"github.com/asc-action/asc-action/internal/upload/transfer"
 )
@@ -120,16 +121,7 @@ func (c Config) withDefaults() Config {
 		c.Now = time.Now
 	}
 	if c.Sleep == nil {
-		c.Sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+		c.Sleep = retry.Sleep
 	}
 	return c
 }
