@@ -86,10 +86,12 @@ type Server struct {
 	authFailures []string
 	incomplete   int
 
-	mux      *http.ServeMux
-	work     sync.WaitGroup
-	httpSrv  *http.Server
-	listener net.Listener
+	mux *http.ServeMux
+	// generated holds the made-up resources of each type no state keeps.
+	generated map[string][]*object
+	work      sync.WaitGroup
+	httpSrv   *http.Server
+	listener  net.Listener
 }
 
 // Defaults applied by New.
@@ -119,16 +121,17 @@ func New(cfg Config) *Server {
 		cfg.PartURLTTL = DefaultPartURLTTL
 	}
 	s := &Server{
-		cfg:      cfg,
-		faults:   newFaultState(cfg.Faults),
-		secret:   make([]byte, 32),
-		keys:     map[string]Key{},
-		data:     cfg.Data.clone(),
-		uploads:  map[string]*buildUpload{},
-		files:    map[string]*uploadFile{},
-		rate:     map[string][]time.Time{},
-		requests: map[string]int{},
-		storeDir: cfg.StoreDir,
+		cfg:       cfg,
+		faults:    newFaultState(cfg.Faults),
+		secret:    make([]byte, 32),
+		keys:      map[string]Key{},
+		data:      cfg.Data.clone(),
+		uploads:   map[string]*buildUpload{},
+		files:     map[string]*uploadFile{},
+		rate:      map[string][]time.Time{},
+		requests:  map[string]int{},
+		storeDir:  cfg.StoreDir,
+		generated: map[string][]*object{},
 	}
 	s.mux = s.newMux()
 	if _, err := rand.Read(s.secret); err != nil {
@@ -248,13 +251,7 @@ type route struct {
 }
 
 var routes = []route{
-	{"GET /v1/apps", "apps_getCollection", AccessRead, (*Server).listApps},
-	{"GET /v1/apps/{id}", "apps_getInstance", AccessRead, (*Server).getApp},
 	{"GET /v1/apps/{id}/buildUploads", "apps_buildUploads_getToManyRelated", AccessRead, (*Server).listAppBuildUploads},
-	{"GET /v1/certificates", "certificates_getCollection", AccessProvisioning, (*Server).listCertificates},
-	{"GET /v1/profiles", "profiles_getCollection", AccessProvisioning, (*Server).listProfiles},
-	{"GET /v1/builds", "builds_getCollection", AccessRead, (*Server).listBuilds},
-	{"GET /v1/builds/{id}", "builds_getInstance", AccessRead, (*Server).getBuild},
 	{"POST /v1/buildUploads", "buildUploads_createInstance", AccessUpload, (*Server).createBuildUpload},
 	{"GET /v1/buildUploads/{id}", "buildUploads_getInstance", AccessRead, (*Server).getBuildUpload},
 	{"DELETE /v1/buildUploads/{id}", "buildUploads_deleteInstance", AccessUpload, (*Server).deleteBuildUpload},
@@ -263,32 +260,69 @@ var routes = []route{
 	{"GET /v1/buildUploadFiles/{id}", "buildUploadFiles_getInstance", AccessRead, (*Server).getUploadFile},
 	{"PATCH /v1/buildUploadFiles/{id}", "buildUploadFiles_updateInstance", AccessUpload, (*Server).commitUploadFile},
 	// TestFlight (testflight.go).
-	{"GET /v1/betaGroups", "betaGroups_getCollection", AccessTestFlightRead, (*Server).listBetaGroups},
-	{"GET /v1/betaGroups/{id}", "betaGroups_getInstance", AccessTestFlightRead, (*Server).getBetaGroup},
-	{"GET /v1/apps/{id}/betaGroups", "apps_betaGroups_getToManyRelated", AccessTestFlightRead, (*Server).listAppBetaGroups},
 	{"POST /v1/builds/{id}/relationships/betaGroups", "builds_betaGroups_createToManyRelationship", AccessTestFlight, (*Server).addBuildToBetaGroups},
 	{"PATCH /v1/builds/{id}", "builds_updateInstance", AccessTestFlight, (*Server).updateBuild},
-	{"GET /v1/builds/{id}/app", "builds_app_getToOneRelated", AccessRead, (*Server).getBuildApp},
-	{"GET /v1/betaBuildLocalizations", "betaBuildLocalizations_getCollection", AccessTestFlightRead, (*Server).listBetaBuildLocalizations},
 	{"POST /v1/betaBuildLocalizations", "betaBuildLocalizations_createInstance", AccessTestFlight, (*Server).createBetaBuildLocalization},
 	{"PATCH /v1/betaBuildLocalizations/{id}", "betaBuildLocalizations_updateInstance", AccessTestFlight, (*Server).updateBetaBuildLocalization},
-	{"GET /v1/builds/{id}/betaBuildLocalizations", "builds_betaBuildLocalizations_getToManyRelated", AccessTestFlightRead, (*Server).listBuildBetaBuildLocalizations},
-	{"GET /v1/betaAppReviewSubmissions", "betaAppReviewSubmissions_getCollection", AccessTestFlightRead, (*Server).listBetaAppReviewSubmissions},
 	{"POST /v1/betaAppReviewSubmissions", "betaAppReviewSubmissions_createInstance", AccessTestFlight, (*Server).createBetaAppReviewSubmission},
-	{"GET /v1/builds/{id}/betaAppReviewSubmission", "builds_betaAppReviewSubmission_getToOneRelated", AccessTestFlightRead, (*Server).getBuildBetaAppReviewSubmission},
 }
 
 // newMux registers every route on a ServeMux, each behind dispatch and
-// authorize.
+// authorize: the routes above, then every other GET operation of Apple's
+// document, answered by serveRead.
 func (s *Server) newMux() *http.ServeMux {
 	mux := http.NewServeMux()
-	for i := range routes {
-		rt := &routes[i]
+	handle := func(rt *route) {
 		mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
 			s.dispatch(w, r, rt.op, false, func(w http.ResponseWriter, r *http.Request) { s.authorize(w, r, rt) })
 		})
 	}
+	for _, rt := range allRoutes() {
+		handle(rt)
+	}
 	return mux
+}
+
+var (
+	routesOnce sync.Once
+	allRouted  []*route
+)
+
+// allRoutes is routes followed by one route per GET operation of the
+// document that routes does not serve. Without the document (it is
+// embedded, so only a broken build lacks it) only routes are served.
+func allRoutes() []*route {
+	routesOnce.Do(func() {
+		taken := map[string]bool{}
+		for i := range routes {
+			allRouted = append(allRouted, &routes[i])
+			taken[routes[i].pattern] = true
+		}
+		cat, err := loadCatalog()
+		if err != nil {
+			return
+		}
+		for _, op := range cat.ops {
+			if taken[op.pattern] {
+				continue
+			}
+			allRouted = append(allRouted, &route{pattern: op.pattern, op: op.id, access: max(readAccess(op.parent), readAccess(op.target)),
+				handler: func(s *Server, w http.ResponseWriter, r *http.Request, _ *Key) { s.serveRead(w, r, cat, op) }})
+		}
+	})
+	return allRouted
+}
+
+// readAccess is the access reading a resource type needs.
+func readAccess(typ string) Access {
+	switch typ {
+	case "certificates", "profiles", "bundleIds", "bundleIdCapabilities", "devices", "merchantIds", "passTypeIds":
+		return AccessProvisioning
+	case "betaGroups", "betaTesters", "betaBuildLocalizations", "betaAppReviewSubmissions", "betaAppReviewDetails",
+		"betaAppLocalizations", "betaLicenseAgreements", "buildBetaDetails", "betaTesterInvitations", "betaRecruitmentCriteria":
+		return AccessTestFlightRead
+	}
+	return AccessRead
 }
 
 // partPrefix is where part URLs live on the emulator.
@@ -406,9 +440,15 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 // when the path exists with another method, 404 otherwise, in Apple's
 // words, after the token is checked as for any other request.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *route) {
-	status := &statusWriter{ResponseWriter: w}
+	// The line is logged when the status is written, before the client can
+	// read the answer.
+	status := &statusWriter{ResponseWriter: w, onStatus: func(code int) { s.logf("emulator: %s %s -> %d", r.Method, r.URL.Path, code) }}
 	w = status
-	defer func() { s.logf("emulator: %s %s -> %d", r.Method, r.URL.Path, status.code) }()
+	defer func() {
+		if status.code == 0 {
+			status.WriteHeader(http.StatusOK)
+		}
+	}()
 
 	key, err := s.authenticate(r)
 	if err != nil {
@@ -452,19 +492,21 @@ func (s *Server) pathKnown(r *http.Request) bool {
 
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code     int
+	onStatus func(code int)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.code == 0 {
 		w.code = code
+		w.onStatus(code)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.code == 0 {
-		w.code = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(p)
 }
