@@ -25,6 +25,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/netutil"
 )
 
 // Config configures a Server. The zero value works: no keys (every request
@@ -61,6 +63,12 @@ type Config struct {
 	// Logf, if set, receives one line per request and per refused token
 	// (never a token or key material).
 	Logf func(format string, args ...any)
+	// Limits of a started server (Start), against clients that hold it:
+	// zero means DefaultMaxConnections, DefaultMaxHeaderBytes and
+	// DefaultReadHeaderTimeout.
+	MaxConnections    int
+	MaxHeaderBytes    int
+	ReadHeaderTimeout time.Duration
 }
 
 // Server is the emulator, an http.Handler. Use New, then either Start it on
@@ -100,6 +108,22 @@ const (
 	DefaultPartSize         = 8 << 20
 	DefaultPartURLTTL       = time.Hour
 	DefaultLeeway           = 10 * time.Second
+
+	// DefaultMaxConnections is how many connections a started server
+	// serves at once; further ones wait in the listen backlog until one
+	// closes.
+	DefaultMaxConnections = 256
+	// DefaultMaxHeaderBytes bounds a request's line and headers; larger
+	// ones get 431 Request Header Fields Too Large.
+	DefaultMaxHeaderBytes = 64 << 10
+	// DefaultReadHeaderTimeout is how long a client may take to send its
+	// request headers before the connection is closed (slow clients).
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultIdleTimeout closes keep-alive connections left idle.
+	DefaultIdleTimeout = 60 * time.Second
+	// MaxRequestBody bounds the JSON body of an API request; part uploads
+	// are bounded by their part's length instead.
+	MaxRequestBody = 1 << 20
 )
 
 // New builds a Server from cfg. It panics only if it cannot create its
@@ -119,6 +143,15 @@ func New(cfg Config) *Server {
 	}
 	if cfg.PartURLTTL <= 0 {
 		cfg.PartURLTTL = DefaultPartURLTTL
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = DefaultMaxConnections
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if cfg.ReadHeaderTimeout <= 0 {
+		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
 	}
 	s := &Server{
 		cfg:       cfg,
@@ -190,9 +223,10 @@ func (s *Server) Start(addr string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("emulator: listen on %s: %w", addr, err)
 	}
-	s.listener = ln
-	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
-	go func() { _ = s.httpSrv.Serve(ln) }()
+	s.listener = netutil.LimitListener(ln, s.cfg.MaxConnections)
+	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		MaxHeaderBytes: s.cfg.MaxHeaderBytes, IdleTimeout: DefaultIdleTimeout}
+	go func() { _ = s.httpSrv.Serve(s.listener) }()
 	return "http://" + ln.Addr().String(), nil
 }
 

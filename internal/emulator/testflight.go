@@ -243,7 +243,7 @@ func readLinkages(w http.ResponseWriter, r *http.Request, v *linkagesRequest, ty
 	var probe struct {
 		Data []linkage `json:"data"`
 	}
-	body := http.MaxBytesReader(w, r.Body, 1<<20)
+	body := http.MaxBytesReader(w, r.Body, MaxRequestBody)
 	if err := json.NewDecoder(body).Decode(&probe); err != nil || probe.Data == nil {
 		writeEntityError(w, http.StatusUnprocessableEntity, "PARAMETER_ERROR.INVALID", "The request entity is not valid",
 			"The request body must be a JSON object whose 'data' is a list of resource identifiers.", "/data")
