@@ -28,7 +28,7 @@ const DefaultAPIURL = "https://api.appstoreconnect.apple.com"
 
 // Inputs are the key inputs, in the order --help lists them.
 var Inputs = []command.Input{
-	{Name: InPrivateKey, Env: "ASC_PRIVATE_KEY", Secret: true, Usage: "the .p8 private key: PEM, PEM with \\n escapes, base64 of the PEM or of the DER, the PEM body alone, or a path to the file"},
+	{Name: InPrivateKey, Env: "ASC_PRIVATE_KEY", Secret: true, Usage: "the .p8 private key: PEM, PEM with \\n escapes, base64 of the PEM or of the DER, the PEM body alone, or a path to the file; or the URI of the key held in a KMS (awskms://, gcpkms://, azurekms://, hashivault://; docs/key-custody.md)"},
 	{Name: InPrivateKeyPath, Env: "ASC_PRIVATE_KEY_PATH", Usage: "path to the .p8 file (an AuthKey_<KEYID>.p8 name also gives the Key ID)"},
 	{Name: InKeyID, Env: "ASC_KEY_ID", Usage: "the 10-character Key ID (App Store Connect > Users and Access > Integrations)"},
 	{Name: InIssuerID, Env: "ASC_ISSUER_ID", Usage: "the Issuer ID (a UUID) of team keys; leave empty for individual keys"},
@@ -59,7 +59,11 @@ type Configure func(*token.Options) error
 // source whose every new token is masked too.
 func Load(env *command.Env, configure Configure) (*Auth, error) {
 	raw := env.Raw(InPrivateKey)
-	env.Report.Mask(raw)
+	if !credentials.IsKMS(raw) {
+		// A KMS key URI names the key without giving access to it: only
+		// the tokens are secret then.
+		env.Report.Mask(raw)
+	}
 	key, err := credentials.Load(raw, env.String(InPrivateKeyPath))
 	if err != nil {
 		src := InPrivateKey
@@ -101,7 +105,7 @@ func Load(env *command.Env, configure Configure) (*Auth, error) {
 			return nil, err
 		}
 	}
-	m, err := token.NewMinter(key.Private, opts, env.Now)
+	m, err := token.NewMinter(key.Signer(), opts, env.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +117,7 @@ func Load(env *command.Env, configure Configure) (*Auth, error) {
 // (another key type, say), on the same corrected clock, its tokens masked
 // as they are minted.
 func WithOptions(env *command.Env, a *Auth, opts token.Options) (*Auth, error) {
-	m, err := token.NewMinter(a.Key.Private, opts, env.Now)
+	m, err := token.NewMinter(a.Key.Signer(), opts, env.Now)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ func StartRehearsal(env *command.Env, a *Auth, bundleIDs ...string) error {
 	srv := emulator.New(emulator.Config{
 		Keys: []emulator.Key{{
 			ID: a.Options.KeyID, IssuerID: a.Options.IssuerID, Individual: a.Options.Type == token.Individual,
-			Public: &a.Key.Private.PublicKey,
+			Public: a.Key.Public(),
 		}},
 		Data:                  data,
 		UploadProcessingDelay: 2 * time.Second,
