@@ -22,6 +22,8 @@ type Data struct {
 	BetaGroups               []BetaGroup               `json:"betaGroups,omitempty"`
 	BetaBuildLocalizations   []BetaBuildLocalization   `json:"betaBuildLocalizations,omitempty"`
 	BetaAppReviewSubmissions []BetaAppReviewSubmission `json:"betaAppReviewSubmissions,omitempty"`
+	// Keys are API keys accepted besides Config.Keys (datakeys.go).
+	Keys []DataKey `json:"keys,omitempty"`
 }
 
 // App is an app record (Apple's `apps` resource).
@@ -171,6 +173,9 @@ func (d *Data) Validate() error {
 			return bad("builds[%d]: id %q is used twice", i, b.ID)
 		}
 		seen[b.ID] = true
+	}
+	if err := d.validateKeys(); err != nil {
+		return err
 	}
 	return d.validateTestFlight(apps, seen)
 }
