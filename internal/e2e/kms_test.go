@@ -263,7 +263,9 @@ func TestKMSKeyErrors(t *testing.T) {
 	newKMSKey("alias/p384", types.KeySpecEccNistP384, types.KeyUsageTypeSignVerify)
 	newKMSKey("alias/aes", types.KeySpecSymmetricDefault, types.KeyUsageTypeEncryptDecrypt)
 
-	noCreds := slices.DeleteFunc(l.env(t), func(e string) bool { return strings.HasPrefix(e, "AWS_ACCESS_KEY_ID=") || strings.HasPrefix(e, "AWS_SECRET_ACCESS_KEY=") })
+	noCreds := slices.DeleteFunc(l.env(t), func(e string) bool {
+		return strings.HasPrefix(e, "AWS_ACCESS_KEY_ID=") || strings.HasPrefix(e, "AWS_SECRET_ACCESS_KEY=")
+	})
 	cases := []struct {
 		name, alias string
 		env         []string
