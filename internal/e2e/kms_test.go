@@ -277,7 +277,7 @@ func TestKMSKeyErrors(t *testing.T) {
 		{"RSA", "alias/rsa", nil, []string{"not an EC P-256 signing key", "RSA-2048"}},
 		{"P-384", "alias/p384", nil, []string{"not an EC P-256 signing key", "P-384"}},
 		{"encryption key", "alias/aes", nil, []string{"not an EC P-256 signing key"}},
-		{"no credentials", kmsAlias, noCreds, []string{"no credentials", "aws-actions/configure-aws-credentials"}},
+		{"no credentials", kmsAlias, noCreds, []string{"no usable credentials", "aws-actions/configure-aws-credentials"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -30,7 +30,7 @@ import (
 // its provider, what to grant, enable or set.
 var (
 	ErrBadURI        = errors.New("the KMS key URI is malformed")
-	ErrNoCredentials = errors.New("no credentials for the KMS were found in the environment")
+	ErrNoCredentials = errors.New("no usable credentials for the KMS were found in the environment (none, or expired or invalid ones)")
 	ErrAccessDenied  = errors.New("the KMS refused access to the key")
 	ErrKeyNotFound   = errors.New("the KMS has no such key")
 	ErrKeyDisabled   = errors.New("the KMS key is disabled or pending deletion")
