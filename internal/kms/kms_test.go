@@ -332,3 +332,12 @@ func TestTranslateWorkspacePaths(t *testing.T) {
 		t.Errorf("a path found nowhere was changed: %q", got)
 	}
 }
+
+func p384(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
