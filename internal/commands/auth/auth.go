@@ -38,7 +38,7 @@ type Options struct {
 // Fields binds the key inputs to o, in the order --help lists them.
 func (o *Options) Fields() []command.Field {
 	return []command.Field{
-		command.Text(&o.PrivateKey, command.Input{Name: InPrivateKey, Env: "ASC_PRIVATE_KEY", Secret: true, Usage: "the .p8 private key: PEM, PEM with \\n escapes, base64 of the PEM or of the DER, the PEM body alone, or a path to the file"}),
+		command.Text(&o.PrivateKey, command.Input{Name: InPrivateKey, Env: "ASC_PRIVATE_KEY", Secret: true, Usage: "the .p8 private key: PEM, PEM with \\n escapes, base64 of the PEM or of the DER, the PEM body alone, or a path to the file; or the URI of the key held in a KMS (awskms://, gcpkms://, azurekms://, hashivault://; docs/key-custody.md)"}),
 		command.String(&o.PrivateKeyPath, command.Input{Name: InPrivateKeyPath, Env: "ASC_PRIVATE_KEY_PATH", Usage: "path to the .p8 file (an AuthKey_<KEYID>.p8 name also gives the Key ID)"}),
 		command.String(&o.KeyID, command.Input{Name: InKeyID, Env: "ASC_KEY_ID", Usage: "the 10-character Key ID (App Store Connect > Users and Access > Integrations)"}),
 		command.String(&o.IssuerID, command.Input{Name: InIssuerID, Env: "ASC_ISSUER_ID", Usage: "the Issuer ID (a UUID) of team keys; leave empty for individual keys"}),
@@ -81,7 +81,11 @@ type Configure func(*token.Options) error
 // source whose every new token is masked too.
 func Load(env *command.Env, o Options, configure Configure) (*Auth, error) {
 	raw := o.PrivateKey
-	env.Report.Mask(raw)
+	if !credentials.IsKMS(raw) {
+		// A KMS key URI names the key without giving access to it: only
+		// the tokens are secret then.
+		env.Report.Mask(raw)
+	}
 	key, err := credentials.Load(raw, o.PrivateKeyPath)
 	if err != nil {
 		src := InPrivateKey
@@ -123,7 +127,7 @@ func Load(env *command.Env, o Options, configure Configure) (*Auth, error) {
 			return nil, err
 		}
 	}
-	m, err := token.NewMinter(key.Private, topts, env.Now)
+	m, err := token.NewMinter(key.Signer(), topts, env.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +139,7 @@ func Load(env *command.Env, o Options, configure Configure) (*Auth, error) {
 // (another key type, say), on the same corrected clock, its tokens masked
 // as they are minted.
 func WithOptions(env *command.Env, a *Auth, opts token.Options) (*Auth, error) {
-	m, err := token.NewMinter(a.Key.Private, opts, env.Now)
+	m, err := token.NewMinter(a.Key.Signer(), opts, env.Now)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func Rehearse(env *command.Env, a *Auth, api *API, bundleIDs ...string) error {
 	srv := emulator.New(emulator.Config{
 		Keys: []emulator.Key{{
 			ID: a.Options.KeyID, IssuerID: a.Options.IssuerID, Individual: a.Options.Type == token.Individual,
-			Public: &a.Key.Private.PublicKey,
+			Public: a.Key.Public(),
 		}},
 		Data:                  data,
 		UploadProcessingDelay: 2 * time.Second,
