@@ -3,7 +3,6 @@ package actions
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/asc-action/asc-action/internal/actions/actionstest"
 	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 func envFrom(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -82,7 +82,7 @@ func TestMasksRedactAndEscape(t *testing.T) {
 		env.Report.Infof("value is line-two-secret")
 		env.Report.Infof("::set-output name=x::y")
 		env.Report.Warning("t", "warn line-one-secret")
-		env.Report.Summary("| line-one-secret |")
+		env.Report.Summary(untrusted.Markdownf("| line-one-secret |"))
 		end := env.Report.Group("group")
 		end()
 		return nil
@@ -92,7 +92,7 @@ func TestMasksRedactAndEscape(t *testing.T) {
 		t.Fatal(code)
 	}
 	out := stdout.String()
-	for _, want := range []string{"::add-mask::line-one-secret\n", "::add-mask::line-two-secret\n", "value is ***", " ::set-output", "::warning title=t::warn ***", "::group::group", "::endgroup::"} {
+	for _, want := range []string{"::add-mask::line-one-secret\n", "::add-mask::line-two-secret\n", "value is ***", ": :set-output", "::warning title=t::warn ***", "::group::group", "::endgroup::"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
@@ -110,7 +110,7 @@ func TestLineProgressCadence(t *testing.T) {
 	var lines []string
 	now := int64(0)
 	clock := func() time.Time { return time.Unix(now, 0) }
-	p := command.NewLineProgress(func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }, clock, "upload", 100<<20, 5*time.Second)
+	p := command.NewLineProgress(func(f untrusted.Format, a ...any) { lines = append(lines, untrusted.Log(f, a...)) }, clock, "upload", 100<<20, 5*time.Second)
 	for i := int64(1); i <= 20; i++ {
 		now = i
 		p.Set(i * 5 << 20)

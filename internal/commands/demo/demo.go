@@ -14,6 +14,7 @@ import (
 
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/untrusted"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 )
 
@@ -92,7 +93,7 @@ func run(ctx context.Context, env *command.Env, steps Steps) error {
 	}
 
 	base := map[string]string{"private-key": pemKey, "key-id": keyID, "issuer-id": issuer, "api-url": url}
-	var rows []string
+	var rows []untrusted.Markdown
 	for _, st := range steps(ipaPath) {
 		inputs := command.MapValues{}
 		for k, v := range base {
@@ -118,7 +119,7 @@ func run(ctx context.Context, env *command.Env, steps Steps) error {
 		if err != nil {
 			status = "failed: " + err.Error()
 		}
-		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %.1fs |", st.Command.Name, status, strings.Join(shown, ", "), time.Since(start).Seconds()))
+		rows = append(rows, untrusted.Markdownf("| %s | %s | %s | %.1fs |\n", st.Command.Name, status, strings.Join(shown, ", "), time.Since(start).Seconds()))
 		if err != nil {
 			env.Report.Summary(table(url, rows))
 			return fmt.Errorf("demo step %s: %w", st.Command.Name, err)
@@ -128,8 +129,13 @@ func run(ctx context.Context, env *command.Env, steps Steps) error {
 	return env.Report.SetOutput("result", "ok")
 }
 
-func table(url string, rows []string) string {
-	return "### asc-action demo against the emulator at " + url + "\n\n| step | result | outputs | time |\n|---|---|---|---|\n" + strings.Join(rows, "\n") + "\n"
+func table(url string, rows []untrusted.Markdown) untrusted.Markdown {
+	var b untrusted.MarkdownBuilder
+	b.Printf("### asc-action demo against the emulator at %s\n\n| step | result | outputs | time |\n|---|---|---|---|\n", url)
+	for _, r := range rows {
+		b.Append(r)
+	}
+	return b.Markdown()
 }
 
 // capture keeps a step's outputs for the demo's table instead of passing
@@ -145,7 +151,7 @@ func (c *capture) SetOutput(name, value string) error {
 }
 
 // Summary keeps sub-step summaries out of the demo's own, shorter one.
-func (c *capture) Summary(string) {}
+func (c *capture) Summary(untrusted.Markdown) {}
 
 func writeIPA(path string, size int64) error {
 	f, err := os.Create(path)

@@ -77,7 +77,9 @@ func serve(ctx context.Context, env *command.Env, onReady ready) error {
 		return err
 	}
 	if verbose {
-		cfg.Logf = env.Report.Infof
+		// The emulator's lines hold what clients sent: all of each line is
+		// escaped as untrusted text.
+		cfg.Logf = func(format string, args ...any) { env.Report.Infof("%s", fmt.Sprintf(format, args...)) }
 	}
 	if cfg.Faults, err = emu.ParseFaults(env.String("faults")); err != nil {
 		return command.Usagef("faults: %v", err)

@@ -88,7 +88,7 @@ func SyncIssue(ctx context.Context, gh *github.Client, opts IssueOptions, r *exp
 		return res, nil
 	}
 
-	body := r.IssueBody()
+	body := r.IssueBody().String()
 	switch {
 	case issue == nil:
 		if err := ensureLabel(ctx, gh, opts); err != nil {
