@@ -125,13 +125,13 @@ func (r *Runner) printOutputs(cmd *command.Command, rep *Reporter, jsonOut bool)
 			return
 		}
 		b, _ := json.Marshal(obj)
-		fmt.Fprintln(r.IO.Out, string(b))
+		fmt.Fprintln(r.IO.Out, untrusted.JSON(string(b)))
 		return
 	}
 	if cmd.Primary != "" {
 		if v, ok := rep.outputs[cmd.Primary]; ok {
 			// Alone on stdout, which a workflow step also reads commands from.
-			fmt.Fprintln(r.IO.Out, untrusted.Line(v))
+			fmt.Fprintln(r.IO.Out, untrusted.JSON(v))
 		}
 	}
 }

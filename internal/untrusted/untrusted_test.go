@@ -1,6 +1,7 @@
 package untrusted
 
 import (
+	"encoding/json"
 	"errors"
 	"go/ast"
 	"go/parser"
@@ -8,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode"
@@ -140,6 +142,22 @@ func TestMarkdownf(t *testing.T) {
 	b.Append(Markdownf("%s", "@x"))
 	if got, want := b.Markdown().String(), "## title\n@&#8203;x"; got != want {
 		t.Errorf("builder = %q, want %q", got, want)
+	}
+}
+
+func TestJSONKeepsTheValue(t *testing.T) {
+	in := `{"name":"Dist ##[add-mask]x","n":1}`
+	got := JSON(in)
+	noCommands(t, "JSON", got)
+	var a, b any
+	if err := json.Unmarshal([]byte(in), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(got), &b); err != nil || !reflect.DeepEqual(a, b) {
+		t.Errorf("JSON(%s) = %s decodes to %v (%v), want %v", in, got, b, err, a)
+	}
+	if got := JSON("::add-mask::x"); got != ": :add-mask::x" {
+		t.Errorf("JSON of text that is not JSON = %q", got)
 	}
 }
 
