@@ -68,7 +68,7 @@ func (r *Runner) Run(ctx context.Context, args []string) int {
 	}
 	cmd := r.find(args[0])
 	if cmd == nil {
-		fmt.Fprintf(r.IO.Err, "%s: unknown command %q\nRun '%s --help' for the list of commands.\n", r.prog(), args[0], r.prog())
+		fmt.Fprintln(r.IO.Err, untrusted.Log("%s: unknown command %q\nRun '%s --help' for the list of commands.", r.prog(), args[0], r.prog()))
 		return command.ExitUsage
 	}
 	vals, jsonOut, quiet, err := r.parse(cmd, args[1:])
@@ -77,7 +77,7 @@ func (r *Runner) Run(ctx context.Context, args []string) int {
 		return command.ExitOK
 	}
 	if err != nil {
-		fmt.Fprintf(r.IO.Err, "%s %s: %v\nRun '%s %s --help' for usage.\n", r.prog(), cmd.Name, err, r.prog(), cmd.Name)
+		fmt.Fprintln(r.IO.Err, untrusted.Log("%s %s: %v\nRun '%s %s --help' for usage.", r.prog(), cmd.Name, err, r.prog(), cmd.Name))
 		return command.ExitUsage
 	}
 	rep := &Reporter{err: r.IO.Err, quiet: quiet, tty: r.IO.ErrIsTTY, now: r.Now, outputs: map[string]string{}}
