@@ -154,3 +154,17 @@ func TestReporterIsTheOutputBoundary(t *testing.T) {
 		}
 	}
 }
+
+// An unknown command or a bad flag is echoed in the usage error: quoted
+// and escaped, so it cannot start a workflow command on stderr.
+func TestUsageErrorsEscapeWhatTheyEcho(t *testing.T) {
+	for _, args := range [][]string{{"x\n::add-mask::pwned"}, {"token", "::stop-commands::pwned\n::add-mask::x"}, {"token", "--no-such\n::add-mask::x"}} {
+		_, errOut, code := run(t, nil, args...)
+		if code != 2 {
+			t.Errorf("%q: exit %d, want 2", args, code)
+		}
+		if cmds := actionstest.Commands(errOut); len(cmds) > 0 {
+			t.Errorf("%q: the runner would execute %q", args, cmds[0].Line)
+		}
+	}
+}
