@@ -56,16 +56,21 @@ func (r *Runner) Run(ctx context.Context) int {
 		gha.WithFieldsMap(map[string]string{"title": "command"}).Errorf("%s", untrusted.Log("command %q is not known; use one of: %s", name, strings.Join(names, ", ")))
 		return command.ExitUsage
 	}
+	// INPUT_<NAME> (hyphens kept, as the runner sets them), then the
+	// input's environment variable, then its default.
+	explicit := func(name string) (string, bool) {
+		raw := r.Getenv("INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_")))
+		return raw, strings.TrimSpace(raw) != ""
+	}
 	env := &command.Env{
 		Mode:   command.ModeAction,
-		Inputs: &values{gha: gha, getenv: r.Getenv, cmd: cmd},
+		Inputs: command.Resolve(cmd, explicit, r.Getenv),
 		Report: rep,
 		Now:    r.Now,
 		HTTP:   r.HTTP,
 		Getenv: r.Getenv,
 	}
-	err := runSafely(ctx, cmd, env)
-	env.Close()
+	err := command.RunSafely(ctx, cmd, env, "please report it with the step's log")
 	if err != nil {
 		var done *command.Reported
 		if !errors.As(err, &done) {
@@ -73,43 +78,6 @@ func (r *Runner) Run(ctx context.Context) int {
 		}
 	}
 	return command.ExitCode(err)
-}
-
-func runSafely(ctx context.Context, cmd *command.Command, env *command.Env) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			// A panic's value may hold anything; report it without its text.
-			err = fmt.Errorf("internal error in %s (a bug; please report it with the step's log)", cmd.Name)
-		}
-	}()
-	return cmd.Run(ctx, env)
-}
-
-// values reads a command's inputs: INPUT_<NAME> (hyphens kept, as the
-// runner sets them), then the input's environment variable, then its default.
-type values struct {
-	gha    *githubactions.Action
-	getenv func(string) string
-	cmd    *command.Command
-}
-
-func (v *values) Lookup(name string) (string, bool) {
-	if raw := v.getenv("INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))); strings.TrimSpace(raw) != "" {
-		return raw, true
-	}
-	in := v.cmd.Input(name)
-	if in == nil {
-		return "", false
-	}
-	if in.Env != "" {
-		if e := v.getenv(in.Env); e != "" {
-			return e, true
-		}
-	}
-	if in.Default != "" {
-		return in.Default, true
-	}
-	return "", false
 }
 
 // Reporter renders a command's reports as workflow commands. Every line it

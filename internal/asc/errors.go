@@ -111,7 +111,7 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, "; retry after %v", e.RetryAfter)
 	}
 	if e.StatusCode == http.StatusUnauthorized && absDur(e.ClockSkew) > SkewThreshold {
-		fmt.Fprintf(&b, "; this machine's clock is %v %s App Store Connect's", absDur(e.ClockSkew).Round(time.Second), aheadBehind(e.ClockSkew))
+		fmt.Fprintf(&b, "; this machine's clock is %v %s App Store Connect's", absDur(e.ClockSkew).Round(time.Second), SkewDirection(e.ClockSkew))
 		if e.ClockCorrected {
 			b.WriteString(" (the token was re-minted with corrected time and still refused)")
 		} else {
@@ -298,7 +298,9 @@ func absDur(d time.Duration) time.Duration {
 	return d
 }
 
-func aheadBehind(skew time.Duration) string {
+// SkewDirection words a clock skew (server minus local) for a message:
+// this machine's clock is "behind" or "ahead of" App Store Connect's.
+func SkewDirection(skew time.Duration) string {
 	// skew = server - local: positive means local is behind.
 	if skew > 0 {
 		return "behind"

@@ -90,8 +90,7 @@ func (r *Runner) Run(ctx context.Context, args []string) int {
 		Getenv:      r.Getenv,
 		Interactive: r.IO.ErrIsTTY && !quiet,
 	}
-	err = runSafely(ctx, cmd, env)
-	env.Close()
+	err = command.RunSafely(ctx, cmd, env, "please report it")
 	if err != nil {
 		var done *command.Reported
 		if !errors.As(err, &done) {
@@ -102,15 +101,6 @@ func (r *Runner) Run(ctx context.Context, args []string) int {
 		r.printOutputs(cmd, rep, jsonOut)
 	}
 	return command.ExitCode(err)
-}
-
-func runSafely(ctx context.Context, cmd *command.Command, env *command.Env) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("internal error in %s (a bug; please report it)", cmd.Name)
-		}
-	}()
-	return cmd.Run(ctx, env)
 }
 
 func (r *Runner) printOutputs(cmd *command.Command, rep *Reporter, jsonOut bool) {
@@ -143,31 +133,6 @@ func (r *Runner) find(name string) *command.Command {
 		}
 	}
 	return nil
-}
-
-type flagValues struct {
-	set    map[string]string
-	getenv func(string) string
-	cmd    *command.Command
-}
-
-func (v *flagValues) Lookup(name string) (string, bool) {
-	if s, ok := v.set[name]; ok {
-		return s, true
-	}
-	in := v.cmd.Input(name)
-	if in == nil {
-		return "", false
-	}
-	if in.Env != "" && v.getenv != nil {
-		if e := v.getenv(in.Env); e != "" {
-			return e, true
-		}
-	}
-	if in.Default != "" {
-		return in.Default, true
-	}
-	return "", false
 }
 
 type boolFlag struct {
@@ -204,7 +169,7 @@ func (s *strFlag) Set(v string) error {
 	return nil
 }
 
-func (r *Runner) parse(cmd *command.Command, args []string) (vals *flagValues, jsonOut, quiet bool, err error) {
+func (r *Runner) parse(cmd *command.Command, args []string) (vals command.Values, jsonOut, quiet bool, err error) {
 	set := map[string]string{}
 	fs := flag.NewFlagSet(cmd.Name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -249,7 +214,8 @@ func (r *Runner) parse(cmd *command.Command, args []string) (vals *flagValues, j
 		}
 		set[pos.Name] = positional[0]
 	}
-	return &flagValues{set: set, getenv: r.Getenv, cmd: cmd}, jsonOut, quiet, nil
+	explicit := func(name string) (string, bool) { v, ok := set[name]; return v, ok }
+	return command.Resolve(cmd, explicit, r.Getenv), jsonOut, quiet, nil
 }
 
 func (r *Runner) topHelp(w io.Writer) {

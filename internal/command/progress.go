@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/bytesize"
 	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
@@ -78,16 +79,5 @@ func (p *LineProgress) lineLocked(t time.Time) string {
 	return fmt.Sprintf("%s: %s / %s (%.0f%%), %.1f MB/s, ETA %s", p.title, Bytes(p.done), Bytes(p.total), pct, rate/1e6, eta)
 }
 
-// Bytes formats a byte count in binary units.
-func Bytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+// Bytes formats a byte count in binary units (bytesize.Format).
+func Bytes(n int64) string { return bytesize.Format(n) }

@@ -319,8 +319,9 @@ func newKey(priv *ecdsa.PrivateKey, form Form) *Key {
 		k.secrets = append(k.secrets, base64.StdEncoding.EncodeToString(sec1))
 		k.secrets = append(k.secrets, secretLines(string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: sec1})))...)
 	}
-	d := priv.D.FillBytes(make([]byte, 32))
-	k.secrets = append(k.secrets, hex.EncodeToString(d), base64.StdEncoding.EncodeToString(d), base64.RawURLEncoding.EncodeToString(d))
+	if d, err := priv.Bytes(); err == nil {
+		k.secrets = append(k.secrets, hex.EncodeToString(d), base64.StdEncoding.EncodeToString(d), base64.RawURLEncoding.EncodeToString(d))
+	}
 	return k
 }
 

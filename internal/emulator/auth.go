@@ -2,11 +2,13 @@ package emulator
 
 import (
 	"crypto/ecdsa"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,7 +94,7 @@ var (
 	ErrUnknownKey        = errors.New("token kid names no registered key")
 	ErrRevokedKey        = errors.New("key is revoked")
 	ErrBadSignature      = errors.New("token signature does not verify with the key")
-	ErrWrongAudience     = errors.New(`token aud is not the string "appstoreconnect-v1"`)
+	ErrWrongAudience     = errors.New(`token aud is neither "appstoreconnect-v1" nor an array holding it`)
 	ErrWrongIssuer       = errors.New("token iss is not the key's issuer ID")
 	ErrIssuerOnIndividal = errors.New("token for an individual key carries iss")
 	ErrWrongSubject      = errors.New(`token for an individual key lacks sub "user"`)
@@ -100,6 +102,7 @@ var (
 	ErrLifetimeTooLong   = errors.New("token lifetime (exp - iat) is over 20 minutes")
 	ErrExpired           = errors.New("token has expired")
 	ErrIssuedInFuture    = errors.New("token iat is in the future")
+	ErrNotYetValid       = errors.New("token nbf is in the future")
 	ErrScope             = errors.New("request is outside the token's scope")
 )
 
@@ -128,93 +131,142 @@ func longLivedPath(p string) bool {
 	return false
 }
 
-// authenticate checks the request's bearer token. It returns the key it was
-// signed with, or why it is refused.
+// tokenCheck is one token under examination: the rules of tokenRules read
+// and fill it in order.
+type tokenCheck struct {
+	s        *Server
+	r        *http.Request
+	tok      *jwt.Token
+	parts    []string
+	claims   jwt.MapClaims
+	key      *Key
+	iat, exp time.Time
+	scope    []string
+}
+
+// tokenRule is one condition a token must meet, the refusal recorded when
+// it does not, and why the rule exists.
+type tokenRule struct {
+	refusal error
+	why     string
+	holds   func(c *tokenCheck) bool
+}
+
+// tokenRules is every rule the emulator applies to a token, in order: what
+// App Store Connect refuses is refused (recorded as the rule's refusal,
+// answered with Apple's one 401 body), and what it accepts passes. Where
+// Apple's documentation names one form and RFC 7519 allows others, the
+// rule follows the RFC, because Apple's servers take tokens from every
+// conforming JWT library.
+var tokenRules = []tokenRule{
+	{ErrWrongAlgorithm, "Apple signs and verifies ES256 only; alg none or HS256 would let anyone forge a token (algorithm confusion)",
+		func(c *tokenCheck) bool { return c.tok.Method != nil && c.tok.Method.Alg() == "ES256" }},
+	{ErrWrongType, `typ is optional (RFC 7519 section 5.1) and some libraries omit it; when present it must say JWT (case-insensitive), as Apple's documentation sets it`,
+		func(c *tokenCheck) bool {
+			typ, present := c.tok.Header["typ"]
+			s, _ := typ.(string)
+			return !present || strings.EqualFold(s, "JWT")
+		}},
+	{ErrUnknownKey, "kid names the API key whose public half verifies the signature",
+		func(c *tokenCheck) bool {
+			kid, _ := c.tok.Header["kid"].(string)
+			c.s.mu.Lock()
+			k, found := c.s.keys[kid]
+			c.s.mu.Unlock()
+			c.key = &k
+			return found
+		}},
+	{ErrRevokedKey, "a revoked key's tokens are refused from the moment it is revoked",
+		func(c *tokenCheck) bool { return !c.key.Revoked }},
+	{ErrBadSignature, "the signature must verify with the key kid names, or anyone could name a key",
+		func(c *tokenCheck) bool {
+			sig, err := base64.RawURLEncoding.DecodeString(c.parts[2])
+			return err == nil && jwt.SigningMethodES256.Verify(c.parts[0]+"."+c.parts[1], sig, c.key.Public) == nil
+		}},
+	{ErrWrongAudience, `aud is "appstoreconnect-v1", as a string or as an array holding it (RFC 7519 section 4.1.3); Node and Python libraries send the array`,
+		func(c *tokenCheck) bool { return audienceHolds(c.claims["aud"]) }},
+	{ErrWrongIssuer, "a team key's token carries its issuer ID as iss",
+		func(c *tokenCheck) bool {
+			iss, ok := c.claims["iss"].(string)
+			return c.key.Individual || (ok && iss == c.key.IssuerID)
+		}},
+	{ErrIssuerOnIndividal, "an individual key has no issuer: its token carries no iss",
+		func(c *tokenCheck) bool { _, has := c.claims["iss"]; return !c.key.Individual || !has }},
+	{ErrWrongSubject, `an individual key's token carries sub "user"`,
+		func(c *tokenCheck) bool {
+			sub, _ := c.claims["sub"].(string)
+			return !c.key.Individual || sub == "user"
+		}},
+	{ErrMissingTimes, "iat and exp are required NumericDates (RFC 7519 section 2: seconds, fractions allowed)",
+		func(c *tokenCheck) bool {
+			var ok1, ok2 bool
+			c.iat, ok1 = numericTime(c.claims["iat"])
+			c.exp, ok2 = numericTime(c.claims["exp"])
+			return ok1 && ok2
+		}},
+	{ErrMalformedToken, "scope, when present, is a list of strings such as \"GET /v1/apps\"",
+		func(c *tokenCheck) bool {
+			var err error
+			c.scope, err = scopeOf(c.claims["scope"])
+			return err == nil
+		}},
+	{ErrLifetimeTooLong, "exp - iat is at most 20 minutes, except GET-only scoped tokens for the resources Apple lists (up to 6 months)",
+		func(c *tokenCheck) bool {
+			limit := maxLifetime
+			if longLivedScope(c.scope) {
+				limit = maxLongLifetime
+			}
+			return c.exp.Sub(c.iat) <= limit
+		}},
+	{ErrExpired, "a token is refused from its exp on",
+		func(c *tokenCheck) bool { return c.s.now().Before(c.exp) }},
+	{ErrIssuedInFuture, "iat may be ahead of the server's clock by the leeway only",
+		func(c *tokenCheck) bool { return !c.iat.After(c.s.now().Add(c.s.cfg.Leeway)) }},
+	{ErrNotYetValid, "nbf, when present, must not be ahead of the server's clock by more than the leeway (RFC 7519 section 4.1.5)",
+		func(c *tokenCheck) bool {
+			v, present := c.claims["nbf"]
+			nbf, ok := numericTime(v)
+			return !present || (ok && !nbf.After(c.s.now().Add(c.s.cfg.Leeway)))
+		}},
+	{ErrScope, "a scoped token is good for the requests its scope names only",
+		func(c *tokenCheck) bool { return len(c.scope) == 0 || inScope(c.scope, c.r) }},
+}
+
+// audienceHolds reports whether aud is Apple's audience, as a string or an
+// array of strings holding it.
+func audienceHolds(aud any) bool {
+	switch v := aud.(type) {
+	case string:
+		return v == audience
+	case []any:
+		return slices.Contains(v, any(audience))
+	}
+	return false
+}
+
+// authenticate checks the request's bearer token against tokenRules. It
+// returns the key it was signed with, or why it is refused.
 func (s *Server) authenticate(r *http.Request) (*Key, error) {
-	h := r.Header.Get("Authorization")
-	raw, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || strings.TrimSpace(raw) == "" {
+	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	raw = strings.TrimSpace(raw)
+	if !ok || raw == "" {
 		return nil, ErrNoToken
 	}
-	raw = strings.TrimSpace(raw)
-	now := s.now()
-
-	var key *Key
-	var keyErr error
-	parser := jwt.NewParser(jwt.WithoutClaimsValidation(), jwt.WithValidMethods([]string{"ES256"}))
-	tok, err := parser.Parse(raw, func(t *jwt.Token) (any, error) {
-		if typ, _ := t.Header["typ"].(string); typ != "JWT" {
-			keyErr = ErrWrongType
-			return nil, keyErr
-		}
-		kid, _ := t.Header["kid"].(string)
-		s.mu.Lock()
-		k, found := s.keys[kid]
-		s.mu.Unlock()
-		if !found {
-			keyErr = ErrUnknownKey
-			return nil, keyErr
-		}
-		key = &k
-		return k.Public, nil
-	})
+	c := &tokenCheck{s: s, r: r, claims: jwt.MapClaims{}}
+	var err error
+	c.tok, c.parts, err = jwt.NewParser().ParseUnverified(raw, c.claims)
 	switch {
-	case keyErr != nil:
-		return nil, keyErr
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		if tok != nil && tok.Method != nil && tok.Method.Alg() != "ES256" {
-			return nil, ErrWrongAlgorithm
-		}
-		return nil, ErrBadSignature
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		return nil, ErrWrongAlgorithm
-	case err != nil:
+		return nil, ErrWrongAlgorithm // alg missing or unknown
+	case err != nil || len(c.parts) != 3:
 		return nil, ErrMalformedToken
 	}
-	if key.Revoked {
-		return nil, ErrRevokedKey
-	}
-	claims, _ := tok.Claims.(jwt.MapClaims)
-	if aud, ok := claims["aud"].(string); !ok || aud != audience {
-		return nil, ErrWrongAudience
-	}
-	iss, hasIss := claims["iss"]
-	if key.Individual {
-		if hasIss {
-			return nil, ErrIssuerOnIndividal
+	for _, rule := range tokenRules {
+		if !rule.holds(c) {
+			return nil, rule.refusal
 		}
-		if sub, _ := claims["sub"].(string); sub != "user" {
-			return nil, ErrWrongSubject
-		}
-	} else if s, _ := iss.(string); !hasIss || s != key.IssuerID {
-		return nil, ErrWrongIssuer
 	}
-	iat, ok1 := numericTime(claims["iat"])
-	exp, ok2 := numericTime(claims["exp"])
-	if !ok1 || !ok2 {
-		return nil, ErrMissingTimes
-	}
-	scope, err := scopeOf(claims["scope"])
-	if err != nil {
-		return nil, ErrMalformedToken
-	}
-	limit := maxLifetime
-	if longLivedScope(scope) {
-		limit = maxLongLifetime
-	}
-	if exp.Sub(iat) > limit {
-		return nil, ErrLifetimeTooLong
-	}
-	if !now.Before(exp) {
-		return nil, ErrExpired
-	}
-	if iat.After(now.Add(s.cfg.Leeway)) {
-		return nil, ErrIssuedInFuture
-	}
-	if len(scope) > 0 && !inScope(scope, r) {
-		return nil, ErrScope
-	}
-	return key, nil
+	return c.key, nil
 }
 
 func numericTime(v any) (time.Time, bool) {

@@ -68,7 +68,26 @@ func TestTokensCheckedAsAppleDoes(t *testing.T) {
 		{"signed by another key", "/v1/apps", forgedKid(), ErrBadSignature},
 		{"revoked key", "/v1/apps", revoked.token(t, now), ErrRevokedKey},
 		{"wrong audience", "/v1/apps", with(func(c jwt.MapClaims) { c["aud"] = "appstoreconnect-v2" }), ErrWrongAudience},
-		{"audience as a list", "/v1/apps", with(func(c jwt.MapClaims) { c["aud"] = []string{audience} }), ErrWrongAudience},
+		{"audience as a list (RFC 7519 4.1.3)", "/v1/apps", with(func(c jwt.MapClaims) { c["aud"] = []string{audience} }), nil},
+		{"audience list holding ours among others", "/v1/apps", with(func(c jwt.MapClaims) { c["aud"] = []string{"other", audience} }), nil},
+		{"audience list without ours", "/v1/apps", with(func(c jwt.MapClaims) { c["aud"] = []string{"appstoreconnect-v2"} }), ErrWrongAudience},
+		{"empty audience list", "/v1/apps", with(func(c jwt.MapClaims) { c["aud"] = []string{} }), ErrWrongAudience},
+		{"audience a number", "/v1/apps", with(func(c jwt.MapClaims) { c["aud"] = 1 }), ErrWrongAudience},
+		{"no typ header (RFC 7519 5.1)", "/v1/apps", func() string {
+			tok := jwt.NewWithClaims(jwt.SigningMethodES256, e.key.claims(now))
+			tok.Header["kid"] = e.key.ID
+			delete(tok.Header, "typ")
+			s, _ := tok.SignedString(e.key.priv)
+			return s
+		}(), nil},
+		{"fractional iat and exp (NumericDate)", "/v1/apps", with(func(c jwt.MapClaims) {
+			c["iat"] = float64(now.Unix()) + 0.25
+			c["exp"] = float64(now.Add(10*time.Minute).Unix()) + 0.5
+		}), nil},
+		{"extra claims jti and nbf in the past", "/v1/apps", with(func(c jwt.MapClaims) { c["jti"] = "x"; c["nbf"] = now.Add(-time.Minute).Unix() }), nil},
+		{"nbf in the future", "/v1/apps", with(func(c jwt.MapClaims) { c["nbf"] = now.Add(5 * time.Minute).Unix() }), ErrNotYetValid},
+		{"unknown alg", "/v1/apps", unsigned(map[string]any{"alg": "XY99", "kid": e.key.ID}, map[string]any{"aud": audience}), ErrWrongAlgorithm},
+		{"scope not a list", "/v1/apps", with(func(c jwt.MapClaims) { c["scope"] = "GET /v1/apps" }), ErrMalformedToken},
 		{"wrong issuer", "/v1/apps", with(func(c jwt.MapClaims) { c["iss"] = "00000000-0000-0000-0000-000000000000" }), ErrWrongIssuer},
 		{"team key used as individual", "/v1/apps", with(func(c jwt.MapClaims) { delete(c, "iss"); c["sub"] = "user" }), ErrWrongIssuer},
 		{"individual key with iss", "/v1/apps", func() string {
@@ -112,6 +131,18 @@ func TestTokensCheckedAsAppleDoes(t *testing.T) {
 			c["exp"] = now.Add(24 * time.Hour).Unix()
 			c["scope"] = []string{"GET /v1/ciProducts"}
 		}), nil},
+	}
+	tested := map[error]bool{}
+	for _, tt := range tests {
+		tested[tt.want] = true
+	}
+	for _, rule := range tokenRules {
+		if !tested[rule.refusal] {
+			t.Errorf("token rule %q (%s) has no case here", rule.refusal, rule.why)
+		}
+		if rule.why == "" {
+			t.Errorf("token rule %q gives no reason", rule.refusal)
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,15 +297,16 @@ func TestEveryOperationRefuses(t *testing.T) {
 		t.Fatalf("first request: %d", r.status)
 	}
 	for _, rt := range routes {
-		p := "/" + strings.ReplaceAll(strings.Join(rt.pattern, "/"), "*", "x")
+		method, p, _ := strings.Cut(rt.pattern, " ")
+		p = strings.ReplaceAll(p, "{id}", "x")
 		t.Run(rt.op, func(t *testing.T) {
-			if r := e.do(rt.method, p, nil, "-"); r.status != 401 || r.errorCode(t) != "NOT_AUTHORIZED" {
+			if r := e.do(method, p, nil, "-"); r.status != 401 || r.errorCode(t) != "NOT_AUTHORIZED" {
 				t.Errorf("no token: %d %s", r.status, r.body)
 			}
-			if r := limited.do(rt.method, p, nil, spent.token(t, limited.clock.Now())); r.status != 429 || r.errorCode(t) != "RATE_LIMIT_EXCEEDED" {
+			if r := limited.do(method, p, nil, spent.token(t, limited.clock.Now())); r.status != 429 || r.errorCode(t) != "RATE_LIMIT_EXCEEDED" {
 				t.Errorf("spent budget: %d %s", r.status, r.body)
 			}
-			r := e.do(rt.method, p, nil, finance.token(t, e.clock.Now()))
+			r := e.do(method, p, nil, finance.token(t, e.clock.Now()))
 			if rt.access == AccessRead {
 				if r.status == 403 {
 					t.Errorf("FINANCE refused a read: %s", r.body)

@@ -86,6 +86,7 @@ type Server struct {
 	authFailures []string
 	incomplete   int
 
+	mux      *http.ServeMux
 	work     sync.WaitGroup
 	httpSrv  *http.Server
 	listener net.Listener
@@ -129,6 +130,7 @@ func New(cfg Config) *Server {
 		requests: map[string]int{},
 		storeDir: cfg.StoreDir,
 	}
+	s.mux = s.newMux()
 	if _, err := rand.Read(s.secret); err != nil {
 		panic("emulator: no randomness: " + err.Error())
 	}
@@ -235,78 +237,58 @@ func (s *Server) IncompleteCommits() int {
 	return s.incomplete
 }
 
-// route is one emulated operation.
+// route is one emulated operation: a Go 1.22 ServeMux pattern
+// ("GET /v1/apps/{id}"), Apple's operation ID, the access it needs and its
+// handler, which reads path values with r.PathValue.
 type route struct {
-	method  string
-	pattern []string // "*" matches one path segment
+	pattern string
 	op      string
 	access  Access
-	handler func(s *Server, w http.ResponseWriter, r *http.Request, k *Key, params []string)
+	handler func(s *Server, w http.ResponseWriter, r *http.Request, k *Key)
 }
 
 var routes = []route{
-	{"GET", []string{"v1", "apps"}, "apps_getCollection", AccessRead, (*Server).listApps},
-	{"GET", []string{"v1", "apps", "*"}, "apps_getInstance", AccessRead, (*Server).getApp},
-	{"GET", []string{"v1", "apps", "*", "buildUploads"}, "apps_buildUploads_getToManyRelated", AccessRead, (*Server).listAppBuildUploads},
-	{"GET", []string{"v1", "certificates"}, "certificates_getCollection", AccessProvisioning, (*Server).listCertificates},
-	{"GET", []string{"v1", "profiles"}, "profiles_getCollection", AccessProvisioning, (*Server).listProfiles},
-	{"GET", []string{"v1", "builds"}, "builds_getCollection", AccessRead, (*Server).listBuilds},
-	{"GET", []string{"v1", "builds", "*"}, "builds_getInstance", AccessRead, (*Server).getBuild},
-	{"POST", []string{"v1", "buildUploads"}, "buildUploads_createInstance", AccessUpload, (*Server).createBuildUpload},
-	{"GET", []string{"v1", "buildUploads", "*"}, "buildUploads_getInstance", AccessRead, (*Server).getBuildUpload},
-	{"DELETE", []string{"v1", "buildUploads", "*"}, "buildUploads_deleteInstance", AccessUpload, (*Server).deleteBuildUpload},
-	{"GET", []string{"v1", "buildUploads", "*", "buildUploadFiles"}, "buildUploads_buildUploadFiles_getToManyRelated", AccessRead, (*Server).listUploadFiles},
-	{"POST", []string{"v1", "buildUploadFiles"}, "buildUploadFiles_createInstance", AccessUpload, (*Server).createUploadFile},
-	{"GET", []string{"v1", "buildUploadFiles", "*"}, "buildUploadFiles_getInstance", AccessRead, (*Server).getUploadFile},
-	{"PATCH", []string{"v1", "buildUploadFiles", "*"}, "buildUploadFiles_updateInstance", AccessUpload, (*Server).commitUploadFile},
+	{"GET /v1/apps", "apps_getCollection", AccessRead, (*Server).listApps},
+	{"GET /v1/apps/{id}", "apps_getInstance", AccessRead, (*Server).getApp},
+	{"GET /v1/apps/{id}/buildUploads", "apps_buildUploads_getToManyRelated", AccessRead, (*Server).listAppBuildUploads},
+	{"GET /v1/certificates", "certificates_getCollection", AccessProvisioning, (*Server).listCertificates},
+	{"GET /v1/profiles", "profiles_getCollection", AccessProvisioning, (*Server).listProfiles},
+	{"GET /v1/builds", "builds_getCollection", AccessRead, (*Server).listBuilds},
+	{"GET /v1/builds/{id}", "builds_getInstance", AccessRead, (*Server).getBuild},
+	{"POST /v1/buildUploads", "buildUploads_createInstance", AccessUpload, (*Server).createBuildUpload},
+	{"GET /v1/buildUploads/{id}", "buildUploads_getInstance", AccessRead, (*Server).getBuildUpload},
+	{"DELETE /v1/buildUploads/{id}", "buildUploads_deleteInstance", AccessUpload, (*Server).deleteBuildUpload},
+	{"GET /v1/buildUploads/{id}/buildUploadFiles", "buildUploads_buildUploadFiles_getToManyRelated", AccessRead, (*Server).listUploadFiles},
+	{"POST /v1/buildUploadFiles", "buildUploadFiles_createInstance", AccessUpload, (*Server).createUploadFile},
+	{"GET /v1/buildUploadFiles/{id}", "buildUploadFiles_getInstance", AccessRead, (*Server).getUploadFile},
+	{"PATCH /v1/buildUploadFiles/{id}", "buildUploadFiles_updateInstance", AccessUpload, (*Server).commitUploadFile},
 	// TestFlight (testflight.go).
-	{"GET", []string{"v1", "betaGroups"}, "betaGroups_getCollection", AccessTestFlightRead, (*Server).listBetaGroups},
-	{"GET", []string{"v1", "betaGroups", "*"}, "betaGroups_getInstance", AccessTestFlightRead, (*Server).getBetaGroup},
-	{"GET", []string{"v1", "apps", "*", "betaGroups"}, "apps_betaGroups_getToManyRelated", AccessTestFlightRead, (*Server).listAppBetaGroups},
-	{"POST", []string{"v1", "builds", "*", "relationships", "betaGroups"}, "builds_betaGroups_createToManyRelationship", AccessTestFlight, (*Server).addBuildToBetaGroups},
-	{"PATCH", []string{"v1", "builds", "*"}, "builds_updateInstance", AccessTestFlight, (*Server).updateBuild},
-	{"GET", []string{"v1", "builds", "*", "app"}, "builds_app_getToOneRelated", AccessRead, (*Server).getBuildApp},
-	{"GET", []string{"v1", "betaBuildLocalizations"}, "betaBuildLocalizations_getCollection", AccessTestFlightRead, (*Server).listBetaBuildLocalizations},
-	{"POST", []string{"v1", "betaBuildLocalizations"}, "betaBuildLocalizations_createInstance", AccessTestFlight, (*Server).createBetaBuildLocalization},
-	{"PATCH", []string{"v1", "betaBuildLocalizations", "*"}, "betaBuildLocalizations_updateInstance", AccessTestFlight, (*Server).updateBetaBuildLocalization},
-	{"GET", []string{"v1", "builds", "*", "betaBuildLocalizations"}, "builds_betaBuildLocalizations_getToManyRelated", AccessTestFlightRead, (*Server).listBuildBetaBuildLocalizations},
-	{"GET", []string{"v1", "betaAppReviewSubmissions"}, "betaAppReviewSubmissions_getCollection", AccessTestFlightRead, (*Server).listBetaAppReviewSubmissions},
-	{"POST", []string{"v1", "betaAppReviewSubmissions"}, "betaAppReviewSubmissions_createInstance", AccessTestFlight, (*Server).createBetaAppReviewSubmission},
-	{"GET", []string{"v1", "builds", "*", "betaAppReviewSubmission"}, "builds_betaAppReviewSubmission_getToOneRelated", AccessTestFlightRead, (*Server).getBuildBetaAppReviewSubmission},
+	{"GET /v1/betaGroups", "betaGroups_getCollection", AccessTestFlightRead, (*Server).listBetaGroups},
+	{"GET /v1/betaGroups/{id}", "betaGroups_getInstance", AccessTestFlightRead, (*Server).getBetaGroup},
+	{"GET /v1/apps/{id}/betaGroups", "apps_betaGroups_getToManyRelated", AccessTestFlightRead, (*Server).listAppBetaGroups},
+	{"POST /v1/builds/{id}/relationships/betaGroups", "builds_betaGroups_createToManyRelationship", AccessTestFlight, (*Server).addBuildToBetaGroups},
+	{"PATCH /v1/builds/{id}", "builds_updateInstance", AccessTestFlight, (*Server).updateBuild},
+	{"GET /v1/builds/{id}/app", "builds_app_getToOneRelated", AccessRead, (*Server).getBuildApp},
+	{"GET /v1/betaBuildLocalizations", "betaBuildLocalizations_getCollection", AccessTestFlightRead, (*Server).listBetaBuildLocalizations},
+	{"POST /v1/betaBuildLocalizations", "betaBuildLocalizations_createInstance", AccessTestFlight, (*Server).createBetaBuildLocalization},
+	{"PATCH /v1/betaBuildLocalizations/{id}", "betaBuildLocalizations_updateInstance", AccessTestFlight, (*Server).updateBetaBuildLocalization},
+	{"GET /v1/builds/{id}/betaBuildLocalizations", "builds_betaBuildLocalizations_getToManyRelated", AccessTestFlightRead, (*Server).listBuildBetaBuildLocalizations},
+	{"GET /v1/betaAppReviewSubmissions", "betaAppReviewSubmissions_getCollection", AccessTestFlightRead, (*Server).listBetaAppReviewSubmissions},
+	{"POST /v1/betaAppReviewSubmissions", "betaAppReviewSubmissions_createInstance", AccessTestFlight, (*Server).createBetaAppReviewSubmission},
+	{"GET /v1/builds/{id}/betaAppReviewSubmission", "builds_betaAppReviewSubmission_getToOneRelated", AccessTestFlightRead, (*Server).getBuildBetaAppReviewSubmission},
 }
 
-// match finds the route for a request. pathKnown reports a path that exists
-// with another method.
-func match(method, path string) (rt *route, params []string, pathKnown bool) {
-	segs := strings.Split(strings.Trim(path, "/"), "/")
+// newMux registers every route on a ServeMux, each behind dispatch and
+// authorize.
+func (s *Server) newMux() *http.ServeMux {
+	mux := http.NewServeMux()
 	for i := range routes {
-		r := &routes[i]
-		if len(r.pattern) != len(segs) {
-			continue
-		}
-		var ps []string
-		ok := true
-		for j, p := range r.pattern {
-			if p == "*" {
-				if segs[j] == "" {
-					ok = false
-					break
-				}
-				ps = append(ps, segs[j])
-			} else if p != segs[j] {
-				ok = false
-				break
-			}
-		}
-		if !ok {
-			continue
-		}
-		if r.method == method {
-			return r, ps, true
-		}
-		pathKnown = true
+		rt := &routes[i]
+		mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
+			s.dispatch(w, r, rt.op, false, func(w http.ResponseWriter, r *http.Request) { s.authorize(w, r, rt) })
+		})
 	}
-	return nil, nil, pathKnown
+	return mux
 }
 
 // partPrefix is where part URLs live on the emulator.
@@ -315,15 +297,19 @@ const partPrefix = "/_emulator/parts/"
 // ServeHTTP answers one request as App Store Connect would.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
-	isPart := strings.HasPrefix(r.URL.Path, partPrefix)
-	rt, params, pathKnown := match(r.Method, r.URL.Path)
-	op := OpUnknown
-	switch {
-	case isPart:
-		op = OpUploadPart
-	case rt != nil:
-		op = rt.op
+	switch _, pattern := s.mux.Handler(r); {
+	case strings.HasPrefix(r.URL.Path, partPrefix):
+		s.dispatch(w, r, OpUploadPart, true, s.putPart)
+	case pattern == "":
+		s.dispatch(w, r, OpUnknown, false, func(w http.ResponseWriter, r *http.Request) { s.authorize(w, r, nil) })
+	default:
+		s.mux.ServeHTTP(w, r)
 	}
+}
+
+// dispatch counts a request for operation op and applies the injected
+// faults (latency, errors, dropped or truncated answers) around next.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, op string, isPart bool, next http.HandlerFunc) {
 	s.mu.Lock()
 	s.requests[op]++
 	s.mu.Unlock()
@@ -336,48 +322,54 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if kind, ok := s.faults.pick(op, !isPart); ok {
-		s.logf("emulator: %s %s: injecting fault %s", r.Method, r.URL.Path, kind)
-		switch kind {
-		case FaultDrop:
-			panic(http.ErrAbortHandler)
-		case Fault500:
-			s.answerFault(w, isPart, http.StatusInternalServerError, "UNEXPECTED_ERROR", "An unexpected error occurred.", "An unexpected error occurred on the server side. If this issue continues, contact us at https://developer.apple.com/contact/.")
-			return
-		case Fault503:
-			s.answerFault(w, isPart, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable.", "The service is temporarily unavailable. Try again later.")
-			return
-		case Fault429:
-			ra := f.RetryAfter
-			if ra <= 0 {
-				ra = time.Second
-			}
-			w.Header().Set("Retry-After", strconv.Itoa(int((ra+time.Second-1)/time.Second)))
-			s.answerFault(w, isPart, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", rateLimitTitle, rateLimitDetail)
-			return
-		case FaultTruncate, FaultLose:
-			rec := &bufferedWriter{header: http.Header{}}
-			maps.Copy(rec.header, w.Header())
-			s.serve(rec, r, isPart, rt, params, pathKnown)
-			if kind == FaultLose {
-				panic(http.ErrAbortHandler)
-			}
-			body := rec.body.Bytes()
-			maps.Copy(w.Header(), rec.header)
-			// Declare the whole body (at least one byte), send half of it.
-			w.Header().Set("Content-Length", strconv.Itoa(max(len(body), 1)))
-			if rec.status == 0 {
-				rec.status = http.StatusOK
-			}
-			w.WriteHeader(rec.status)
-			_, _ = w.Write(body[:len(body)/2])
-			if fl, ok := w.(http.Flusher); ok {
-				fl.Flush()
-			}
-			panic(http.ErrAbortHandler)
-		}
+	kind, ok := s.faults.pick(op, !isPart)
+	if !ok {
+		next(w, r)
+		return
 	}
-	s.serve(w, r, isPart, rt, params, pathKnown)
+	s.logf("emulator: %s %s: injecting fault %s", r.Method, r.URL.Path, kind)
+	switch kind {
+	case FaultDrop:
+		panic(http.ErrAbortHandler)
+	case Fault500:
+		s.answerFault(w, isPart, http.StatusInternalServerError, "UNEXPECTED_ERROR", "An unexpected error occurred.", "An unexpected error occurred on the server side. If this issue continues, contact us at https://developer.apple.com/contact/.")
+	case Fault503:
+		s.answerFault(w, isPart, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable.", "The service is temporarily unavailable. Try again later.")
+	case Fault429:
+		ra := f.RetryAfter
+		if ra <= 0 {
+			ra = time.Second
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(int((ra+time.Second-1)/time.Second)))
+		s.answerFault(w, isPart, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", rateLimitTitle, rateLimitDetail)
+	case FaultTruncate, FaultLose:
+		truncate(w, r, kind == FaultLose, next)
+	}
+}
+
+// truncate serves next into a buffer, then either loses the answer (the
+// request took effect, the connection drops) or sends half of it under a
+// Content-Length declaring the whole.
+func truncate(w http.ResponseWriter, r *http.Request, lose bool, next http.HandlerFunc) {
+	rec := &bufferedWriter{header: http.Header{}}
+	maps.Copy(rec.header, w.Header())
+	next(rec, r)
+	if lose {
+		panic(http.ErrAbortHandler)
+	}
+	body := rec.body.Bytes()
+	maps.Copy(w.Header(), rec.header)
+	// Declare the whole body (at least one byte), send half of it.
+	w.Header().Set("Content-Length", strconv.Itoa(max(len(body), 1)))
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	w.WriteHeader(rec.status)
+	_, _ = w.Write(body[:len(body)/2])
+	if fl, ok := w.(http.Flusher); ok {
+		fl.Flush()
+	}
+	panic(http.ErrAbortHandler)
 }
 
 func (s *Server) answerFault(w http.ResponseWriter, isPart bool, status int, code, title, detail string) {
@@ -409,11 +401,11 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 	return b.body.Write(p)
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, isPart bool, rt *route, params []string, pathKnown bool) {
-	if isPart {
-		s.putPart(w, r)
-		return
-	}
+// authorize checks the token, the rate limit and the key's role, then runs
+// the route's handler. A nil route is a path the API does not have: 405
+// when the path exists with another method, 404 otherwise, in Apple's
+// words, after the token is checked as for any other request.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *route) {
 	status := &statusWriter{ResponseWriter: w}
 	w = status
 	defer func() { s.logf("emulator: %s %s -> %d", r.Method, r.URL.Path, status.code) }()
@@ -432,24 +424,30 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, isPart bool, rt *
 		return
 	}
 	switch {
-	case rt == nil && pathKnown:
+	case rt == nil && s.pathKnown(r):
 		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "The request method is not valid for the resource path.",
 			fmt.Sprintf("The request method '%s' is not valid for the resource path '%s'.", r.Method, r.URL.Path))
-		return
 	case rt == nil:
 		writeError(w, http.StatusNotFound, "NOT_FOUND", notFoundTitle, "The path provided does not match a defined resource type.")
-		return
-	}
-	if rt.access == AccessProvisioning && key.Individual {
+	case rt.access == AccessProvisioning && key.Individual, !Allowed(key.Role, rt.access):
 		writeError(w, http.StatusForbidden, "FORBIDDEN_ERROR", forbiddenTitle, forbiddenDetail)
-		return
+	default:
+		s.advance()
+		rt.handler(s, w, r, key)
 	}
-	if !Allowed(key.Role, rt.access) {
-		writeError(w, http.StatusForbidden, "FORBIDDEN_ERROR", forbiddenTitle, forbiddenDetail)
-		return
+}
+
+// pathKnown reports whether the request's path has a route under another
+// method.
+func (s *Server) pathKnown(r *http.Request) bool {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete, http.MethodPut} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" {
+			return true
+		}
 	}
-	s.advance()
-	rt.handler(s, w, r, key, params)
+	return false
 }
 
 type statusWriter struct {

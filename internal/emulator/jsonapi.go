@@ -92,7 +92,9 @@ const (
 	rateLimitDetail    = "The rate limit has been exceeded for the requested resource. Wait before sending further requests."
 )
 
-func newErrorID() string {
+// newUUID returns a random (version 4) UUID: the emulator's resource IDs,
+// error IDs and throwaway issuer IDs.
+func newUUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	b[6] = (b[6] & 0x0f) | 0x40
@@ -101,7 +103,7 @@ func newErrorID() string {
 }
 
 func mkError(status int, code, title, detail string) apiError {
-	return apiError{ID: newErrorID(), Status: strconv.Itoa(status), Code: code, Title: title, Detail: detail}
+	return apiError{ID: newUUID(), Status: strconv.Itoa(status), Code: code, Title: title, Detail: detail}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

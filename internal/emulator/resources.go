@@ -181,7 +181,7 @@ func appResource(r *http.Request, a App) resource {
 		Links: selfLink(r, "apps", a.ID)}
 }
 
-func (s *Server) listApps(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+func (s *Server) listApps(w http.ResponseWriter, r *http.Request, _ *Key) {
 	q, ok := parseQuery(w, r, true, "bundleId", "name", "sku", "id")
 	if !ok {
 		return
@@ -206,9 +206,10 @@ func (s *Server) findApp(id string) (App, bool) {
 	return App{}, false
 }
 
-func (s *Server) getApp(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	s.getOne(w, r, "apps", p[0], func() (resource, bool) {
-		a, ok := s.findApp(p[0])
+func (s *Server) getApp(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
+	s.getOne(w, r, "apps", pid, func() (resource, bool) {
+		a, ok := s.findApp(pid)
 		return appResource(r, a), ok
 	})
 }
@@ -223,7 +224,7 @@ type certificateAttributes struct {
 	Activated       *bool  `json:"activated,omitempty"`
 }
 
-func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request, _ *Key) {
 	q, ok := parseQuery(w, r, true, "certificateType", "displayName", "serialNumber", "id")
 	if !ok {
 		return
@@ -254,7 +255,7 @@ type profileAttributes struct {
 	ExpirationDate string `json:"expirationDate"`
 }
 
-func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request, _ *Key) {
 	q, ok := parseQuery(w, r, true, "name", "profileType", "profileState", "id")
 	if !ok {
 		return
@@ -308,7 +309,7 @@ func (s *Server) buildResource(r *http.Request, b Build) resource {
 		Links:         selfLink(r, "builds", b.ID)}
 }
 
-func (s *Server) listBuilds(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+func (s *Server) listBuilds(w http.ResponseWriter, r *http.Request, _ *Key) {
 	q, ok := parseQuery(w, r, true, "app", "version", "processingState", "expired", "id",
 		"preReleaseVersion.version", "preReleaseVersion.platform")
 	if !ok {
@@ -346,9 +347,10 @@ func (s *Server) findBuild(id string) (Build, bool) {
 	return Build{}, false
 }
 
-func (s *Server) getBuild(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	s.getOne(w, r, "builds", p[0], func() (resource, bool) {
-		b, ok := s.findBuild(p[0])
+func (s *Server) getBuild(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
+	s.getOne(w, r, "builds", pid, func() (resource, bool) {
+		b, ok := s.findBuild(pid)
 		return s.buildResource(r, b), ok
 	})
 }

@@ -182,7 +182,7 @@ func (g BetaGroup) hasBuild(b Build) bool {
 	return slices.Contains(g.Builds, b.ID)
 }
 
-func (s *Server) listBetaGroups(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+func (s *Server) listBetaGroups(w http.ResponseWriter, r *http.Request, _ *Key) {
 	q, ok := parseQuery(w, r, true, "name", "isInternalGroup", "publicLinkEnabled", "publicLinkLimitEnabled", "publicLink", "app", "builds", "id")
 	if !ok {
 		return
@@ -220,9 +220,10 @@ func (s *Server) findBetaGroup(id string) (int, bool) {
 	return -1, false
 }
 
-func (s *Server) getBetaGroup(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	s.getOne(w, r, "betaGroups", p[0], func() (resource, bool) {
-		i, ok := s.findBetaGroup(p[0])
+func (s *Server) getBetaGroup(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
+	s.getOne(w, r, "betaGroups", pid, func() (resource, bool) {
+		i, ok := s.findBetaGroup(pid)
 		if !ok {
 			return resource{}, false
 		}
@@ -230,12 +231,13 @@ func (s *Server) getBetaGroup(w http.ResponseWriter, r *http.Request, _ *Key, p 
 	})
 }
 
-func (s *Server) listAppBetaGroups(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	s.listRelated(w, r, "apps", p[0], func() (bool, []resource) {
-		_, found := s.findApp(p[0])
+func (s *Server) listAppBetaGroups(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
+	s.listRelated(w, r, "apps", pid, func() (bool, []resource) {
+		_, found := s.findApp(pid)
 		var items []resource
 		for _, g := range s.data.BetaGroups {
-			if g.App == p[0] {
+			if g.App == pid {
 				items = append(items, betaGroupResource(r, g))
 			}
 		}
@@ -250,16 +252,17 @@ type linkagesRequest struct {
 // addBuildToBetaGroups is POST /v1/builds/{id}/relationships/betaGroups.
 // Groups the build is in already are left as they are; a build still
 // processing, or a group of another app, is refused.
-func (s *Server) addBuildToBetaGroups(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+func (s *Server) addBuildToBetaGroups(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
 	var req linkagesRequest
 	if !readLinkages(w, r, &req, "betaGroups") {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, ok := s.findBuild(p[0])
+	b, ok := s.findBuild(pid)
 	if !ok {
-		writeNotFound(w, "builds", p[0])
+		writeNotFound(w, "builds", pid)
 		return
 	}
 	if st := b.ProcessingState; st != "" && st != "VALID" {
@@ -325,7 +328,7 @@ func betaBuildLocalizationResource(r *http.Request, l BetaBuildLocalization) res
 		Links:         selfLink(r, "betaBuildLocalizations", l.ID)}
 }
 
-func (s *Server) listBetaBuildLocalizations(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+func (s *Server) listBetaBuildLocalizations(w http.ResponseWriter, r *http.Request, _ *Key) {
 	q, ok := parseQuery(w, r, true, "locale", "build")
 	if !ok {
 		return
@@ -341,12 +344,13 @@ func (s *Server) listBetaBuildLocalizations(w http.ResponseWriter, r *http.Reque
 	writePage(w, r, q, items)
 }
 
-func (s *Server) listBuildBetaBuildLocalizations(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	s.listRelated(w, r, "builds", p[0], func() (bool, []resource) {
-		_, found := s.findBuild(p[0])
+func (s *Server) listBuildBetaBuildLocalizations(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
+	s.listRelated(w, r, "builds", pid, func() (bool, []resource) {
+		_, found := s.findBuild(pid)
 		var items []resource
 		for _, l := range s.data.BetaBuildLocalizations {
-			if l.Build == p[0] {
+			if l.Build == pid {
 				items = append(items, betaBuildLocalizationResource(r, l))
 			}
 		}
@@ -381,7 +385,7 @@ func whatsNewTooLong(w http.ResponseWriter, text *string) bool {
 	return true
 }
 
-func (s *Server) createBetaBuildLocalization(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+func (s *Server) createBetaBuildLocalization(w http.ResponseWriter, r *http.Request, _ *Key) {
 	var req createBetaBuildLocalizationRequest
 	if !readBody(w, r, &req, "betaBuildLocalizations") {
 		return
@@ -427,16 +431,17 @@ type updateBetaBuildLocalizationRequest struct {
 	} `json:"data"`
 }
 
-func (s *Server) updateBetaBuildLocalization(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+func (s *Server) updateBetaBuildLocalization(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
 	var req updateBetaBuildLocalizationRequest
-	if !readBody(w, r, &req, "betaBuildLocalizations") || !idMatches(w, req.Data.ID, p[0]) || whatsNewTooLong(w, req.Data.Attributes.WhatsNew) {
+	if !readBody(w, r, &req, "betaBuildLocalizations") || !idMatches(w, req.Data.ID, pid) || whatsNewTooLong(w, req.Data.Attributes.WhatsNew) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range s.data.BetaBuildLocalizations {
 		l := &s.data.BetaBuildLocalizations[i]
-		if l.ID != p[0] {
+		if l.ID != pid {
 			continue
 		}
 		if t := req.Data.Attributes.WhatsNew; t != nil {
@@ -445,7 +450,7 @@ func (s *Server) updateBetaBuildLocalization(w http.ResponseWriter, r *http.Requ
 		writeOne(w, r, http.StatusOK, betaBuildLocalizationResource(r, *l))
 		return
 	}
-	writeNotFound(w, "betaBuildLocalizations", p[0])
+	writeNotFound(w, "betaBuildLocalizations", pid)
 }
 
 // idMatches refuses a PATCH whose data.id is not the path's, as Apple does.
@@ -471,9 +476,10 @@ type updateBuildRequest struct {
 
 // updateBuild is PATCH /v1/builds/{id}: the export-compliance answer, and
 // expiring a build.
-func (s *Server) updateBuild(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+func (s *Server) updateBuild(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
 	var req updateBuildRequest
-	if !readBody(w, r, &req, "builds") || !idMatches(w, req.Data.ID, p[0]) {
+	if !readBody(w, r, &req, "builds") || !idMatches(w, req.Data.ID, pid) {
 		return
 	}
 	a := req.Data.Attributes
@@ -487,7 +493,7 @@ func (s *Server) updateBuild(w http.ResponseWriter, r *http.Request, _ *Key, p [
 	found := false
 	for i := range s.data.Builds {
 		b := &s.data.Builds[i]
-		if b.ID != p[0] {
+		if b.ID != pid {
 			continue
 		}
 		found = true
@@ -503,15 +509,16 @@ func (s *Server) updateBuild(w http.ResponseWriter, r *http.Request, _ *Key, p [
 	}
 	s.mu.Unlock()
 	if !found {
-		writeNotFound(w, "builds", p[0])
+		writeNotFound(w, "builds", pid)
 		return
 	}
 	writeOne(w, r, http.StatusOK, res)
 }
 
-func (s *Server) getBuildApp(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	s.getOne(w, r, "builds", p[0], func() (resource, bool) {
-		b, ok := s.findBuild(p[0])
+func (s *Server) getBuildApp(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
+	s.getOne(w, r, "builds", pid, func() (resource, bool) {
+		b, ok := s.findBuild(pid)
 		a, appOK := s.findApp(b.App)
 		return appResource(r, a), ok && appOK
 	})
@@ -532,7 +539,7 @@ func betaAppReviewSubmissionResource(r *http.Request, sub BetaAppReviewSubmissio
 		Links:         selfLink(r, "betaAppReviewSubmissions", sub.ID)}
 }
 
-func (s *Server) listBetaAppReviewSubmissions(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+func (s *Server) listBetaAppReviewSubmissions(w http.ResponseWriter, r *http.Request, _ *Key) {
 	q, ok := parseQuery(w, r, true, "betaReviewState", "build")
 	if !ok {
 		return
@@ -552,15 +559,16 @@ func (s *Server) listBetaAppReviewSubmissions(w http.ResponseWriter, r *http.Req
 	writePage(w, r, q, items)
 }
 
-func (s *Server) getBuildBetaAppReviewSubmission(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+func (s *Server) getBuildBetaAppReviewSubmission(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
 	if _, ok := parseQuery(w, r, false); !ok {
 		return
 	}
 	s.mu.Lock()
-	_, found := s.findBuild(p[0])
+	_, found := s.findBuild(pid)
 	var sub *BetaAppReviewSubmission
 	for i := range s.data.BetaAppReviewSubmissions {
-		if s.data.BetaAppReviewSubmissions[i].Build == p[0] {
+		if s.data.BetaAppReviewSubmissions[i].Build == pid {
 			v := s.data.BetaAppReviewSubmissions[i]
 			sub = &v
 		}
@@ -568,10 +576,10 @@ func (s *Server) getBuildBetaAppReviewSubmission(w http.ResponseWriter, r *http.
 	s.mu.Unlock()
 	switch {
 	case !found:
-		writeNotFound(w, "builds", p[0])
+		writeNotFound(w, "builds", pid)
 	case sub == nil:
 		writeError(w, http.StatusNotFound, "NOT_FOUND", notFoundTitle,
-			fmt.Sprintf("Build '%s' has no related resource of type 'betaAppReviewSubmissions'.", url.PathEscape(p[0])))
+			fmt.Sprintf("Build '%s' has no related resource of type 'betaAppReviewSubmissions'.", url.PathEscape(pid)))
 	default:
 		writeOne(w, r, http.StatusOK, betaAppReviewSubmissionResource(r, *sub))
 	}
@@ -590,7 +598,7 @@ type createBetaAppReviewSubmissionRequest struct {
 
 // createBetaAppReviewSubmission submits a VALID build for beta review; a
 // build submitted already is refused with 409, as Apple does.
-func (s *Server) createBetaAppReviewSubmission(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+func (s *Server) createBetaAppReviewSubmission(w http.ResponseWriter, r *http.Request, _ *Key) {
 	var req createBetaAppReviewSubmissionRequest
 	if !readBody(w, r, &req, "betaAppReviewSubmissions") {
 		return

@@ -5,7 +5,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
 )
 
@@ -24,7 +23,7 @@ func NewThrowawayKey() (*ThrowawayKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ThrowawayKey{Private: priv, KeyID: randomKeyID(), IssuerID: randomUUID()}, nil
+	return &ThrowawayKey{Private: priv, KeyID: randomKeyID(), IssuerID: newUUID()}, nil
 }
 
 // PEM returns the key as a .p8 file holds it (PKCS#8 PEM).
@@ -49,13 +48,4 @@ func randomKeyID() string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
-}
-
-func randomUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

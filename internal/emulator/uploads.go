@@ -159,8 +159,6 @@ func partLength(size, partSize int64, i int) int64 {
 	return min(partSize, size-off)
 }
 
-func newUUID() string { return newErrorID() }
-
 func (s *Server) uploadResource(r *http.Request, u *buildUpload) resource {
 	type stateObj struct {
 		State    string        `json:"state"`
@@ -264,7 +262,7 @@ func requiredRelationship(w http.ResponseWriter, name, typ string, l *linkage) b
 	return false
 }
 
-func (s *Server) createBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+func (s *Server) createBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) {
 	var req createUploadRequest
 	if !readBody(w, r, &req, "buildUploads") {
 		return
@@ -319,16 +317,17 @@ func (s *Server) duplicate(appID, platform, version string) bool {
 	return false
 }
 
-func (s *Server) getBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+func (s *Server) getBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
 	q, ok := parseQuery(w, r, false)
 	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u, ok := s.uploads[p[0]]
+	u, ok := s.uploads[pid]
 	if !ok {
-		writeNotFound(w, "buildUploads", p[0])
+		writeNotFound(w, "buildUploads", pid)
 		return
 	}
 	var included []any
@@ -351,21 +350,22 @@ func (s *Server) getBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key, 
 	writeOne(w, r, http.StatusOK, s.uploadResource(r, u), included...)
 }
 
-func (s *Server) listAppBuildUploads(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+func (s *Server) listAppBuildUploads(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
 	q, ok := parseQuery(w, r, true, "cfBundleShortVersionString", "cfBundleVersion", "platform", "state")
 	if !ok {
 		return
 	}
 	s.mu.Lock()
-	if _, ok := s.findApp(p[0]); !ok {
+	if _, ok := s.findApp(pid); !ok {
 		s.mu.Unlock()
-		writeNotFound(w, "apps", p[0])
+		writeNotFound(w, "apps", pid)
 		return
 	}
 	var items []resource
 	for _, id := range s.uploadOrder {
 		u, ok := s.uploads[id]
-		if !ok || u.appID != p[0] {
+		if !ok || u.appID != pid {
 			continue
 		}
 		if q.matches("cfBundleShortVersionString", u.shortVersion) && q.matches("cfBundleVersion", u.version) &&
@@ -377,12 +377,13 @@ func (s *Server) listAppBuildUploads(w http.ResponseWriter, r *http.Request, _ *
 	writePage(w, r, q, items)
 }
 
-func (s *Server) deleteBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+func (s *Server) deleteBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
 	s.mu.Lock()
-	u, ok := s.uploads[p[0]]
+	u, ok := s.uploads[pid]
 	if !ok {
 		s.mu.Unlock()
-		writeNotFound(w, "buildUploads", p[0])
+		writeNotFound(w, "buildUploads", pid)
 		return
 	}
 	if u.state == StateProcessing || u.state == StateComplete {
@@ -496,7 +497,7 @@ type createFileRequest struct {
 	} `json:"data"`
 }
 
-func (s *Server) createUploadFile(w http.ResponseWriter, r *http.Request, _ *Key, _ []string) {
+func (s *Server) createUploadFile(w http.ResponseWriter, r *http.Request, _ *Key) {
 	var req createFileRequest
 	if !readBody(w, r, &req, "buildUploadFiles") {
 		return
@@ -571,9 +572,10 @@ func (s *Server) createUploadFile(w http.ResponseWriter, r *http.Request, _ *Key
 	writeOne(w, r, http.StatusCreated, s.fileResource(r, f, true))
 }
 
-func (s *Server) getUploadFile(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	s.getOne(w, r, "buildUploadFiles", p[0], func() (resource, bool) {
-		f, ok := s.files[p[0]]
+func (s *Server) getUploadFile(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
+	s.getOne(w, r, "buildUploadFiles", pid, func() (resource, bool) {
+		f, ok := s.files[pid]
 		if !ok {
 			return resource{}, false
 		}
@@ -581,9 +583,10 @@ func (s *Server) getUploadFile(w http.ResponseWriter, r *http.Request, _ *Key, p
 	})
 }
 
-func (s *Server) listUploadFiles(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
-	s.listRelated(w, r, "buildUploads", p[0], func() (bool, []resource) {
-		u, ok := s.uploads[p[0]]
+func (s *Server) listUploadFiles(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
+	s.listRelated(w, r, "buildUploads", pid, func() (bool, []resource) {
+		u, ok := s.uploads[pid]
 		if !ok {
 			return false, nil
 		}
@@ -616,21 +619,22 @@ type commitRequest struct {
 
 // commitUploadFile handles PATCH /v1/buildUploadFiles/{id}: uploaded:true
 // commits the file; processing then runs on the emulator's clock.
-func (s *Server) commitUploadFile(w http.ResponseWriter, r *http.Request, _ *Key, p []string) {
+func (s *Server) commitUploadFile(w http.ResponseWriter, r *http.Request, _ *Key) {
+	pid := r.PathValue("id")
 	var req commitRequest
 	if !readBody(w, r, &req, "buildUploadFiles") {
 		return
 	}
-	if req.Data.ID != p[0] {
+	if req.Data.ID != pid {
 		writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.ID.INVALID", "The provided entity id is invalid",
-			fmt.Sprintf("The resource id '%s' in the body does not match the id '%s' in the path.", req.Data.ID, p[0]), "/data/id")
+			fmt.Sprintf("The resource id '%s' in the body does not match the id '%s' in the path.", req.Data.ID, pid), "/data/id")
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, ok := s.files[p[0]]
+	f, ok := s.files[pid]
 	if !ok {
-		writeNotFound(w, "buildUploadFiles", p[0])
+		writeNotFound(w, "buildUploadFiles", pid)
 		return
 	}
 	if cs := req.Data.Attributes.SourceFileChecksums; cs != nil {

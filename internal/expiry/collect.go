@@ -127,18 +127,6 @@ type Filter struct {
 	ProfileName string
 }
 
-// ParseList splits a comma- or newline-separated input such as
-// "IOS_DISTRIBUTION, DISTRIBUTION" into trimmed, non-empty values.
-func ParseList(s string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 func containsFold(list []string, v string) bool {
 	for _, s := range list {
 		if strings.EqualFold(s, v) {

@@ -29,8 +29,8 @@ func TestCollectorFilters(t *testing.T) {
 		want   []string
 	}{
 		{"everything", Filter{}, []string{"1", "2", "3", "a", "b", "c"}},
-		{"cert types", Filter{CertificateTypes: ParseList("distribution, IOS_DISTRIBUTION")}, []string{"1", "3", "a", "b", "c"}},
-		{"profile type", Filter{ProfileTypes: ParseList("IOS_APP_STORE\n")}, []string{"1", "2", "3", "a", "c"}},
+		{"cert types", Filter{CertificateTypes: []string{"distribution", "IOS_DISTRIBUTION"}}, []string{"1", "3", "a", "b", "c"}},
+		{"profile type", Filter{ProfileTypes: []string{"IOS_APP_STORE"}}, []string{"1", "2", "3", "a", "c"}},
 		{"profile name", Filter{ProfileName: "myapp"}, []string{"1", "2", "3", "a", "b"}},
 		{"type and name", Filter{ProfileTypes: []string{"ios_app_store"}, ProfileName: "MyApp"}, []string{"1", "2", "3", "a"}},
 	}

@@ -80,7 +80,7 @@ func SyncIssue(ctx context.Context, gh *github.Client, opts IssueOptions, r *exp
 			return res, apiError("comment on", opts.Repo, issue.GetNumber(), err)
 		}
 		if _, _, err := gh.Issues.Update(ctx, opts.Repo.Owner, opts.Repo.Name, issue.GetNumber(), github.UpdateIssueRequest{
-			State: github.Ptr("closed"), StateReason: github.Ptr("completed"),
+			State: new("closed"), StateReason: new("completed"),
 		}); err != nil {
 			return res, apiError("close", opts.Repo, issue.GetNumber(), err)
 		}
@@ -103,7 +103,7 @@ func SyncIssue(ctx context.Context, gh *github.Client, opts IssueOptions, r *exp
 		return IssueResult{Action: IssueOpened, Number: created.GetNumber(), URL: created.GetHTMLURL()}, nil
 	case issue.GetState() != "open":
 		if _, _, err := gh.Issues.Update(ctx, opts.Repo.Owner, opts.Repo.Name, issue.GetNumber(), github.UpdateIssueRequest{
-			State: github.Ptr("open"), Body: &body,
+			State: new("open"), Body: &body,
 		}); err != nil {
 			return res, apiError("reopen", opts.Repo, issue.GetNumber(), err)
 		}
@@ -186,7 +186,7 @@ func nextPage(list *github.IssueListByRepoOptions, resp *github.Response) bool {
 // ensureLabel creates the label; one that already exists is fine.
 func ensureLabel(ctx context.Context, gh *github.Client, opts IssueOptions) error {
 	_, _, err := gh.Issues.CreateLabel(ctx, opts.Repo.Owner, opts.Repo.Name, github.CreateIssueLabelRequest{
-		Name: opts.Label, Color: github.Ptr(labelColor), Description: github.Ptr(labelDescription),
+		Name: opts.Label, Color: new(labelColor), Description: new(labelDescription),
 	})
 	if err == nil || statusOf(err) == http.StatusUnprocessableEntity { // already_exists
 		return nil

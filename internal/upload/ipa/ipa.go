@@ -143,22 +143,11 @@ const (
 // Info.plist; a .pkg must come with explicit versions (see CheckPackage).
 // Every failure is an *Error naming the file and the fix.
 func Inspect(path string, override Facts) (*Artifact, error) {
-	f, err := os.Open(path)
+	f, st, err := OpenRegular(path)
 	if err != nil {
-		return nil, &Error{File: path, Err: ErrOpen, Detail: err.Error(), Fix: "check the app-path input points at the exported .ipa or .pkg"}
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, &Error{File: path, Err: ErrOpen, Detail: err.Error()}
-	}
-	if st.IsDir() {
-		fix := "pass the exported .ipa file, not a directory"
-		if strings.HasSuffix(path, ".app") || strings.HasSuffix(path, ".xcarchive") {
-			fix = "this is an .app or .xcarchive bundle; export an .ipa with `xcodebuild -exportArchive` and pass that"
-		}
-		return nil, &Error{File: path, Err: ErrNotZip, Detail: "is a directory", Fix: fix}
-	}
 	art := &Artifact{Path: path, Name: filepath.Base(path), Size: st.Size(), Kind: KindIPA}
 	if strings.EqualFold(filepath.Ext(path), ".pkg") {
 		art.Kind = KindPKG
@@ -184,6 +173,60 @@ func Inspect(path string, override Facts) (*Artifact, error) {
 		return nil, err
 	}
 	return art, nil
+}
+
+// OpenRegular opens the build file at path for reading, refusing anything
+// but a regular file (a symbolic link to one is fine) BEFORE opening it: a
+// FIFO would block the open forever, a device (/dev/zero) never ends, a
+// directory or socket is not a build. Failures are *Error values naming the
+// file and the fix.
+func OpenRegular(path string) (*os.File, os.FileInfo, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, &Error{File: path, Err: ErrOpen, Detail: err.Error(), Fix: "check the app-path input points at the exported .ipa or .pkg"}
+	}
+	if err := checkRegular(path, st); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, &Error{File: path, Err: ErrOpen, Detail: err.Error(), Fix: "check the app-path input points at the exported .ipa or .pkg"}
+	}
+	fst, err := f.Stat()
+	if err == nil && !os.SameFile(st, fst) {
+		err = errors.New("the file was replaced while being opened")
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, &Error{File: path, Err: ErrOpen, Detail: err.Error(), Fix: "do not modify the file while the step runs"}
+	}
+	return f, fst, nil
+}
+
+// checkRegular refuses what is not a regular file, naming what it is.
+func checkRegular(path string, st os.FileInfo) error {
+	m := st.Mode()
+	if m.IsDir() {
+		fix := "pass the exported .ipa file, not a directory"
+		if strings.HasSuffix(path, ".app") || strings.HasSuffix(path, ".xcarchive") {
+			fix = "this is an .app or .xcarchive bundle; export an .ipa with `xcodebuild -exportArchive` and pass that"
+		}
+		return &Error{File: path, Err: ErrNotZip, Detail: "is a directory", Fix: fix}
+	}
+	if m.IsRegular() {
+		return nil
+	}
+	what := "special file"
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		what = "named pipe (FIFO)"
+	case m&os.ModeSocket != 0:
+		what = "socket"
+	case m&os.ModeDevice != 0:
+		what = "device"
+	}
+	return &Error{File: path, Err: ErrNotRegular, Detail: "is a " + what + ", which is not opened",
+		Fix: "pass the exported .ipa or .pkg file itself (written to disk by `xcodebuild -exportArchive`)"}
 }
 
 // CheckPackage validates the facts for a macOS .pkg, which this tool does not
