@@ -17,6 +17,7 @@ import (
 	"github.com/asc-action/asc-action/internal/commands/auth"
 	"github.com/asc-action/asc-action/internal/credentials"
 	"github.com/asc-action/asc-action/internal/token"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // Key statuses (output key-status).
@@ -280,20 +281,20 @@ func tryWith(ctx context.Context, env *command.Env, opts *Options, a *auth.Auth,
 	return err == nil
 }
 
-func summary(v verdict) string {
-	var b strings.Builder
+func summary(v verdict) untrusted.Markdown {
+	var b untrusted.MarkdownBuilder
 	icon := map[string]string{StatusValid: "✅", StatusInvalid: "❌", StatusSkipped: "⏭️", StatusUnknown: "⚠️"}[v.status]
-	fmt.Fprintf(&b, "### App Store Connect key check: %s %s\n\n| | |\n|---|---|\n", icon, v.status)
-	fmt.Fprintf(&b, "| Reason | `%s` |\n", v.reason)
+	b.Printf("### App Store Connect key check: %s %s\n\n| | |\n|---|---|\n", icon, v.status)
+	b.Printf("| Reason | %s |\n", untrusted.Code(v.reason))
 	if v.keyID != "" {
-		fmt.Fprintf(&b, "| Key ID | `%s` (%s) |\n| Public key | `%s` |\n", v.keyID, v.keyType, v.fingerprint)
+		b.Printf("| Key ID | %s (%s) |\n| Public key | %s |\n", untrusted.Code(v.keyID), v.keyType, untrusted.Code(v.fingerprint))
 	}
 	if v.rate.Known {
-		fmt.Fprintf(&b, "| Rate limit | %d of %d left this hour |\n", v.rate.Remaining, v.rate.Limit)
+		b.Printf("| Rate limit | %d of %d left this hour |\n", v.rate.Remaining, v.rate.Limit)
 	}
 	if v.skew != 0 {
-		fmt.Fprintf(&b, "| Clock skew | %v (server minus local) |\n", v.skew.Round(time.Second))
+		b.Printf("| Clock skew | %v (server minus local) |\n", v.skew.Round(time.Second))
 	}
-	fmt.Fprintf(&b, "\n%s\n", v.message)
-	return b.String()
+	b.Printf("\n%s\n", v.message)
+	return b.Markdown()
 }
