@@ -814,6 +814,12 @@ func (s *Server) advance() {
 		}
 		s.decide(u, f, faults)
 	}
+	for i := range s.data.BetaAppReviewSubmissions {
+		sub := &s.data.BetaAppReviewSubmissions[i]
+		if sub.State == "WAITING_FOR_REVIEW" && !sub.SubmittedDate.IsZero() && !now.Before(sub.SubmittedDate.Add(s.cfg.BetaReviewDelay)) {
+			sub.State = "APPROVED"
+		}
+	}
 	for i := range s.data.Builds {
 		b := &s.data.Builds[i]
 		if b.ProcessingState != "PROCESSING" || b.UploadedDate.IsZero() {
