@@ -91,7 +91,9 @@ func TestBetaReviewIsApprovedAfterTheConfiguredTime(t *testing.T) {
 	e.do("PATCH", "/v1/builds/BUILD00002", map[string]any{"data": map[string]any{"type": "builds", "id": "BUILD00002",
 		"attributes": map[string]any{"usesNonExemptEncryption": false}}})
 	id := e.created("/v1/betaAppReviewSubmissions", body("betaAppReviewSubmissions", nil, map[string]any{"build": rel("builds", "BUILD00002")}))
-	state := func() any { return dig(e.mustGet("/v1/betaAppReviewSubmissions/"+id), "data", "attributes", "betaReviewState") }
+	state := func() any {
+		return dig(e.mustGet("/v1/betaAppReviewSubmissions/"+id), "data", "attributes", "betaReviewState")
+	}
 	if s := state(); s != "WAITING_FOR_REVIEW" {
 		t.Fatalf("just submitted: %v", s)
 	}
