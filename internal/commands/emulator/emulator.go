@@ -28,7 +28,7 @@ func Command() *command.Command {
 	return &command.Command{
 		Name:    "emulator",
 		CLIOnly: true,
-		Summary: "Run the App Store Connect emulator (apps, certificates, profiles, builds, build uploads) on a local address",
+		Summary: "Run the App Store Connect emulator (every GET of Apple's API, uploads, TestFlight, provisioning) on a local address",
 		Long: `Serves until interrupted (Ctrl-C). Give the public half of your test key with
 --public-key (a PUBLIC KEY PEM, or the .p8 itself: only its public half is used), --key-id
 and --issuer-id; or give none, and a throwaway key is generated and written to
@@ -51,6 +51,7 @@ Faults (--faults), data file (--data) and behaviour: docs/emulator.md.`,
 			{Name: "rate-limit", Default: "3500", Usage: "requests per key per rolling hour", CLIOnly: true},
 			{Name: "upload-delay", Default: "5s", Usage: "time from commit to the upload's COMPLETE", CLIOnly: true},
 			{Name: "build-delay", Default: "10s", Usage: "time from COMPLETE to the build's VALID", CLIOnly: true},
+			{Name: "review-delay", Default: "30s", Usage: "time from a beta review submission to APPROVED", CLIOnly: true},
 			{Name: "verbose", Bool: true, Usage: "log every request and every refused token (never the token)", CLIOnly: true},
 			{Name: "store-dir", Usage: "directory for uploaded bytes (default: a temporary one, removed on exit)", CLIOnly: true},
 		},
@@ -96,6 +97,9 @@ func serve(ctx context.Context, env *command.Env, onReady ready) error {
 		return err
 	}
 	if cfg.BuildProcessingDelay, err = env.Duration("build-delay", 10*time.Second); err != nil {
+		return err
+	}
+	if cfg.BetaReviewDelay, err = env.Duration("review-delay", 30*time.Second); err != nil {
 		return err
 	}
 	individual, err := env.Bool("individual")
