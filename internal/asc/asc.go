@@ -99,8 +99,10 @@ type Client struct {
 	policy     RetryPolicy
 
 	jitter *retry.Jitter
-	// listBytes is MaxListBytes (tests lower it).
+	// listBytes is MaxListBytes and idleRead httpx.APIIdleReadTimeout
+	// (tests lower them).
 	listBytes int64
+	idleRead  time.Duration
 
 	rlMu      sync.Mutex
 	rateLimit RateLimit
@@ -114,7 +116,7 @@ type Option func(*Client) error
 // WithHTTPClient sets the HTTP client used for every request. The client
 // uses a copy of it whose redirects obey the same rule as links.next (same
 // scheme, host and port; see httpx.SameOriginRedirects), with the timeouts
-// of httpx.NewTransport when its Transport is nil.
+// of httpx.NewTransport when its Transport is nil or http.DefaultTransport.
 func WithHTTPClient(h *http.Client) Option {
 	return func(c *Client) error {
 		if h == nil {
@@ -270,6 +272,7 @@ func New(baseURL string, ts TokenSource, opts ...Option) (*Client, error) {
 		policy:     DefaultRetryPolicy,
 		jitter:     retry.NewJitter(nil),
 		listBytes:  MaxListBytes,
+		idleRead:   httpx.APIIdleReadTimeout,
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -282,10 +285,11 @@ func New(baseURL string, ts TokenSource, opts ...Option) (*Client, error) {
 
 // guarded returns a copy of h that follows redirects only within the
 // request's origin (whatever h's own CheckRedirect allows besides) and,
-// when h has no Transport, uses one with every network wait bounded.
+// when h uses net/http's default transport (whose response-header wait is
+// unbounded), one with every network wait bounded instead.
 func guarded(h *http.Client) *http.Client {
 	g := *h
-	if g.Transport == nil {
+	if g.Transport == nil || g.Transport == http.DefaultTransport {
 		g.Transport = httpx.NewTransport(httpx.APIHeaderTimeout)
 	}
 	own := h.CheckRedirect

@@ -223,7 +223,7 @@ func (cl *call) wait(ctx context.Context, resp *http.Response, e Event) error {
 }
 
 // errStalled ends an attempt whose answer stopped moving.
-var errStalled = fmt.Errorf("no byte of the answer for %v (the idle-read timeout httpx.APIIdleReadTimeout)", httpx.APIIdleReadTimeout)
+var errStalled = fmt.Errorf("the answer stopped for %v (the idle-read timeout httpx.APIIdleReadTimeout)", httpx.APIIdleReadTimeout)
 
 // send makes one attempt under the per-attempt timeout and reads the body,
 // within MaxResponseBytes (2xx) or MaxErrorBytes (other answers, cut).
@@ -253,7 +253,7 @@ func (c *Client) send(ctx context.Context, req *http.Request, body []byte, tok s
 		return nil, nil, timedOut(err), err
 	}
 	defer resp.Body.Close()
-	dog := httpx.NewWatchdog(httpx.APIIdleReadTimeout, cancel, errStalled)
+	dog := httpx.NewWatchdog(c.idleRead, cancel, errStalled)
 	defer dog.Stop()
 	b, err := readBody(resp, httpx.KickingReader{R: resp.Body, W: dog})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/asc-action/asc-action/internal/httpx"
 )
@@ -69,19 +70,22 @@ func TestRedirectRuleHoldsWithTheCallersClient(t *testing.T) {
 // response headers; the per-attempt timeout and the idle-read watchdog bound
 // the rest (see send).
 func TestEveryNetworkWaitIsBounded(t *testing.T) {
-	c, err := New("", plainSource("x"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, ok := c.http.Transport.(*http.Transport)
-	if !ok {
-		t.Fatalf("transport %T", c.http.Transport)
-	}
-	if tr.ResponseHeaderTimeout != httpx.APIHeaderTimeout || tr.TLSHandshakeTimeout != httpx.TLSHandshakeTimeout || tr.DialContext == nil {
-		t.Errorf("header %v, TLS %v, dial set %v", tr.ResponseHeaderTimeout, tr.TLSHandshakeTimeout, tr.DialContext != nil)
-	}
-	if c.reqTimeout != httpx.APIAttemptTimeout || httpx.APIHeaderTimeout >= httpx.APIAttemptTimeout {
-		t.Errorf("attempt timeout %v, header timeout %v", c.reqTimeout, httpx.APIHeaderTimeout)
+	// The program hands the client http.DefaultTransport (internal/app).
+	for _, opts := range [][]Option{nil, {WithHTTPClient(&http.Client{Transport: http.DefaultTransport})}} {
+		c, err := New("", plainSource("x"), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, ok := c.http.Transport.(*http.Transport)
+		if !ok || tr == http.DefaultTransport {
+			t.Fatalf("transport %T: want the client's own", c.http.Transport)
+		}
+		if tr.ResponseHeaderTimeout != httpx.APIHeaderTimeout || tr.TLSHandshakeTimeout != httpx.TLSHandshakeTimeout || tr.DialContext == nil {
+			t.Errorf("header %v, TLS %v, dial set %v", tr.ResponseHeaderTimeout, tr.TLSHandshakeTimeout, tr.DialContext != nil)
+		}
+		if c.reqTimeout != httpx.APIAttemptTimeout || httpx.APIHeaderTimeout >= httpx.APIAttemptTimeout {
+			t.Errorf("attempt timeout %v, header timeout %v", c.reqTimeout, httpx.APIHeaderTimeout)
+		}
 	}
 }
 
@@ -162,5 +166,65 @@ func TestLargeAnswerNamesItsLimit(t *testing.T) {
 	_, _, err := c.GetApp(context.Background(), "1")
 	if err == nil || !strings.Contains(err.Error(), "asc.MaxResponseBytes") {
 		t.Errorf("err = %.300v; want the limit named", err)
+	}
+}
+
+// TestSilentServerTimesOutNamed: a server that never sends response headers
+// ends each attempt at the header timeout (lowered here from
+// httpx.APIHeaderTimeout), reported as a timeout naming that limit.
+func TestSilentServerTimesOutNamed(t *testing.T) {
+	hold := make(chan struct{})
+	defer close(hold)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+		}
+	})
+	c, _, fs := newTestClient(t, h, plainSource("x"), WithRetryMax(1))
+	c.http.Transport = httpx.NewTransport(50 * time.Millisecond)
+	_, _, err := c.GetApp(context.Background(), "1")
+	var ne *NetworkError
+	if !errors.As(err, &ne) || !ne.Timeout || ne.Attempts != 2 || !strings.Contains(err.Error(), "httpx.APIHeaderTimeout") {
+		t.Fatalf("err = %v; want a timeout naming httpx.APIHeaderTimeout after 2 attempts", err)
+	}
+	if len(fs.Waits()) != 1 {
+		t.Errorf("waits = %v", fs.Waits())
+	}
+}
+
+// TestStalledAnswerTimesOutNamed: an answer whose body stops moving ends at
+// the idle-read watchdog, named in the error.
+func TestStalledAnswerTimesOutNamed(t *testing.T) {
+	hold := make(chan struct{})
+	defer close(hold)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(200)
+		w.Write([]byte(`{"data":`))
+		w.(http.Flusher).Flush()
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+		}
+	})
+	c, _, _ := newTestClient(t, h, plainSource("x"), WithRetryMax(0))
+	c.idleRead = 50 * time.Millisecond
+	_, _, err := c.GetApp(context.Background(), "1")
+	var ne *NetworkError
+	if !errors.As(err, &ne) || !ne.Timeout || !strings.Contains(err.Error(), "httpx.APIIdleReadTimeout") {
+		t.Fatalf("err = %v; want a timeout naming httpx.APIIdleReadTimeout", err)
+	}
+}
+
+func TestSkewWords(t *testing.T) {
+	for skew, want := range map[time.Duration]string{
+		90*time.Second + 400*time.Millisecond: "1m30s behind",
+		-2 * time.Hour:                        "2h0m0s ahead of",
+	} {
+		size, dir := SkewWords(skew)
+		if got := fmt.Sprint(size, " ", dir); got != want {
+			t.Errorf("SkewWords(%v) = %q, want %q", skew, got, want)
+		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // Input is one named input of a command: an Action input (`with: name:`),
@@ -169,22 +171,29 @@ func RunSafely(ctx context.Context, cmd *Command, env *Env, advice string) (err 
 
 // Reporter is how a command speaks: the Actions adapter turns these calls
 // into workflow commands and files, the CLI into terminal text.
+//
+// It is the output boundary (package untrusted): formats are constants of
+// ours; every argument, title, message and output value may hold text from
+// a server, a file or an input, and implementations pass it through
+// untrusted before it reaches a log line, an annotation or stdout. The job
+// summary takes untrusted.Markdown, which only escaping builds.
 type Reporter interface {
 	// Mask registers secret values; nothing printed after contains them.
 	Mask(values ...string)
 	// SetOutput sets a step output. Values are single lines: line breaks
 	// are folded into spaces.
 	SetOutput(name, value string) error
-	// Infof logs a line.
-	Infof(format string, args ...any)
-	// Notice, Warning and Error are annotations with a title.
+	// Infof logs a line; each argument is escaped (untrusted.Log).
+	Infof(format untrusted.Format, args ...any)
+	// Notice, Warning and Error are annotations with a title; both are
+	// escaped (untrusted.Line).
 	Notice(title, msg string)
 	Warning(title, msg string)
 	Error(title, msg string)
 	// Group starts a collapsible log group; call the returned func to end it.
 	Group(title string) func()
 	// Summary appends Markdown to the job summary.
-	Summary(markdown string)
+	Summary(markdown untrusted.Markdown)
 	// Progress starts a progress display for total units (bytes).
 	Progress(title string, total int64) Progress
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/asc-action/asc-action/internal/bytesize"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // DefaultProgressEvery is the cadence of progress lines in logs.
@@ -15,7 +16,7 @@ const DefaultProgressEvery = 5 * time.Second
 // at most once per interval, and once at the end. The CLI uses it too when
 // stderr is not a terminal.
 type LineProgress struct {
-	logf     func(string, ...any)
+	logf     func(untrusted.Format, ...any)
 	now      func() time.Time
 	title    string
 	total    int64
@@ -28,7 +29,7 @@ type LineProgress struct {
 }
 
 // NewLineProgress returns a LineProgress; every 0 means DefaultProgressEvery.
-func NewLineProgress(logf func(string, ...any), now func() time.Time, title string, total int64, every time.Duration) *LineProgress {
+func NewLineProgress(logf func(untrusted.Format, ...any), now func() time.Time, title string, total int64, every time.Duration) *LineProgress {
 	if now == nil {
 		now = time.Now
 	}

@@ -1,16 +1,13 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestEmulatorProcessAnswersCurl runs `asc-action emulator` as its own
@@ -21,65 +18,8 @@ func TestEmulatorProcessAnswersCurl(t *testing.T) {
 	if err != nil {
 		t.Fatalf("curl is needed for this test (apt-get install curl): %v", err)
 	}
-	emu := exec.Command(binary, "emulator", "--addr", "127.0.0.1:0")
-	stderr, err := emu.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := emu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		// Interrupt, as Ctrl-C does, so the emulator removes its key folder.
-		_ = emu.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = emu.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = emu.Process.Kill()
-			<-done
-		}
-	}
-	t.Cleanup(stop)
-
-	urlRe := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
-	keyRe := regexp.MustCompile(`Key ID ([A-Z0-9]{10}), Issuer ID ([0-9a-f-]{36}), private key written to (\S+\.p8)`)
-	var url, kid, iss, path string
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	deadline := time.After(20 * time.Second)
-	for url == "" || path == "" {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatal("the emulator exited before announcing itself")
-			}
-			if m := urlRe.FindStringSubmatch(l); m != nil {
-				url = m[1]
-			}
-			if m := keyRe.FindStringSubmatch(l); m != nil {
-				kid, iss, path = m[1], m[2], m[3]
-			}
-		case <-deadline:
-			t.Fatal("the emulator did not announce its URL and key in time")
-		}
-	}
-	go func() {
-		for range lines {
-		}
-	}()
+	emu := startEmulator(t)
+	url, kid, iss, path, stop := emu.url, emu.keyID, emu.issuerID, emu.keyPath, emu.stop
 
 	out, err := exec.Command(binary, "token", "--private-key-path", path, "--key-id", kid, "--issuer-id", iss, "--quiet").Output()
 	if err != nil {

@@ -98,7 +98,7 @@ var (
 	ErrWrongIssuer       = errors.New("token iss is not the key's issuer ID")
 	ErrIssuerOnIndividal = errors.New("token for an individual key carries iss")
 	ErrWrongSubject      = errors.New(`token for an individual key lacks sub "user"`)
-	ErrMissingTimes      = errors.New("token lacks a numeric iat or exp")
+	ErrMissingTimes      = errors.New("token lacks a numeric exp, or its iat is not numeric")
 	ErrLifetimeTooLong   = errors.New("token lifetime (exp - iat) is over 20 minutes")
 	ErrExpired           = errors.New("token has expired")
 	ErrIssuedInFuture    = errors.New("token iat is in the future")
@@ -197,12 +197,19 @@ var tokenRules = []tokenRule{
 			sub, _ := c.claims["sub"].(string)
 			return !c.key.Individual || sub == "user"
 		}},
-	{ErrMissingTimes, "iat and exp are required NumericDates (RFC 7519 section 2: seconds, fractions allowed)",
+	{ErrMissingTimes, "exp is a required NumericDate (RFC 7519 section 2: seconds, fractions allowed); iat, when present, is one too. " +
+		"A token without iat is taken as issued now: appstore-connect-sdk (npm) sends none and App Store Connect accepts it",
 		func(c *tokenCheck) bool {
-			var ok1, ok2 bool
-			c.iat, ok1 = numericTime(c.claims["iat"])
-			c.exp, ok2 = numericTime(c.claims["exp"])
-			return ok1 && ok2
+			var okExp bool
+			c.exp, okExp = numericTime(c.claims["exp"])
+			v, hasIat := c.claims["iat"]
+			if !hasIat {
+				c.iat = c.s.now()
+				return okExp
+			}
+			var okIat bool
+			c.iat, okIat = numericTime(v)
+			return okExp && okIat
 		}},
 	{ErrMalformedToken, "scope, when present, is a list of strings such as \"GET /v1/apps\"",
 		func(c *tokenCheck) bool {

@@ -100,7 +100,10 @@ func TestTokensCheckedAsAppleDoes(t *testing.T) {
 			delete(c, "sub")
 			return indiv.sign(t, c)
 		}(), ErrWrongSubject},
-		{"no iat", "/v1/apps", with(func(c jwt.MapClaims) { delete(c, "iat") }), ErrMissingTimes},
+		{"no iat, exp within 20 minutes (taken as issued now)", "/v1/apps", with(func(c jwt.MapClaims) { delete(c, "iat") }), nil},
+		{"no iat, exp 21 minutes ahead", "/v1/apps", with(func(c jwt.MapClaims) { delete(c, "iat"); c["exp"] = now.Add(21 * time.Minute).Unix() }), ErrLifetimeTooLong},
+		{"no exp", "/v1/apps", with(func(c jwt.MapClaims) { delete(c, "exp") }), ErrMissingTimes},
+		{"iat a string", "/v1/apps", with(func(c jwt.MapClaims) { c["iat"] = "now" }), ErrMissingTimes},
 		{"lifetime 21 minutes", "/v1/apps", with(func(c jwt.MapClaims) { c["exp"] = now.Add(21 * time.Minute).Unix() }), ErrLifetimeTooLong},
 		{"lifetime exactly 20 minutes", "/v1/apps", with(func(c jwt.MapClaims) { c["exp"] = now.Add(20 * time.Minute).Unix() }), nil},
 		{"expired", "/v1/apps", with(func(c jwt.MapClaims) {

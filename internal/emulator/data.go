@@ -22,6 +22,12 @@ type Data struct {
 	BetaGroups               []BetaGroup               `json:"betaGroups,omitempty"`
 	BetaBuildLocalizations   []BetaBuildLocalization   `json:"betaBuildLocalizations,omitempty"`
 	BetaAppReviewSubmissions []BetaAppReviewSubmission `json:"betaAppReviewSubmissions,omitempty"`
+	BetaTesters              []BetaTester              `json:"betaTesters,omitempty"`
+	// The rest of the account (account.go).
+	BundleIDs                    []BundleID                    `json:"bundleIds,omitempty"`
+	Users                        []User                        `json:"users,omitempty"`
+	AppStoreVersions             []AppStoreVersion             `json:"appStoreVersions,omitempty"`
+	AppStoreVersionLocalizations []AppStoreVersionLocalization `json:"appStoreVersionLocalizations,omitempty"`
 	// Keys are API keys accepted besides Config.Keys (datakeys.go).
 	Keys []DataKey `json:"keys,omitempty"`
 }
@@ -57,6 +63,10 @@ type Profile struct {
 	UUID           string    `json:"uuid,omitempty"`
 	CreatedDate    time.Time `json:"createdDate,omitzero"`
 	ExpirationDate time.Time `json:"expirationDate"`
+	// BundleID is the id of the profile's bundle ID (bundleIds), if any;
+	// Certificates the ids of the certificates it holds.
+	BundleID     string   `json:"bundleId,omitempty"`
+	Certificates []string `json:"certificates,omitempty"`
 }
 
 // Build is a build known to App Store Connect (Apple's `builds` resource).
@@ -177,7 +187,10 @@ func (d *Data) Validate() error {
 	if err := d.validateKeys(); err != nil {
 		return err
 	}
-	return d.validateTestFlight(apps, seen)
+	if err := d.validateTestFlight(apps, seen); err != nil {
+		return err
+	}
+	return d.validateAccount(apps, seen)
 }
 
 func (d *Data) clone() *Data {
@@ -191,6 +204,7 @@ func (d *Data) clone() *Data {
 		Builds:       append([]Build(nil), d.Builds...),
 	}
 	d.cloneTestFlight(c)
+	d.cloneAccount(c)
 	return c
 }
 

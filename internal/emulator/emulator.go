@@ -25,6 +25,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/netutil"
 )
 
 // Config configures a Server. The zero value works: no keys (every request
@@ -61,6 +63,12 @@ type Config struct {
 	// Logf, if set, receives one line per request and per refused token
 	// (never a token or key material).
 	Logf func(format string, args ...any)
+	// Limits of a started server (Start), against clients that hold it:
+	// zero means DefaultMaxConnections, DefaultMaxHeaderBytes and
+	// DefaultReadHeaderTimeout.
+	MaxConnections    int
+	MaxHeaderBytes    int
+	ReadHeaderTimeout time.Duration
 }
 
 // Server is the emulator, an http.Handler. Use New, then either Start it on
@@ -86,10 +94,12 @@ type Server struct {
 	authFailures []string
 	incomplete   int
 
-	mux      *http.ServeMux
-	work     sync.WaitGroup
-	httpSrv  *http.Server
-	listener net.Listener
+	mux *http.ServeMux
+	// generated holds the made-up resources of each type no state keeps.
+	generated map[string][]*object
+	work      sync.WaitGroup
+	httpSrv   *http.Server
+	listener  net.Listener
 }
 
 // Defaults applied by New.
@@ -98,6 +108,22 @@ const (
 	DefaultPartSize         = 8 << 20
 	DefaultPartURLTTL       = time.Hour
 	DefaultLeeway           = 10 * time.Second
+
+	// DefaultMaxConnections is how many connections a started server
+	// serves at once; further ones wait in the listen backlog until one
+	// closes.
+	DefaultMaxConnections = 256
+	// DefaultMaxHeaderBytes bounds a request's line and headers; larger
+	// ones get 431 Request Header Fields Too Large.
+	DefaultMaxHeaderBytes = 64 << 10
+	// DefaultReadHeaderTimeout is how long a client may take to send its
+	// request headers before the connection is closed (slow clients).
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultIdleTimeout closes keep-alive connections left idle.
+	DefaultIdleTimeout = 60 * time.Second
+	// MaxRequestBody bounds the JSON body of an API request; part uploads
+	// are bounded by their part's length instead.
+	MaxRequestBody = 1 << 20
 )
 
 // New builds a Server from cfg. It panics only if it cannot create its
@@ -118,17 +144,27 @@ func New(cfg Config) *Server {
 	if cfg.PartURLTTL <= 0 {
 		cfg.PartURLTTL = DefaultPartURLTTL
 	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = DefaultMaxConnections
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if cfg.ReadHeaderTimeout <= 0 {
+		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
 	s := &Server{
-		cfg:      cfg,
-		faults:   newFaultState(cfg.Faults),
-		secret:   make([]byte, 32),
-		keys:     map[string]Key{},
-		data:     cfg.Data.clone(),
-		uploads:  map[string]*buildUpload{},
-		files:    map[string]*uploadFile{},
-		rate:     map[string][]time.Time{},
-		requests: map[string]int{},
-		storeDir: cfg.StoreDir,
+		cfg:       cfg,
+		faults:    newFaultState(cfg.Faults),
+		secret:    make([]byte, 32),
+		keys:      map[string]Key{},
+		data:      cfg.Data.clone(),
+		uploads:   map[string]*buildUpload{},
+		files:     map[string]*uploadFile{},
+		rate:      map[string][]time.Time{},
+		requests:  map[string]int{},
+		storeDir:  cfg.StoreDir,
+		generated: map[string][]*object{},
 	}
 	s.mux = s.newMux()
 	if _, err := rand.Read(s.secret); err != nil {
@@ -194,9 +230,10 @@ func (s *Server) Start(addr string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("emulator: listen on %s: %w", addr, err)
 	}
-	s.listener = ln
-	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
-	go func() { _ = s.httpSrv.Serve(ln) }()
+	s.listener = netutil.LimitListener(ln, s.cfg.MaxConnections)
+	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		MaxHeaderBytes: s.cfg.MaxHeaderBytes, IdleTimeout: DefaultIdleTimeout}
+	go func() { _ = s.httpSrv.Serve(s.listener) }()
 	return "http://" + ln.Addr().String(), nil
 }
 
@@ -255,13 +292,7 @@ type route struct {
 }
 
 var routes = []route{
-	{"GET /v1/apps", "apps_getCollection", AccessRead, (*Server).listApps},
-	{"GET /v1/apps/{id}", "apps_getInstance", AccessRead, (*Server).getApp},
 	{"GET /v1/apps/{id}/buildUploads", "apps_buildUploads_getToManyRelated", AccessRead, (*Server).listAppBuildUploads},
-	{"GET /v1/certificates", "certificates_getCollection", AccessProvisioning, (*Server).listCertificates},
-	{"GET /v1/profiles", "profiles_getCollection", AccessProvisioning, (*Server).listProfiles},
-	{"GET /v1/builds", "builds_getCollection", AccessRead, (*Server).listBuilds},
-	{"GET /v1/builds/{id}", "builds_getInstance", AccessRead, (*Server).getBuild},
 	{"POST /v1/buildUploads", "buildUploads_createInstance", AccessUpload, (*Server).createBuildUpload},
 	{"GET /v1/buildUploads/{id}", "buildUploads_getInstance", AccessRead, (*Server).getBuildUpload},
 	{"DELETE /v1/buildUploads/{id}", "buildUploads_deleteInstance", AccessUpload, (*Server).deleteBuildUpload},
@@ -270,32 +301,69 @@ var routes = []route{
 	{"GET /v1/buildUploadFiles/{id}", "buildUploadFiles_getInstance", AccessRead, (*Server).getUploadFile},
 	{"PATCH /v1/buildUploadFiles/{id}", "buildUploadFiles_updateInstance", AccessUpload, (*Server).commitUploadFile},
 	// TestFlight (testflight.go).
-	{"GET /v1/betaGroups", "betaGroups_getCollection", AccessTestFlightRead, (*Server).listBetaGroups},
-	{"GET /v1/betaGroups/{id}", "betaGroups_getInstance", AccessTestFlightRead, (*Server).getBetaGroup},
-	{"GET /v1/apps/{id}/betaGroups", "apps_betaGroups_getToManyRelated", AccessTestFlightRead, (*Server).listAppBetaGroups},
 	{"POST /v1/builds/{id}/relationships/betaGroups", "builds_betaGroups_createToManyRelationship", AccessTestFlight, (*Server).addBuildToBetaGroups},
 	{"PATCH /v1/builds/{id}", "builds_updateInstance", AccessTestFlight, (*Server).updateBuild},
-	{"GET /v1/builds/{id}/app", "builds_app_getToOneRelated", AccessRead, (*Server).getBuildApp},
-	{"GET /v1/betaBuildLocalizations", "betaBuildLocalizations_getCollection", AccessTestFlightRead, (*Server).listBetaBuildLocalizations},
 	{"POST /v1/betaBuildLocalizations", "betaBuildLocalizations_createInstance", AccessTestFlight, (*Server).createBetaBuildLocalization},
 	{"PATCH /v1/betaBuildLocalizations/{id}", "betaBuildLocalizations_updateInstance", AccessTestFlight, (*Server).updateBetaBuildLocalization},
-	{"GET /v1/builds/{id}/betaBuildLocalizations", "builds_betaBuildLocalizations_getToManyRelated", AccessTestFlightRead, (*Server).listBuildBetaBuildLocalizations},
-	{"GET /v1/betaAppReviewSubmissions", "betaAppReviewSubmissions_getCollection", AccessTestFlightRead, (*Server).listBetaAppReviewSubmissions},
 	{"POST /v1/betaAppReviewSubmissions", "betaAppReviewSubmissions_createInstance", AccessTestFlight, (*Server).createBetaAppReviewSubmission},
-	{"GET /v1/builds/{id}/betaAppReviewSubmission", "builds_betaAppReviewSubmission_getToOneRelated", AccessTestFlightRead, (*Server).getBuildBetaAppReviewSubmission},
 }
 
 // newMux registers every route on a ServeMux, each behind dispatch and
-// authorize.
+// authorize: the routes above, then every other GET operation of Apple's
+// document, answered by serveRead.
 func (s *Server) newMux() *http.ServeMux {
 	mux := http.NewServeMux()
-	for i := range routes {
-		rt := &routes[i]
+	handle := func(rt *route) {
 		mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
 			s.dispatch(w, r, rt.op, false, func(w http.ResponseWriter, r *http.Request) { s.authorize(w, r, rt) })
 		})
 	}
+	for _, rt := range allRoutes() {
+		handle(rt)
+	}
 	return mux
+}
+
+var (
+	routesOnce sync.Once
+	allRouted  []*route
+)
+
+// allRoutes is routes followed by one route per GET operation of the
+// document that routes does not serve. Without the document (it is
+// embedded, so only a broken build lacks it) only routes are served.
+func allRoutes() []*route {
+	routesOnce.Do(func() {
+		taken := map[string]bool{}
+		for i := range routes {
+			allRouted = append(allRouted, &routes[i])
+			taken[routes[i].pattern] = true
+		}
+		cat, err := loadCatalog()
+		if err != nil {
+			return
+		}
+		for _, op := range cat.ops {
+			if taken[op.pattern] {
+				continue
+			}
+			allRouted = append(allRouted, &route{pattern: op.pattern, op: op.id, access: max(readAccess(op.parent), readAccess(op.target)),
+				handler: func(s *Server, w http.ResponseWriter, r *http.Request, _ *Key) { s.serveRead(w, r, cat, op) }})
+		}
+	})
+	return allRouted
+}
+
+// readAccess is the access reading a resource type needs.
+func readAccess(typ string) Access {
+	switch typ {
+	case "certificates", "profiles", "bundleIds", "bundleIdCapabilities", "devices", "merchantIds", "passTypeIds":
+		return AccessProvisioning
+	case "betaGroups", "betaTesters", "betaBuildLocalizations", "betaAppReviewSubmissions", "betaAppReviewDetails",
+		"betaAppLocalizations", "betaLicenseAgreements", "buildBetaDetails", "betaTesterInvitations", "betaRecruitmentCriteria":
+		return AccessTestFlightRead
+	}
+	return AccessRead
 }
 
 // partPrefix is where part URLs live on the emulator.
@@ -413,9 +481,15 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 // when the path exists with another method, 404 otherwise, in Apple's
 // words, after the token is checked as for any other request.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *route) {
-	status := &statusWriter{ResponseWriter: w}
+	// The line is logged when the status is written, before the client can
+	// read the answer.
+	status := &statusWriter{ResponseWriter: w, onStatus: func(code int) { s.logf("emulator: %s %s -> %d", r.Method, r.URL.Path, code) }}
 	w = status
-	defer func() { s.logf("emulator: %s %s -> %d", r.Method, r.URL.Path, status.code) }()
+	defer func() {
+		if status.code == 0 {
+			status.WriteHeader(http.StatusOK)
+		}
+	}()
 
 	key, err := s.authenticate(r)
 	if err != nil {
@@ -459,19 +533,21 @@ func (s *Server) pathKnown(r *http.Request) bool {
 
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code     int
+	onStatus func(code int)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.code == 0 {
 		w.code = code
+		w.onStatus(code)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.code == 0 {
-		w.code = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(p)
 }

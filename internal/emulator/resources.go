@@ -181,22 +181,6 @@ func appResource(r *http.Request, a App) resource {
 		Links: selfLink(r, "apps", a.ID)}
 }
 
-func (s *Server) listApps(w http.ResponseWriter, r *http.Request, _ *Key) {
-	q, ok := parseQuery(w, r, true, "bundleId", "name", "sku", "id")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	var items []resource
-	for _, a := range s.data.Apps {
-		if q.matches("bundleId", a.BundleID) && q.matches("name", a.Name) && q.matches("sku", a.SKU) && q.matches("id", a.ID) {
-			items = append(items, appResource(r, a))
-		}
-	}
-	s.mu.Unlock()
-	writePage(w, r, q, items)
-}
-
 func (s *Server) findApp(id string) (App, bool) {
 	for _, a := range s.data.Apps {
 		if a.ID == id {
@@ -204,14 +188,6 @@ func (s *Server) findApp(id string) (App, bool) {
 		}
 	}
 	return App{}, false
-}
-
-func (s *Server) getApp(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	s.getOne(w, r, "apps", pid, func() (resource, bool) {
-		a, ok := s.findApp(pid)
-		return appResource(r, a), ok
-	})
 }
 
 type certificateAttributes struct {
@@ -224,25 +200,11 @@ type certificateAttributes struct {
 	Activated       *bool  `json:"activated,omitempty"`
 }
 
-func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request, _ *Key) {
-	q, ok := parseQuery(w, r, true, "certificateType", "displayName", "serialNumber", "id")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	var items []resource
-	for _, c := range s.data.Certificates {
-		if !q.matches("certificateType", c.CertificateType) || !q.matches("displayName", c.DisplayName) ||
-			!q.matches("serialNumber", c.SerialNumber) || !q.matches("id", c.ID) {
-			continue
-		}
-		items = append(items, resource{Type: "certificates", ID: c.ID, Attributes: certificateAttributes{
-			Name: c.Name, CertificateType: c.CertificateType, DisplayName: c.DisplayName, SerialNumber: c.SerialNumber,
-			Platform: c.Platform, ExpirationDate: appleTime(c.ExpirationDate), Activated: c.Activated,
-		}, Links: selfLink(r, "certificates", c.ID)})
-	}
-	s.mu.Unlock()
-	writePage(w, r, q, items)
+func certificateResource(r *http.Request, c Certificate) resource {
+	return resource{Type: "certificates", ID: c.ID, Attributes: certificateAttributes{
+		Name: c.Name, CertificateType: c.CertificateType, DisplayName: c.DisplayName, SerialNumber: c.SerialNumber,
+		Platform: c.Platform, ExpirationDate: appleTime(c.ExpirationDate), Activated: c.Activated,
+	}, Links: selfLink(r, "certificates", c.ID)}
 }
 
 type profileAttributes struct {
@@ -255,31 +217,17 @@ type profileAttributes struct {
 	ExpirationDate string `json:"expirationDate"`
 }
 
-func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request, _ *Key) {
-	q, ok := parseQuery(w, r, true, "name", "profileType", "profileState", "id")
-	if !ok {
-		return
+func profileResource(r *http.Request, p Profile) resource {
+	state := p.ProfileState
+	if state == "" {
+		state = "ACTIVE"
 	}
-	s.mu.Lock()
-	var items []resource
-	for _, p := range s.data.Profiles {
-		state := p.ProfileState
-		if state == "" {
-			state = "ACTIVE"
-		}
-		if !q.matches("name", p.Name) || !q.matches("profileType", p.ProfileType) ||
-			!q.matches("profileState", state) || !q.matches("id", p.ID) {
-			continue
-		}
-		attrs := profileAttributes{Name: p.Name, Platform: p.Platform, ProfileType: p.ProfileType, ProfileState: state,
-			UUID: p.UUID, ExpirationDate: appleTime(p.ExpirationDate)}
-		if !p.CreatedDate.IsZero() {
-			attrs.CreatedDate = appleTime(p.CreatedDate)
-		}
-		items = append(items, resource{Type: "profiles", ID: p.ID, Attributes: attrs, Links: selfLink(r, "profiles", p.ID)})
+	attrs := profileAttributes{Name: p.Name, Platform: p.Platform, ProfileType: p.ProfileType, ProfileState: state,
+		UUID: p.UUID, ExpirationDate: appleTime(p.ExpirationDate)}
+	if !p.CreatedDate.IsZero() {
+		attrs.CreatedDate = appleTime(p.CreatedDate)
 	}
-	s.mu.Unlock()
-	writePage(w, r, q, items)
+	return resource{Type: "profiles", ID: p.ID, Attributes: attrs, Links: selfLink(r, "profiles", p.ID)}
 }
 
 type buildAttributes struct {
@@ -309,28 +257,6 @@ func (s *Server) buildResource(r *http.Request, b Build) resource {
 		Links:         selfLink(r, "builds", b.ID)}
 }
 
-func (s *Server) listBuilds(w http.ResponseWriter, r *http.Request, _ *Key) {
-	q, ok := parseQuery(w, r, true, "app", "version", "processingState", "expired", "id",
-		"preReleaseVersion.version", "preReleaseVersion.platform")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	var items []resource
-	for _, b := range s.data.Builds {
-		res := s.buildResource(r, b)
-		attrs := res.Attributes.(buildAttributes)
-		if !q.matches("app", b.App) || !q.matches("version", b.Version) || !q.matches("id", b.ID) ||
-			!q.matches("processingState", attrs.ProcessingState) || !q.matches("expired", strconv.FormatBool(attrs.Expired)) ||
-			!q.matches("preReleaseVersion.version", b.ShortVersion) || !q.matches("preReleaseVersion.platform", platformOr(b.Platform)) {
-			continue
-		}
-		items = append(items, res)
-	}
-	s.mu.Unlock()
-	writePage(w, r, q, items)
-}
-
 func platformOr(p string) string {
 	if p == "" {
 		return "IOS"
@@ -345,12 +271,4 @@ func (s *Server) findBuild(id string) (Build, bool) {
 		}
 	}
 	return Build{}, false
-}
-
-func (s *Server) getBuild(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	s.getOne(w, r, "builds", pid, func() (resource, bool) {
-		b, ok := s.findBuild(pid)
-		return s.buildResource(r, b), ok
-	})
 }

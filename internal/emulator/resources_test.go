@@ -41,7 +41,8 @@ func TestCollectionsFiltersAndPaging(t *testing.T) {
 		{"/v1/apps?filter[bundleId]=com.example.demo", "1000000001"},
 		{"/v1/apps?filter[bundleId]=com.example.two,com.example.three", "1000000002,1000000003"},
 		{"/v1/apps?filter[bundleId]=com.nope", ""},
-		{"/v1/apps?fields[apps]=bundleId,name&sort=name", "1000000001,1000000002,1000000003"},
+		{"/v1/apps?fields[apps]=bundleId,name&sort=name", "1000000001,1000000003,1000000002"}, // Demo, Three, Two
+		{"/v1/apps?sort=-name", "1000000002,1000000003,1000000001"},
 		{"/v1/certificates?filter[certificateType]=DISTRIBUTION", "CERT000001"},
 		{"/v1/certificates?filter[certificateType]=IOS_DISTRIBUTION,DEVELOPMENT", "CERT000002,CERT000003"},
 		{"/v1/profiles?filter[profileType]=IOS_APP_STORE", "PROF000001"},

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -182,35 +180,6 @@ func (g BetaGroup) hasBuild(b Build) bool {
 	return slices.Contains(g.Builds, b.ID)
 }
 
-func (s *Server) listBetaGroups(w http.ResponseWriter, r *http.Request, _ *Key) {
-	q, ok := parseQuery(w, r, true, "name", "isInternalGroup", "publicLinkEnabled", "publicLinkLimitEnabled", "publicLink", "app", "builds", "id")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	var items []resource
-	for _, g := range s.data.BetaGroups {
-		res := betaGroupResource(r, g)
-		a := res.Attributes.(betaGroupAttributes)
-		if !q.matches("name", g.Name) || !q.matches("id", g.ID) || !q.matches("app", g.App) ||
-			!q.matches("isInternalGroup", strconv.FormatBool(g.IsInternalGroup)) ||
-			!q.matches("publicLinkEnabled", strconv.FormatBool(g.PublicLinkEnabled)) ||
-			!q.matches("publicLinkLimitEnabled", strconv.FormatBool(g.PublicLinkLimitEnabled)) ||
-			!q.matches("publicLink", a.PublicLink) {
-			continue
-		}
-		if want, ok := q.filters["builds"]; ok && !slices.ContainsFunc(want, func(id string) bool {
-			b, found := s.findBuild(id)
-			return found && g.hasBuild(b)
-		}) {
-			continue
-		}
-		items = append(items, res)
-	}
-	s.mu.Unlock()
-	writePage(w, r, q, items)
-}
-
 func (s *Server) findBetaGroup(id string) (int, bool) {
 	for i, g := range s.data.BetaGroups {
 		if g.ID == id {
@@ -218,31 +187,6 @@ func (s *Server) findBetaGroup(id string) (int, bool) {
 		}
 	}
 	return -1, false
-}
-
-func (s *Server) getBetaGroup(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	s.getOne(w, r, "betaGroups", pid, func() (resource, bool) {
-		i, ok := s.findBetaGroup(pid)
-		if !ok {
-			return resource{}, false
-		}
-		return betaGroupResource(r, s.data.BetaGroups[i]), true
-	})
-}
-
-func (s *Server) listAppBetaGroups(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	s.listRelated(w, r, "apps", pid, func() (bool, []resource) {
-		_, found := s.findApp(pid)
-		var items []resource
-		for _, g := range s.data.BetaGroups {
-			if g.App == pid {
-				items = append(items, betaGroupResource(r, g))
-			}
-		}
-		return found, items
-	})
 }
 
 type linkagesRequest struct {
@@ -299,7 +243,7 @@ func readLinkages(w http.ResponseWriter, r *http.Request, v *linkagesRequest, ty
 	var probe struct {
 		Data []linkage `json:"data"`
 	}
-	body := http.MaxBytesReader(w, r.Body, 1<<20)
+	body := http.MaxBytesReader(w, r.Body, MaxRequestBody)
 	if err := json.NewDecoder(body).Decode(&probe); err != nil || probe.Data == nil {
 		writeEntityError(w, http.StatusUnprocessableEntity, "PARAMETER_ERROR.INVALID", "The request entity is not valid",
 			"The request body must be a JSON object whose 'data' is a list of resource identifiers.", "/data")
@@ -326,36 +270,6 @@ func betaBuildLocalizationResource(r *http.Request, l BetaBuildLocalization) res
 		Attributes:    betaBuildLocalizationAttributes{WhatsNew: l.WhatsNew, Locale: l.Locale},
 		Relationships: map[string]relationship{"build": {Data: &linkage{Type: "builds", ID: l.Build}}},
 		Links:         selfLink(r, "betaBuildLocalizations", l.ID)}
-}
-
-func (s *Server) listBetaBuildLocalizations(w http.ResponseWriter, r *http.Request, _ *Key) {
-	q, ok := parseQuery(w, r, true, "locale", "build")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	var items []resource
-	for _, l := range s.data.BetaBuildLocalizations {
-		if q.matches("locale", l.Locale) && q.matches("build", l.Build) {
-			items = append(items, betaBuildLocalizationResource(r, l))
-		}
-	}
-	s.mu.Unlock()
-	writePage(w, r, q, items)
-}
-
-func (s *Server) listBuildBetaBuildLocalizations(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	s.listRelated(w, r, "builds", pid, func() (bool, []resource) {
-		_, found := s.findBuild(pid)
-		var items []resource
-		for _, l := range s.data.BetaBuildLocalizations {
-			if l.Build == pid {
-				items = append(items, betaBuildLocalizationResource(r, l))
-			}
-		}
-		return found, items
-	})
 }
 
 type createBetaBuildLocalizationRequest struct {
@@ -515,15 +429,6 @@ func (s *Server) updateBuild(w http.ResponseWriter, r *http.Request, _ *Key) {
 	writeOne(w, r, http.StatusOK, res)
 }
 
-func (s *Server) getBuildApp(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	s.getOne(w, r, "builds", pid, func() (resource, bool) {
-		b, ok := s.findBuild(pid)
-		a, appOK := s.findApp(b.App)
-		return appResource(r, a), ok && appOK
-	})
-}
-
 type betaAppReviewSubmissionAttributes struct {
 	BetaReviewState string `json:"betaReviewState"`
 	SubmittedDate   string `json:"submittedDate,omitempty"`
@@ -537,52 +442,6 @@ func betaAppReviewSubmissionResource(r *http.Request, sub BetaAppReviewSubmissio
 	return resource{Type: "betaAppReviewSubmissions", ID: sub.ID, Attributes: a,
 		Relationships: map[string]relationship{"build": {Data: &linkage{Type: "builds", ID: sub.Build}}},
 		Links:         selfLink(r, "betaAppReviewSubmissions", sub.ID)}
-}
-
-func (s *Server) listBetaAppReviewSubmissions(w http.ResponseWriter, r *http.Request, _ *Key) {
-	q, ok := parseQuery(w, r, true, "betaReviewState", "build")
-	if !ok {
-		return
-	}
-	if _, ok := q.filters["build"]; !ok {
-		writeParamError(w, "PARAMETER_ERROR.REQUIRED", "filter[build]", "The parameter 'filter[build]' is required with this request.")
-		return
-	}
-	s.mu.Lock()
-	var items []resource
-	for _, sub := range s.data.BetaAppReviewSubmissions {
-		if q.matches("build", sub.Build) && q.matches("betaReviewState", sub.State) {
-			items = append(items, betaAppReviewSubmissionResource(r, sub))
-		}
-	}
-	s.mu.Unlock()
-	writePage(w, r, q, items)
-}
-
-func (s *Server) getBuildBetaAppReviewSubmission(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	if _, ok := parseQuery(w, r, false); !ok {
-		return
-	}
-	s.mu.Lock()
-	_, found := s.findBuild(pid)
-	var sub *BetaAppReviewSubmission
-	for i := range s.data.BetaAppReviewSubmissions {
-		if s.data.BetaAppReviewSubmissions[i].Build == pid {
-			v := s.data.BetaAppReviewSubmissions[i]
-			sub = &v
-		}
-	}
-	s.mu.Unlock()
-	switch {
-	case !found:
-		writeNotFound(w, "builds", pid)
-	case sub == nil:
-		writeError(w, http.StatusNotFound, "NOT_FOUND", notFoundTitle,
-			fmt.Sprintf("Build '%s' has no related resource of type 'betaAppReviewSubmissions'.", url.PathEscape(pid)))
-	default:
-		writeOne(w, r, http.StatusOK, betaAppReviewSubmissionResource(r, *sub))
-	}
 }
 
 type createBetaAppReviewSubmissionRequest struct {

@@ -218,7 +218,7 @@ type createUploadRequest struct {
 // readBody decodes a JSON request body, answering Apple's errors for a body
 // that is not JSON or of the wrong type.
 func readBody(w http.ResponseWriter, r *http.Request, v any, wantType string) bool {
-	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody))
 	if err == nil {
 		err = json.Unmarshal(b, v)
 	}

@@ -43,6 +43,7 @@ const (
 	InSecretName       = "secret-name"
 	InIssueLabel       = "issue-label"
 	InCreateIssue      = "create-issue"
+	InAllowIncomplete  = "allow-incomplete"
 )
 
 // Output names.
@@ -76,6 +77,9 @@ type Options struct {
 	SecretName       string
 	IssueLabel       string
 	CreateIssue      bool
+	// AllowIncomplete passes, with a warning, an audit that could not
+	// check everything.
+	AllowIncomplete bool
 }
 
 func (o *Options) fields() []command.Field {
@@ -95,6 +99,7 @@ func (o *Options) fields() []command.Field {
 		command.String(&o.SecretName, command.Input{Name: InSecretName, Env: "ASC_SECRET_NAME", Usage: "name of the repository secret holding the .p8 key, whose age is checked against rotate-days (needs github-token)"}),
 		command.String(&o.IssueLabel, command.Input{Name: InIssueLabel, Env: "ASC_ISSUE_LABEL", Default: ghrepo.DefaultLabel, Usage: "label of the tracking issue (created if missing)"}),
 		command.Bool(&o.CreateIssue, command.Input{Name: InCreateIssue, Env: "ASC_CREATE_ISSUE", Usage: "open, update and close one tracking issue in github-repository (needs github-token with issues: write)"}),
+		command.Bool(&o.AllowIncomplete, command.Input{Name: InAllowIncomplete, Env: "ASC_ALLOW_INCOMPLETE", Default: "false", Usage: "pass with a warning when something could not be checked (a list App Store Connect refused or failed to give, a file that could not be read); by default the audit is then incomplete and fails. For keys limited on purpose (an individual key cannot list certificates or profiles)"}),
 	})
 }
 
@@ -107,7 +112,8 @@ func Command() *command.Command {
 every signing certificate and provisioning profile (all pages; team keys only), and
 optionally a .p12, a .mobileprovision or the profile inside an .ipa. Prints the report
 as JSON on stdout and the table on stderr. Exit status 1 when anything has expired or
-has fewer than fail-days left.`,
+has fewer than fail-days left, or when something could not be checked ("Expiry audit
+incomplete: certificates could not be listed: ..."), unless allow-incomplete is set.`,
 		Outputs: []command.Output{
 			{Name: OutReport, Usage: "the audit as single-line JSON: thresholds, counts and every item with its days left and status"},
 			{Name: OutExpiringCount, Usage: "how many items have expired or have fewer than warn-days left"},
@@ -130,6 +136,8 @@ type config struct {
 	secretName  string
 	label       string
 	createIssue bool
+	// allowIncomplete passes an audit that could not check everything.
+	allowIncomplete bool
 }
 
 // config checks what the edge could not check alone (thresholds against
@@ -147,7 +155,8 @@ func (o *Options) config() (*config, error) {
 		profile: o.MobileProvision, ipa: o.IPAPath,
 		ghToken:    strings.TrimSpace(o.GitHubToken),
 		secretName: o.SecretName, label: o.IssueLabel,
-		createIssue: o.CreateIssue,
+		createIssue:     o.CreateIssue,
+		allowIncomplete: o.AllowIncomplete,
 	}
 	if err := c.th.Validate(); err != nil {
 		return nil, command.Usagef("%v", err)
@@ -205,6 +214,7 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 		now = env.Now
 	}
 	r := expiry.NewReport(items, c.th, now())
+	r.AllowIncomplete = c.allowIncomplete
 	return publish(ctx, env, c, gh, r, inputErrs)
 }
 
@@ -216,7 +226,7 @@ func apiItems(ctx context.Context, env *command.Env, client *asc.Client, a *auth
 	if !key.Authenticated && key.Err == nil {
 		for _, k := range []expiry.Kind{expiry.KindCertificate, expiry.KindProfile} {
 			items = append(items, expiry.Item{Kind: k, Name: string(k) + "s", Status: expiry.StatusError,
-				Detail: "not checked: App Store Connect refused the API key"})
+				Detail: string(k) + "s not checked: App Store Connect refused the API key"})
 		}
 		return items
 	}
@@ -335,16 +345,24 @@ func publish(ctx context.Context, env *command.Env, c *config, gh *ghClient, r *
 		}
 	}
 
+	headline := r.Headline()
+	env.Report.Infof("%s.", headline)
+	if r.Incomplete() {
+		if c.allowIncomplete {
+			env.Report.Warning("expiry audit incomplete", headline+" (passed anyway: allow-incomplete is set)")
+		} else {
+			env.Report.Error("expiry audit incomplete", headline+". Fix what is named, or set allow-incomplete: true for a key limited on purpose.")
+		}
+	}
 	var fails []error
 	if r.ShouldFail() {
-		fails = append(fails, errors.New(r.Decision()))
+		fails = append(fails, errors.New(headline))
 	}
 	fails = append(fails, inputErrs...)
 	if issueErr != nil {
 		fails = append(fails, issueErr)
 	}
 	if len(fails) == 0 {
-		env.Report.Infof("Expiry audit passed: %s.", r.Decision())
 		return nil
 	}
 	// Everything above was already annotated; only the exit status remains.

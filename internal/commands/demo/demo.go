@@ -14,6 +14,7 @@ import (
 
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/untrusted"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 )
 
@@ -100,10 +101,10 @@ func run(ctx context.Context, env *command.Env, opts *Options, steps Steps) erro
 	}
 
 	base := map[string]string{"private-key": pemKey, "key-id": keyID, "issuer-id": issuer, "api-url": url}
-	var rows []string
+	var rows []untrusted.Markdown
 	for _, st := range steps(ipaPath) {
 		row, err := runStep(ctx, env, st, base)
-		if row != "" {
+		if row.String() != "" {
 			rows = append(rows, row)
 		}
 		if err != nil {
@@ -117,14 +118,14 @@ func run(ctx context.Context, env *command.Env, opts *Options, steps Steps) erro
 
 // runStep runs one step with the base inputs and its own, and returns its
 // row of the summary table.
-func runStep(ctx context.Context, env *command.Env, st Step, base map[string]string) (string, error) {
+func runStep(ctx context.Context, env *command.Env, st Step, base map[string]string) (untrusted.Markdown, error) {
 	inputs := command.MapValues{}
 	for k, v := range base {
 		inputs[k] = v
 	}
 	for k, v := range st.Inputs {
 		if st.Command.Input(k) == nil {
-			return "", fmt.Errorf("the command has no input %q", k)
+			return untrusted.Markdown{}, fmt.Errorf("the command has no input %q", k)
 		}
 		inputs[k] = v
 	}
@@ -145,11 +146,16 @@ func runStep(ctx context.Context, env *command.Env, st Step, base map[string]str
 	if err != nil {
 		status = "failed: " + err.Error()
 	}
-	return fmt.Sprintf("| %s | %s | %s | %.1fs |", st.Command.Name, status, strings.Join(shown, ", "), time.Since(start).Seconds()), err
+	return untrusted.Markdownf("| %s | %s | %s | %.1fs |\n", st.Command.Name, status, strings.Join(shown, ", "), time.Since(start).Seconds()), err
 }
 
-func table(url string, rows []string) string {
-	return "### asc-action demo against the emulator at " + url + "\n\n| step | result | outputs | time |\n|---|---|---|---|\n" + strings.Join(rows, "\n") + "\n"
+func table(url string, rows []untrusted.Markdown) untrusted.Markdown {
+	var b untrusted.MarkdownBuilder
+	b.Printf("### asc-action demo against the emulator at %s\n\n| step | result | outputs | time |\n|---|---|---|---|\n", url)
+	for _, r := range rows {
+		b.Append(r)
+	}
+	return b.Markdown()
 }
 
 // capture keeps a step's outputs for the demo's table instead of passing
@@ -165,7 +171,7 @@ func (c *capture) SetOutput(name, value string) error {
 }
 
 // Summary keeps sub-step summaries out of the demo's own, shorter one.
-func (c *capture) Summary(string) {}
+func (c *capture) Summary(untrusted.Markdown) {}
 
 func writeIPA(path string, size int64) error {
 	f, err := os.Create(path)

@@ -96,7 +96,9 @@ func (o *Options) config(env *command.Env) (emu.Config, error) {
 	var cfg emu.Config
 	var err error
 	if o.Verbose {
-		cfg.Logf = env.Report.Infof
+		// The emulator's lines hold what clients sent: all of each line is
+		// escaped as untrusted text.
+		cfg.Logf = func(format string, args ...any) { env.Report.Infof("%s", fmt.Sprintf(format, args...)) }
 	}
 	if cfg.Faults, err = emu.ParseFaults(o.Faults); err != nil {
 		return cfg, command.Usagef("faults: %v", err)

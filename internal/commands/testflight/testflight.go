@@ -6,12 +6,12 @@ package testflight
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/command"
 	dist "github.com/asc-action/asc-action/internal/distribute"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // Input names of the distribution step.
@@ -111,20 +111,19 @@ func SetOutputs(env *command.Env, res dist.Result) error {
 
 // Summary renders the job summary: the groups and what became of each, the
 // notes, the compliance answer and the review state.
-func Summary(res dist.Result) string {
-	var b strings.Builder
-	b.WriteString("### TestFlight distribution\n\n")
-	v := ""
+func Summary(res dist.Result) untrusted.Markdown {
+	var b untrusted.MarkdownBuilder
+	b.Printf("### TestFlight distribution\n\n")
+	b.Printf("Build %s", untrusted.Code(res.BuildID))
 	if res.BuildVersion != "" {
-		v = " (build number " + md(res.BuildVersion) + ")"
+		b.Printf(" (build number %s)", res.BuildVersion)
 	}
-	fmt.Fprintf(&b, "Build `%s`%s", md(res.BuildID), v)
 	if res.AppID != "" {
-		fmt.Fprintf(&b, " of app `%s`", md(res.AppID))
+		b.Printf(" of app %s", untrusted.Code(res.AppID))
 	}
-	b.WriteString(".\n\n")
+	b.Printf(".\n\n")
 	if len(res.Groups) > 0 {
-		b.WriteString("| Group | Kind | ID | Result |\n|---|---|---|---|\n")
+		b.Printf("| Group | Kind | ID | Result |\n|---|---|---|---|\n")
 		for _, g := range res.Groups {
 			k, r := "external", "already there"
 			if g.Internal {
@@ -133,35 +132,29 @@ func Summary(res dist.Result) string {
 			if g.Added {
 				r = "added"
 			}
-			fmt.Fprintf(&b, "| %s | %s | `%s` | %s |\n", md(g.Name), k, md(g.ID), r)
+			b.Printf("| %s | %s | %s | %s |\n", g.Name, k, untrusted.Code(g.ID), r)
 		}
-		b.WriteString("\n")
+		b.Printf("\n")
 	}
 	if res.Notes != nil {
-		fmt.Fprintf(&b, "**What to Test** (%s, %s):\n\n", md(res.Notes.Locale), res.Notes.Action)
+		b.Printf("**What to Test** (%s, %s):\n\n", res.Notes.Locale, res.Notes.Action)
 		for _, line := range strings.Split(res.Notes.Text, "\n") {
-			fmt.Fprintf(&b, "> %s\n", md(line))
+			b.Printf("> %s\n", line)
 		}
-		b.WriteString("\n")
+		b.Printf("\n")
 	}
 	if res.Compliance != "" && res.UsesNonExemptEncryption != nil {
-		fmt.Fprintf(&b, "Export compliance: uses non-exempt encryption = %t (%s).\n\n", *res.UsesNonExemptEncryption, res.Compliance)
+		b.Printf("Export compliance: uses non-exempt encryption = %t (%s).\n\n", *res.UsesNonExemptEncryption, res.Compliance)
 	}
 	if res.BetaReviewState != "" {
 		s := "already submitted"
 		if res.BetaReviewSubmitted {
 			s = "submitted now"
 		}
-		fmt.Fprintf(&b, "Beta app review: **%s** (%s).\n\n", res.BetaReviewState, s)
+		b.Printf("Beta app review: **%s** (%s).\n\n", res.BetaReviewState, s)
 	}
 	if res.Changes == 0 {
-		b.WriteString("Nothing changed: TestFlight already held all of this.\n")
+		b.Printf("Nothing changed: TestFlight already held all of this.\n")
 	}
-	return b.String()
-}
-
-// md keeps user text from breaking the Markdown table or quote.
-func md(s string) string {
-	r := strings.NewReplacer("|", `\|`, "`", "'", "<", "&lt;", ">", "&gt;")
-	return r.Replace(s)
+	return b.Markdown()
 }

@@ -4,13 +4,12 @@ package token
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/commands/auth"
 	tok "github.com/asc-action/asc-action/internal/token"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // Options are the token command's inputs.
@@ -82,18 +81,25 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 }
 
 // Summary renders the audit lines of the job summary: never the key or the token.
-func Summary(a *auth.Auth, expires time.Time) string {
-	var b strings.Builder
-	b.WriteString("### App Store Connect token\n\n| | |\n|---|---|\n")
-	fmt.Fprintf(&b, "| Key ID | `%s` |\n| Key type | %s |\n", a.Options.KeyID, a.Options.Type)
+func Summary(a *auth.Auth, expires time.Time) untrusted.Markdown {
+	var b untrusted.MarkdownBuilder
+	b.Printf("### App Store Connect token\n\n| | |\n|---|---|\n")
+	b.Printf("| Key ID | %s |\n| Key type | %s |\n", untrusted.Code(a.Options.KeyID), a.Options.Type)
 	if a.Options.IssuerID != "" {
-		fmt.Fprintf(&b, "| Issuer ID | `%s` |\n", a.Options.IssuerID)
+		b.Printf("| Issuer ID | %s |\n", untrusted.Code(a.Options.IssuerID))
 	}
-	fmt.Fprintf(&b, "| Public key | `%s` |\n", a.Key.Fingerprint())
-	scope := "unrestricted"
+	b.Printf("| Public key | %s |\n", untrusted.Code(a.Key.Fingerprint()))
+	scope := untrusted.Markdownf("unrestricted")
 	if len(a.Options.Scope) > 0 {
-		scope = "`" + strings.Join(a.Options.Scope, "`<br>`") + "`"
+		var sb untrusted.MarkdownBuilder
+		for i, s := range a.Options.Scope {
+			if i > 0 {
+				sb.Printf("<br>")
+			}
+			sb.Append(untrusted.Code(s))
+		}
+		scope = sb.Markdown()
 	}
-	fmt.Fprintf(&b, "| Scope | %s |\n| Expires | %s |\n", scope, expires.UTC().Format(time.RFC3339))
-	return b.String()
+	b.Printf("| Scope | %s |\n| Expires | %s |\n", scope, expires.UTC().Format(time.RFC3339))
+	return b.Markdown()
 }

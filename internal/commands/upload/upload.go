@@ -15,6 +15,7 @@ import (
 	"github.com/asc-action/asc-action/internal/commands/auth"
 	"github.com/asc-action/asc-action/internal/commands/testflight"
 	dist "github.com/asc-action/asc-action/internal/distribute"
+	"github.com/asc-action/asc-action/internal/untrusted"
 	up "github.com/asc-action/asc-action/internal/upload"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 	"github.com/asc-action/asc-action/internal/upload/transfer"
@@ -282,8 +283,8 @@ func setOutputs(env *command.Env, res *up.Result) {
 }
 
 // Summary renders the job summary of an upload.
-func Summary(res *up.Result, err error) string {
-	var b strings.Builder
+func Summary(res *up.Result, err error) untrusted.Markdown {
+	var b untrusted.MarkdownBuilder
 	status := "✅ uploaded"
 	switch {
 	case err != nil:
@@ -291,10 +292,10 @@ func Summary(res *up.Result, err error) string {
 	case res.Skipped:
 		status = "⏭️ skipped (build exists)"
 	}
-	fmt.Fprintf(&b, "### Build upload: %s\n\n| | |\n|---|---|\n", status)
+	b.Printf("### Build upload: %s\n\n| | |\n|---|---|\n", status)
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(&b, "| %s | %s |\n", k, v)
+			b.Printf("| %s | %s |\n", k, v)
 		}
 	}
 	row("App", strings.TrimSpace(res.BundleID+" "+paren(res.AppID)))
@@ -322,9 +323,9 @@ func Summary(res *up.Result, err error) string {
 		row("Apple warning", d.Code+": "+d.Description)
 	}
 	if err != nil {
-		fmt.Fprintf(&b, "\n%s\n", err.Error())
+		b.Printf("\n%s\n", err.Error())
 	}
-	return b.String()
+	return b.Markdown()
 }
 
 func paren(s string) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/asc-action/asc-action/internal/commands/auth"
 	"github.com/asc-action/asc-action/internal/credentials"
 	"github.com/asc-action/asc-action/internal/token"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // Key statuses (output key-status).
@@ -146,7 +147,8 @@ func check(ctx context.Context, env *command.Env, opts *Options) verdict {
 	switch {
 	case err == nil && skewSeen != 0:
 		v.status, v.reason = StatusValid, ReasonSkewCorrected
-		v.message = fmt.Sprintf("The key works, but this machine's clock is %s App Store Connect's by %v: the first token was refused and a token minted on the server's time was accepted. Fix the runner's clock (NTP).", asc.SkewDirection(skewSeen), skewSeen.Abs().Round(time.Second))
+		size, direction := asc.SkewWords(skewSeen)
+		v.message = fmt.Sprintf("The key works, but this machine's clock is %s App Store Connect's by %v: the first token was refused and a token minted on the server's time was accepted. Fix the runner's clock (NTP).", direction, size)
 	case err == nil:
 		v.status, v.reason = StatusValid, ReasonValid
 		v.message = fmt.Sprintf("The %s key %s authenticates with App Store Connect.", a.Options.Type, a.Options.KeyID)
@@ -219,7 +221,8 @@ func classify(ctx context.Context, env *command.Env, opts *Options, a *auth.Auth
 		}
 		if v.skew != 0 {
 			v.reason = ReasonClockSkew
-			v.message = fmt.Sprintf("App Store Connect refused the token (401) and this machine's clock is %s App Store Connect's by %v, even after minting on the server's time. Fix the runner's clock (NTP) and check the key as below.", asc.SkewDirection(v.skew), v.skew.Abs().Round(time.Second))
+			size, direction := asc.SkewWords(v.skew)
+			v.message = fmt.Sprintf("App Store Connect refused the token (401) and this machine's clock is %s App Store Connect's by %v, even after minting on the server's time. Fix the runner's clock (NTP) and check the key as below.", direction, size)
 			return
 		}
 		v.reason = ReasonUnauthorized
@@ -278,20 +281,20 @@ func tryWith(ctx context.Context, env *command.Env, opts *Options, a *auth.Auth,
 	return err == nil
 }
 
-func summary(v verdict) string {
-	var b strings.Builder
+func summary(v verdict) untrusted.Markdown {
+	var b untrusted.MarkdownBuilder
 	icon := map[string]string{StatusValid: "✅", StatusInvalid: "❌", StatusSkipped: "⏭️", StatusUnknown: "⚠️"}[v.status]
-	fmt.Fprintf(&b, "### App Store Connect key check: %s %s\n\n| | |\n|---|---|\n", icon, v.status)
-	fmt.Fprintf(&b, "| Reason | `%s` |\n", v.reason)
+	b.Printf("### App Store Connect key check: %s %s\n\n| | |\n|---|---|\n", icon, v.status)
+	b.Printf("| Reason | %s |\n", untrusted.Code(v.reason))
 	if v.keyID != "" {
-		fmt.Fprintf(&b, "| Key ID | `%s` (%s) |\n| Public key | `%s` |\n", v.keyID, v.keyType, v.fingerprint)
+		b.Printf("| Key ID | %s (%s) |\n| Public key | %s |\n", untrusted.Code(v.keyID), v.keyType, untrusted.Code(v.fingerprint))
 	}
 	if v.rate.Known {
-		fmt.Fprintf(&b, "| Rate limit | %d of %d left this hour |\n", v.rate.Remaining, v.rate.Limit)
+		b.Printf("| Rate limit | %d of %d left this hour |\n", v.rate.Remaining, v.rate.Limit)
 	}
 	if v.skew != 0 {
-		fmt.Fprintf(&b, "| Clock skew | %v (server minus local) |\n", v.skew.Round(time.Second))
+		b.Printf("| Clock skew | %v (server minus local) |\n", v.skew.Round(time.Second))
 	}
-	fmt.Fprintf(&b, "\n%s\n", v.message)
-	return b.String()
+	b.Printf("\n%s\n", v.message)
+	return b.Markdown()
 }

@@ -75,6 +75,12 @@ func SyncIssue(ctx context.Context, gh *github.Client, opts IssueOptions, r *exp
 		if issue == nil || issue.GetState() != "open" {
 			return res, nil
 		}
+		if r.Incomplete() {
+			// Nothing expiring among what could be checked says nothing of
+			// what could not: an incomplete audit never closes the issue.
+			res.Action = IssueUnchanged
+			return res, nil
+		}
 		comment := fmt.Sprintf("Nothing is expired or within %d days of expiry any more; closing. The scheduled audit reopens this issue when something is.", r.Thresholds.WarnDays)
 		if _, _, err := gh.Issues.CreateComment(ctx, opts.Repo.Owner, opts.Repo.Name, issue.GetNumber(), github.IssueCommentRequest{Body: comment}); err != nil {
 			return res, apiError("comment on", opts.Repo, issue.GetNumber(), err)
@@ -88,7 +94,7 @@ func SyncIssue(ctx context.Context, gh *github.Client, opts IssueOptions, r *exp
 		return res, nil
 	}
 
-	body := r.IssueBody()
+	body := r.IssueBody().String()
 	switch {
 	case issue == nil:
 		if err := ensureLabel(ctx, gh, opts); err != nil {

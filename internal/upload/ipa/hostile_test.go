@@ -21,20 +21,20 @@ func infoPlist(t testing.TB) []byte {
 	return b
 }
 
-// TestZipBombIsRefused: an Info.plist that inflates past maxPlistSize is
+// TestZipBombIsRefused: an Info.plist that inflates past MaxPlistBytes is
 // refused from its declared size, before it is inflated.
 func TestZipBombIsRefused(t *testing.T) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	w, _ := zw.CreateHeader(&zip.FileHeader{Name: "Payload/A.app/Info.plist", Method: zip.Deflate})
 	zeros := make([]byte, 1<<20)
-	for range maxPlistSize>>20 + 1 {
+	for range MaxPlistBytes>>20 + 1 {
 		w.Write(zeros)
 	}
 	zw.Close()
 	_, err := Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if !errors.Is(err, ErrBadPlist) || !strings.Contains(err.Error(), fmt.Sprint(maxPlistSize)) {
-		t.Errorf("err = %v; want ErrBadPlist naming the %d-byte limit", err, maxPlistSize)
+	if !errors.Is(err, ErrBadPlist) || !strings.Contains(err.Error(), fmt.Sprint(MaxPlistBytes)) {
+		t.Errorf("err = %v; want ErrBadPlist naming the %d-byte limit", err, MaxPlistBytes)
 	}
 }
 

@@ -19,6 +19,8 @@ import (
 	"strings"
 
 	"howett.net/plist"
+
+	"github.com/asc-action/asc-action/internal/httpx"
 )
 
 // Platform is App Store Connect's platform name for a build (the
@@ -134,8 +136,10 @@ type Artifact struct {
 // Limits on the small entries we read, so a hostile archive cannot make us
 // allocate without bound (real Info.plists are a few KiB, profiles ~20 KiB).
 const (
-	maxPlistSize     = 8 << 20
-	maxProvisionSize = 4 << 20
+	// MaxPlistBytes bounds the Info.plist read.
+	MaxPlistBytes = 8 << 20
+	// MaxProvisionBytes bounds the embedded.mobileprovision read.
+	MaxProvisionBytes = 4 << 20
 )
 
 // Inspect reads the build file at path and returns its facts, with the
@@ -346,7 +350,7 @@ func Read(r io.ReaderAt, size int64) (*Contents, error) {
 			Fix: "the app bundle is incomplete; rebuild and re-export it"}
 	}
 	c := &Contents{AppDir: app}
-	data, err := readEntry(info, maxPlistSize)
+	data, err := readEntry(info, MaxPlistBytes, "ipa.MaxPlistBytes")
 	if err != nil {
 		return nil, &Error{Err: ErrBadPlist, Detail: info.Name + ": " + err.Error(), Fix: "the archive is damaged; export the .ipa again"}
 	}
@@ -360,7 +364,7 @@ func Read(r io.ReaderAt, size int64) (*Contents, error) {
 	}
 	c.Facts = facts
 	if prov != nil && path.Dir(prov.Name) == app {
-		p, err := readEntry(prov, maxProvisionSize)
+		p, err := readEntry(prov, MaxProvisionBytes, "ipa.MaxProvisionBytes")
 		if err != nil {
 			return nil, &Error{Err: ErrBadProvision, Detail: prov.Name + ": " + err.Error(), Fix: "the archive is damaged; export the .ipa again"}
 		}
@@ -378,23 +382,16 @@ func appendUnique(s []string, v string) []string {
 	return append(s, v)
 }
 
-func readEntry(f *zip.File, limit int64) ([]byte, error) {
+func readEntry(f *zip.File, limit int64, name string) ([]byte, error) {
 	if f.UncompressedSize64 > uint64(limit) {
-		return nil, fmt.Errorf("entry is %d bytes, more than the %d this tool reads", f.UncompressedSize64, limit)
+		return nil, fmt.Errorf("entry is %d bytes, more than the %d this tool reads (limit %s)", f.UncompressedSize64, limit, name)
 	}
 	rc, err := f.Open()
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("entry is larger than the %d bytes this tool reads", limit)
-	}
-	return data, nil
+	return httpx.ReadAll(rc, limit, "the entry", name)
 }
 
 // parseInfo decodes an Info.plist (any format howett.net/plist reads) into

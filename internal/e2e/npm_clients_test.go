@@ -1,0 +1,92 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// npmDir holds the npm clients, pinned by package-lock.json; `npm ci` there
+// installs them (.ci/run does).
+const npmDir = "testdata/npm"
+
+// TestNpmClients rehearses a TestFlight step with two App Store Connect
+// clients from npm that were not written here, each against its own
+// `asc-action emulator` process and signing its own tokens with the key the
+// emulator generated for the run: list apps, builds, pre-release versions,
+// beta groups and testers, answer export compliance, add the newest build
+// to the external group and write its "What to Test" notes, then read them
+// back.
+func TestNpmClients(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing(t, "node is not installed (apt-get install nodejs npm)")
+	}
+	if _, err := os.Stat(filepath.Join(npmDir, "node_modules")); err != nil {
+		missing(t, "the npm clients are not installed: run `npm ci` in internal/e2e/"+npmDir)
+	}
+	for _, script := range []string{"sdk.mjs", "nasc.mjs"} {
+		t.Run(script, func(t *testing.T) {
+			emu := startEmulator(t, "--data", "../emulator/testdata/account.json")
+			whatsNew := "Rehearsed with " + script
+			cmd := exec.Command(node, script)
+			cmd.Dir = npmDir
+			cmd.Env = append(os.Environ(), "ASC_URL="+emu.url, "ASC_KEY_ID="+emu.keyID, "ASC_ISSUER_ID="+emu.issuerID,
+				"ASC_KEY_PATH="+emu.keyPath, "ASC_BUNDLE_ID=com.example.demo", "ASC_WHATS_NEW="+whatsNew)
+			out, err := cmd.Output()
+			if err != nil {
+				stderr := ""
+				if ee, ok := err.(*exec.ExitError); ok {
+					stderr = string(ee.Stderr)
+				}
+				t.Fatalf("node %s: %v\n%s%s", script, err, out, stderr)
+			}
+			var got struct {
+				App                string
+				Builds             []string
+				PreReleaseVersions []string
+				BetaGroups         []string
+				BetaTesters        []string
+				Build, Group       string
+				GroupBuilds        []string
+				WhatsNew           []string
+			}
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatalf("node %s printed %q: %v", script, out, err)
+			}
+			// What testdata/account.json seeds.
+			if got.App != "1000000001" || len(got.Builds) == 0 || got.Builds[0] != "42" {
+				t.Errorf("app %s, builds %v: want app 1000000001, newest build 42 first", got.App, got.Builds)
+			}
+			if strings.Join(got.PreReleaseVersions, ",") != "1.0,1.1" {
+				t.Errorf("pre-release versions %v", got.PreReleaseVersions)
+			}
+			if strings.Join(got.BetaGroups, ",") != "Internal Testers,Public Beta" {
+				t.Errorf("beta groups %v", got.BetaGroups)
+			}
+			if strings.Join(got.BetaTesters, ",") != "jane@example.com,sam@example.com" {
+				t.Errorf("beta testers %v", got.BetaTesters)
+			}
+			if got.Build != "BUILD00002" || got.Group != "GROUP00002" || !slices.Contains(got.GroupBuilds, "BUILD00002") {
+				t.Errorf("build %s added to group %s; the group's builds are %v", got.Build, got.Group, got.GroupBuilds)
+			}
+			if !slices.Equal(got.WhatsNew, []string{whatsNew}) {
+				t.Errorf("What to Test read back %q, want %q", got.WhatsNew, whatsNew)
+			}
+		})
+	}
+}
+
+// missing fails under CI (where .ci/run installs the clients) and skips
+// elsewhere, saying how to install what is missing.
+func missing(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(why)
+	}
+	t.Skip(why)
+}

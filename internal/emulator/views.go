@@ -1,0 +1,232 @@
+package emulator
+
+import (
+	"fmt"
+	"hash/crc32"
+	"slices"
+)
+
+// stateViews are the resource types the emulator keeps as state (seeded by
+// the data file, changed by writes). Each view renders the state as objects
+// for the generic reads; every other type of the document is generated.
+var stateViews = map[string]func(wd *world) []*object{
+	"apps":                         viewApps,
+	"builds":                       viewBuilds,
+	"preReleaseVersions":           viewPreReleaseVersions,
+	"certificates":                 viewCertificates,
+	"profiles":                     viewProfiles,
+	"bundleIds":                    viewBundleIDs,
+	"users":                        viewUsers,
+	"betaGroups":                   viewBetaGroups,
+	"betaTesters":                  viewBetaTesters,
+	"betaBuildLocalizations":       viewBetaBuildLocalizations,
+	"betaAppReviewSubmissions":     viewBetaAppReviewSubmissions,
+	"appStoreVersions":             viewAppStoreVersions,
+	"appStoreVersionLocalizations": viewAppStoreVersionLocalizations,
+	"buildUploads":                 viewBuildUploads,
+	"buildUploadFiles":             viewBuildUploadFiles,
+}
+
+func viewApps(wd *world) []*object {
+	var out []*object
+	for _, a := range wd.s.data.Apps {
+		out = append(out, fromResource(appResource(wd.r, a)))
+	}
+	return out
+}
+
+func viewBuilds(wd *world) []*object {
+	var out []*object
+	for _, b := range wd.s.data.Builds {
+		o := fromResource(wd.s.buildResource(wd.r, b))
+		o.one["preReleaseVersion"] = preReleaseVersionID(b)
+		var groups []string
+		for _, g := range wd.s.data.BetaGroups {
+			if g.hasBuild(b) {
+				groups = append(groups, g.ID)
+			}
+		}
+		o.many["betaGroups"] = groups
+		var testers []string
+		for _, t := range wd.s.data.BetaTesters {
+			if slices.Contains(t.Builds, b.ID) {
+				testers = append(testers, t.ID)
+			}
+		}
+		o.many["individualTesters"] = testers
+		out = append(out, o)
+	}
+	return out
+}
+
+// preReleaseVersionID names the pre-release version (app, platform and
+// marketing version) a build belongs to; Apple makes one per triple.
+func preReleaseVersionID(b Build) string {
+	if b.ShortVersion == "" {
+		return ""
+	}
+	key := b.App + "\x00" + platformOr(b.Platform) + "\x00" + b.ShortVersion
+	return fmt.Sprintf("%08x-0000-4000-9000-%012d", crc32.ChecksumIEEE([]byte(key)), len(b.ShortVersion))
+}
+
+// viewPreReleaseVersions derives the pre-release versions from the builds:
+// a build created by an upload brings its version along.
+func viewPreReleaseVersions(wd *world) []*object {
+	var out []*object
+	seen := map[string]bool{}
+	for _, b := range wd.s.data.Builds {
+		id := preReleaseVersionID(b)
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, &object{typ: "preReleaseVersions", id: id,
+			attrs: map[string]any{"version": b.ShortVersion, "platform": platformOr(b.Platform)},
+			one:   map[string]string{"app": b.App}})
+	}
+	return out
+}
+
+func viewCertificates(wd *world) []*object {
+	var out []*object
+	for _, c := range wd.s.data.Certificates {
+		out = append(out, fromResource(certificateResource(wd.r, c)))
+	}
+	return out
+}
+
+func viewProfiles(wd *world) []*object {
+	var out []*object
+	for _, p := range wd.s.data.Profiles {
+		o := fromResource(profileResource(wd.r, p))
+		o.one["bundleId"] = p.BundleID
+		o.many["certificates"] = p.Certificates
+		out = append(out, o)
+	}
+	return out
+}
+
+func viewBundleIDs(wd *world) []*object {
+	var out []*object
+	for _, b := range wd.s.data.BundleIDs {
+		o := &object{typ: "bundleIds", id: b.ID, one: map[string]string{}, many: map[string][]string{},
+			attrs: map[string]any{"identifier": b.Identifier, "name": b.Name, "platform": b.Platform, "seedId": b.SeedID}}
+		for _, a := range wd.s.data.Apps {
+			if a.BundleID == b.Identifier {
+				o.one["app"] = a.ID
+			}
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+func viewUsers(wd *world) []*object {
+	var out []*object
+	for _, u := range wd.s.data.Users {
+		out = append(out, &object{typ: "users", id: u.ID, many: map[string][]string{"visibleApps": u.VisibleApps},
+			attrs: map[string]any{"username": u.Username, "firstName": u.FirstName, "lastName": u.LastName,
+				"roles": anyList(u.Roles), "allAppsVisible": u.AllAppsVisible, "provisioningAllowed": u.ProvisioningAllowed}})
+	}
+	return out
+}
+
+func anyList(v []string) []any {
+	out := make([]any, len(v))
+	for i, s := range v {
+		out[i] = s
+	}
+	return out
+}
+
+func viewBetaGroups(wd *world) []*object {
+	var out []*object
+	for _, g := range wd.s.data.BetaGroups {
+		o := fromResource(betaGroupResource(wd.r, g))
+		var builds []string
+		for _, b := range wd.s.data.Builds {
+			if g.hasBuild(b) {
+				builds = append(builds, b.ID)
+			}
+		}
+		o.many["builds"] = builds
+		out = append(out, o)
+	}
+	return out
+}
+
+func viewBetaTesters(wd *world) []*object {
+	var out []*object
+	for _, t := range wd.s.data.BetaTesters {
+		out = append(out, &object{typ: "betaTesters", id: t.ID,
+			attrs: map[string]any{"firstName": t.FirstName, "lastName": t.LastName, "email": t.Email,
+				"inviteType": t.inviteType(), "state": t.state()},
+			many: map[string][]string{"betaGroups": t.Groups, "builds": t.Builds, "apps": t.Apps}})
+	}
+	return out
+}
+
+func viewBetaBuildLocalizations(wd *world) []*object {
+	var out []*object
+	for _, l := range wd.s.data.BetaBuildLocalizations {
+		out = append(out, fromResource(betaBuildLocalizationResource(wd.r, l)))
+	}
+	return out
+}
+
+func viewBetaAppReviewSubmissions(wd *world) []*object {
+	var out []*object
+	for _, sub := range wd.s.data.BetaAppReviewSubmissions {
+		out = append(out, fromResource(betaAppReviewSubmissionResource(wd.r, sub)))
+	}
+	return out
+}
+
+func viewAppStoreVersions(wd *world) []*object {
+	var out []*object
+	for _, v := range wd.s.data.AppStoreVersions {
+		o := &object{typ: "appStoreVersions", id: v.ID, one: map[string]string{"app": v.App, "build": v.Build},
+			attrs: map[string]any{"versionString": v.VersionString, "platform": platformOr(v.Platform),
+				"appStoreState": v.state(), "appVersionState": v.versionState(), "releaseType": v.releaseType(),
+				"createdDate": appleTime(v.CreatedDate)}}
+		out = append(out, o)
+	}
+	return out
+}
+
+func viewAppStoreVersionLocalizations(wd *world) []*object {
+	var out []*object
+	for _, l := range wd.s.data.AppStoreVersionLocalizations {
+		out = append(out, &object{typ: "appStoreVersionLocalizations", id: l.ID,
+			one: map[string]string{"appStoreVersion": l.AppStoreVersion},
+			attrs: map[string]any{"locale": l.Locale, "description": l.Description, "keywords": l.Keywords,
+				"whatsNew": l.WhatsNew, "promotionalText": l.PromotionalText}})
+	}
+	return out
+}
+
+func viewBuildUploads(wd *world) []*object {
+	var out []*object
+	for _, id := range wd.s.uploadOrder {
+		if u, ok := wd.s.uploads[id]; ok {
+			o := fromResource(wd.s.uploadResource(wd.r, u))
+			o.one["app"] = u.appID
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func viewBuildUploadFiles(wd *world) []*object {
+	var out []*object
+	for _, id := range wd.s.uploadOrder {
+		u, ok := wd.s.uploads[id]
+		if !ok || wd.s.files[u.fileID] == nil {
+			continue
+		}
+		o := fromResource(wd.s.fileResource(wd.r, wd.s.files[u.fileID], false))
+		o.one["buildUpload"] = u.id
+		out = append(out, o)
+	}
+	return out
+}
