@@ -272,12 +272,15 @@ func binarySources(t *testing.T, r string) []string {
 }
 
 // TestImageSize measures the image the Dockerfile builds and holds it to
-// the 15 MB target, uncompressed (what `docker image ls` shows).
+// the 32 MB target, uncompressed (what `docker image ls` shows). It was 15 MB
+// until the KMS signers (issue #17: sigstore's AWS, Google Cloud, Azure and
+// Vault providers) were linked in; they add about 20 MB, 12.5 MB of it the
+// Google Cloud client's gRPC and protobuf (BENCHMARKS.md, "KMS keys").
 func TestImageSize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary for linux; skipped with -short")
 	}
-	const limit = 15_000_000
+	const limit = 32_000_000
 	rep, err := MeasureImage(context.Background(), MeasureOptions{Root: root(t), Work: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
