@@ -13,9 +13,6 @@ import (
 	"github.com/asc-action/asc-action/internal/cli"
 )
 
-// Version is stamped at build time with -ldflags "-X .../internal/app.Version=v1.2.3".
-var Version = "dev"
-
 // System is what the process gets from the operating system.
 type System struct {
 	Args     []string // without the program name
@@ -47,7 +44,7 @@ func Main(ctx context.Context, sys System) int {
 		Getenv:   sys.Getenv,
 		Now:      sys.Now,
 		HTTP:     sys.HTTP,
-		Version:  Version,
+		Version:  VersionString(),
 	}
 	return r.Run(ctx, sys.Args)
 }
