@@ -11,6 +11,7 @@ import (
 
 	"github.com/asc-action/asc-action/internal/actions"
 	"github.com/asc-action/asc-action/internal/cli"
+	"github.com/asc-action/asc-action/internal/httpx"
 )
 
 // System is what the process gets from the operating system.
@@ -31,7 +32,9 @@ func Main(ctx context.Context, sys System) int {
 		sys.Now = time.Now
 	}
 	if sys.HTTP == nil {
-		sys.HTTP = &http.Client{Transport: http.DefaultTransport}
+		// Every network wait bounded (internal/httpx), for App Store
+		// Connect and the GitHub API alike.
+		sys.HTTP = &http.Client{Transport: httpx.NewTransport(httpx.APIHeaderTimeout)}
 	}
 	cmds := Commands()
 	if sys.Getenv("GITHUB_ACTIONS") == "true" && len(sys.Args) == 0 {
