@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lints every workflow (.github/workflows) and every example (examples/)
-# with actionlint, installing the pinned version with `go install` when it
-# is not on PATH or in $(go env GOPATH)/bin. Exit status: actionlint's.
+# with the actionlint pinned in tools/go.mod (`go tool actionlint`, built
+# from the Go module proxy on first use). Exit status: actionlint's.
 #
 # Examples use asc-action/asc-action@v1, whose inputs actionlint cannot look
 # up; `go test ./internal/shipcheck` also lints them rewritten to `uses: ./`
@@ -9,17 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-version=v1.7.12
-bin="$(command -v actionlint || true)"
-if [ -z "$bin" ]; then
-  gobin="$(go env GOBIN)"
-  [ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
-  if [ ! -x "$gobin/actionlint" ]; then
-    echo "installing actionlint $version into $gobin" >&2
-    go install "github.com/rhysd/actionlint/cmd/actionlint@$version"
-  fi
-  bin="$gobin/actionlint"
-fi
+bin="$(cd tools && go tool -n actionlint)"
 
 shopt -s nullglob
 files=(.github/workflows/*.yml .github/workflows/*.yaml examples/*.yml examples/*.yaml)

@@ -65,6 +65,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 
 	"github.com/asc-action/asc-action/internal/emulator"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
@@ -287,19 +288,10 @@ func newKey() (*key, error) {
 	}
 	return &key{
 		id:     "BENCH" + strings.ToUpper(rand.Text()[:5]),
-		issuer: newUUID(),
+		issuer: uuid.NewString(),
 		priv:   priv,
 		pem:    string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 	}, nil
-}
-
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // bench holds what every measurement shares.

@@ -16,6 +16,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // outputDelimiter is the heredoc delimiter go-githubactions writes output
@@ -52,19 +53,24 @@ func (r *Runner) Run(ctx context.Context) int {
 		}
 	}
 	if cmd == nil {
-		gha.WithFieldsMap(map[string]string{"title": "command"}).Errorf("command %q is not known; use one of: %s", name, strings.Join(names, ", "))
+		gha.WithFieldsMap(map[string]string{"title": "command"}).Errorf("%s", untrusted.Log("command %q is not known; use one of: %s", name, strings.Join(names, ", ")))
 		return command.ExitUsage
+	}
+	// INPUT_<NAME> (hyphens kept, as the runner sets them), then the
+	// input's environment variable, then its default.
+	explicit := func(name string) (string, bool) {
+		raw := r.Getenv("INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_")))
+		return raw, strings.TrimSpace(raw) != ""
 	}
 	env := &command.Env{
 		Mode:   command.ModeAction,
-		Inputs: &values{gha: gha, getenv: r.Getenv, cmd: cmd},
+		Inputs: command.Resolve(cmd, explicit, r.Getenv),
 		Report: rep,
 		Now:    r.Now,
 		HTTP:   r.HTTP,
 		Getenv: r.Getenv,
 	}
-	err := runSafely(ctx, cmd, env)
-	env.Close()
+	err := command.RunSafely(ctx, cmd, env, "please report it with the step's log")
 	if err != nil {
 		var done *command.Reported
 		if !errors.As(err, &done) {
@@ -72,43 +78,6 @@ func (r *Runner) Run(ctx context.Context) int {
 		}
 	}
 	return command.ExitCode(err)
-}
-
-func runSafely(ctx context.Context, cmd *command.Command, env *command.Env) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			// A panic's value may hold anything; report it without its text.
-			err = fmt.Errorf("internal error in %s (a bug; please report it with the step's log)", cmd.Name)
-		}
-	}()
-	return cmd.Run(ctx, env)
-}
-
-// values reads a command's inputs: INPUT_<NAME> (hyphens kept, as the
-// runner sets them), then the input's environment variable, then its default.
-type values struct {
-	gha    *githubactions.Action
-	getenv func(string) string
-	cmd    *command.Command
-}
-
-func (v *values) Lookup(name string) (string, bool) {
-	if raw := v.getenv("INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))); strings.TrimSpace(raw) != "" {
-		return raw, true
-	}
-	in := v.cmd.Input(name)
-	if in == nil {
-		return "", false
-	}
-	if in.Env != "" {
-		if e := v.getenv(in.Env); e != "" {
-			return e, true
-		}
-	}
-	if in.Default != "" {
-		return in.Default, true
-	}
-	return "", false
 }
 
 // Reporter renders a command's reports as workflow commands. Every line it
@@ -153,31 +122,29 @@ func (r *Reporter) SetOutput(name, value string) error {
 	return nil
 }
 
-func (r *Reporter) println(s string) {
+// Infof implements command.Reporter: each argument is redacted and
+// escaped (untrusted.LogRedacted), so no text from outside can start a
+// line the runner reads as a workflow command.
+func (r *Reporter) Infof(format untrusted.Format, args ...any) {
+	line := untrusted.LogRedacted(r.redact.Redact, format, args...)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	fmt.Fprintln(r.out, escapeCommand(r.redact.Redact(s)))
+	fmt.Fprintln(r.out, line)
 }
 
-// escapeCommand keeps a log line from being read as a workflow command.
-func escapeCommand(s string) string {
-	if strings.HasPrefix(strings.TrimSpace(s), "::") {
-		return " " + s
-	}
-	return s
-}
-
-// Infof implements command.Reporter.
-func (r *Reporter) Infof(format string, args ...any) { r.println(fmt.Sprintf(format, args...)) }
+// line is a title or message of an annotation or group made safe for the
+// log: redacted, then escaped (go-githubactions escapes it once more as
+// the command's property or data).
+func (r *Reporter) line(s string) string { return untrusted.Line(r.redact.Redact(s)) }
 
 func (r *Reporter) annotate(f func(*githubactions.Action, string, ...any), title, msg string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	a := r.gha
 	if title != "" {
-		a = a.WithFieldsMap(map[string]string{"title": r.redact.Redact(title)})
+		a = a.WithFieldsMap(map[string]string{"title": r.line(title)})
 	}
-	f(a, "%s", r.redact.Redact(msg))
+	f(a, "%s", r.line(msg))
 }
 
 // Notice implements command.Reporter.
@@ -194,7 +161,7 @@ func (r *Reporter) Error(title, msg string) { r.annotate((*githubactions.Action)
 // Group implements command.Reporter.
 func (r *Reporter) Group(title string) func() {
 	r.mu.Lock()
-	r.gha.Group(r.redact.Redact(title))
+	r.gha.Group(r.line(title))
 	r.mu.Unlock()
 	return func() {
 		r.mu.Lock()
@@ -205,13 +172,13 @@ func (r *Reporter) Group(title string) func() {
 
 // Summary implements command.Reporter. Without GITHUB_STEP_SUMMARY (a
 // runner that has none) the summary is skipped.
-func (r *Reporter) Summary(markdown string) {
+func (r *Reporter) Summary(markdown untrusted.Markdown) {
 	if r.gha.Getenv("GITHUB_STEP_SUMMARY") == "" {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.gha.AddStepSummary(r.redact.Redact(markdown))
+	r.gha.AddStepSummary(r.redact.Redact(markdown.String()))
 }
 
 // Progress implements command.Reporter with a log line at a steady cadence.

@@ -3,7 +3,7 @@ package actions
 import (
 	"bytes"
 	"context"
-	"fmt"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/asc-action/asc-action/internal/actions/actionstest"
 	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 func envFrom(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -82,7 +83,7 @@ func TestMasksRedactAndEscape(t *testing.T) {
 		env.Report.Infof("value is line-two-secret")
 		env.Report.Infof("::set-output name=x::y")
 		env.Report.Warning("t", "warn line-one-secret")
-		env.Report.Summary("| line-one-secret |")
+		env.Report.Summary(untrusted.Markdownf("| line-one-secret |"))
 		end := env.Report.Group("group")
 		end()
 		return nil
@@ -92,7 +93,7 @@ func TestMasksRedactAndEscape(t *testing.T) {
 		t.Fatal(code)
 	}
 	out := stdout.String()
-	for _, want := range []string{"::add-mask::line-one-secret\n", "::add-mask::line-two-secret\n", "value is ***", " ::set-output", "::warning title=t::warn ***", "::group::group", "::endgroup::"} {
+	for _, want := range []string{"::add-mask::line-one-secret\n", "::add-mask::line-two-secret\n", "value is ***", ": :set-output", "::warning title=t::warn ***", "::group::group", "::endgroup::"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
@@ -110,7 +111,7 @@ func TestLineProgressCadence(t *testing.T) {
 	var lines []string
 	now := int64(0)
 	clock := func() time.Time { return time.Unix(now, 0) }
-	p := command.NewLineProgress(func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }, clock, "upload", 100<<20, 5*time.Second)
+	p := command.NewLineProgress(func(f untrusted.Format, a ...any) { lines = append(lines, untrusted.Log(f, a...)) }, clock, "upload", 100<<20, 5*time.Second)
 	for i := int64(1); i <= 20; i++ {
 		now = i
 		p.Set(i * 5 << 20)
@@ -122,5 +123,56 @@ func TestLineProgressCadence(t *testing.T) {
 	}
 	if !strings.Contains(lines[0], "25.0 MiB / 100.0 MiB (25%)") || !strings.Contains(lines[0], "5.2 MB/s") || !strings.Contains(lines[0], "ETA 15s") {
 		t.Errorf("line = %q", lines[0])
+	}
+}
+
+// Every printer of the Reporter passes text from outside through package
+// untrusted: whatever a title, a message, a log argument or a summary
+// holds, the runner reads no command but ours from the log, annotation
+// properties stay the title alone, and the summary holds no HTML.
+func TestReporterIsTheOutputBoundary(t *testing.T) {
+	const evil = "x\n::add-mask::pwned\r::stop-commands::pwned ##[set-output name=a;]pwned, file=pwned.go: <b>@octocat</b>"
+	var stdout bytes.Buffer
+	sum := filepath.Join(t.TempDir(), "sum")
+	os.WriteFile(sum, nil, 0o644)
+	cmd := &command.Command{Name: "token", Run: func(ctx context.Context, env *command.Env) error {
+		env.Report.Infof("%s", evil)
+		env.Report.Infof("name %q, error %v", evil, errors.New(evil))
+		env.Report.Notice(evil, evil)
+		env.Report.Warning(evil, evil)
+		env.Report.Error(evil, evil)
+		env.Report.Group(evil)()
+		p := env.Report.Progress(evil, 10)
+		p.Set(10)
+		p.Finish()
+		env.Report.Summary(untrusted.Markdownf("| %s |\n", evil))
+		return errors.New(evil) // the adapter reports it as an error annotation
+	}}
+	r := &Runner{Commands: []*command.Command{cmd}, Getenv: envFrom(map[string]string{"GITHUB_STEP_SUMMARY": sum}), Stdout: &stdout}
+	if code := r.Run(context.Background()); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	ours := map[string]bool{"group": true, "endgroup": true, "error": true, "warning": true, "notice": true}
+	n := 0
+	for _, c := range actionstest.Commands(stdout.String()) {
+		if !ours[c.Name] {
+			t.Errorf("the runner would execute %q: %q", c.Name, c.Line)
+		}
+		for k := range c.Properties {
+			if k != "title" {
+				t.Errorf("property %q injected: %q", k, c.Line)
+			}
+		}
+		if strings.ContainsAny(c.Properties["title"]+c.Data, "\r\n") {
+			t.Errorf("a line break survived in %q", c.Line)
+		}
+		n++
+	}
+	if n != 6 { // notice, warning, error, group, endgroup, the returned error
+		t.Errorf("%d commands, want 6:\n%s", n, stdout.String())
+	}
+	b, _ := os.ReadFile(sum)
+	if strings.Contains(string(b), "<b>") || strings.Contains(string(b), "@octocat") {
+		t.Errorf("summary not escaped: %s", b)
 	}
 }

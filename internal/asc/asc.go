@@ -22,6 +22,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/httpx"
+	"github.com/asc-action/asc-action/internal/retry"
 )
 
 // DefaultBaseURL is App Store Connect's API root.
@@ -32,16 +35,32 @@ const DefaultUserAgent = "asc-action"
 
 // Defaults for the retry policy and timeouts; each has an Option.
 const (
-	DefaultRetryMax       = 4                // retries after the first attempt
-	DefaultRetryWaitMin   = 1 * time.Second  // first backoff step
-	DefaultRetryWaitMax   = 30 * time.Second // backoff ceiling
-	DefaultMaxRetryAfter  = 2 * time.Minute  // longer Retry-After values are returned, not waited for
-	DefaultRequestTimeout = 60 * time.Second // per attempt, besides the caller's context
+	DefaultRetryMax       = 4                       // retries after the first attempt
+	DefaultRetryWaitMin   = 1 * time.Second         // first backoff step
+	DefaultRetryWaitMax   = 30 * time.Second        // backoff ceiling
+	DefaultMaxRetryAfter  = 2 * time.Minute         // longer Retry-After values are returned, not waited for
+	DefaultRequestTimeout = httpx.APIAttemptTimeout // per attempt, besides the caller's context
 	// SkewThreshold is how far the server's Date may be from the local clock
 	// on a 401 before the client asks the token source to correct its clock.
 	SkewThreshold = 5 * time.Second
-	// maxBody bounds how much of a response body is read.
-	maxBody = 32 << 20
+)
+
+// Limits on what the server may make the client read. Each names itself in
+// the error that reports it.
+const (
+	// MaxResponseBytes bounds a 2xx body: a page of 200 profiles with their
+	// content is about 4 MiB.
+	MaxResponseBytes = 32 << 20
+	// MaxErrorBytes bounds how much of an error body is read: Apple's error
+	// documents are under 4 KiB; a longer body is cut and shown as an excerpt.
+	MaxErrorBytes = 1 << 20
+	// MaxPages bounds how many pages a list call follows, against a server
+	// that never stops handing out links.next.
+	MaxPages = 1000
+	// MaxListBytes bounds the bytes of all pages of one list call, so memory
+	// stays flat whatever the server sends (a thousand profiles with their
+	// content are about 20 MiB).
+	MaxListBytes = 64 << 20
 )
 
 // TokenSource supplies the bearer token for each request. The client calls
@@ -79,8 +98,11 @@ type Client struct {
 	reqTimeout time.Duration
 	policy     RetryPolicy
 
-	randMu sync.Mutex
-	rand   *rand.Rand
+	jitter *retry.Jitter
+	// listBytes is MaxListBytes and idleRead httpx.APIIdleReadTimeout
+	// (tests lower them).
+	listBytes int64
+	idleRead  time.Duration
 
 	rlMu      sync.Mutex
 	rateLimit RateLimit
@@ -91,7 +113,10 @@ type Client struct {
 // Option configures a Client.
 type Option func(*Client) error
 
-// WithHTTPClient sets the HTTP client used for every request.
+// WithHTTPClient sets the HTTP client used for every request. The client
+// uses a copy of it whose redirects obey the same rule as links.next (same
+// scheme, host and port; see httpx.SameOriginRedirects), with the timeouts
+// of httpx.NewTransport when its Transport is nil or http.DefaultTransport.
 func WithHTTPClient(h *http.Client) Option {
 	return func(c *Client) error {
 		if h == nil {
@@ -131,7 +156,7 @@ func WithRand(src rand.Source) Option {
 		if src == nil {
 			return errors.New("asc: WithRand: nil source")
 		}
-		c.rand = rand.New(src)
+		c.jitter = retry.NewJitter(src)
 		return nil
 	}
 }
@@ -237,7 +262,7 @@ func New(baseURL string, ts TokenSource, opts ...Option) (*Client, error) {
 		ts:         ts,
 		http:       &http.Client{},
 		now:        time.Now,
-		sleep:      sleepCtx,
+		sleep:      retry.Sleep,
 		userAgent:  DefaultUserAgent,
 		retryMax:   DefaultRetryMax,
 		waitMin:    DefaultRetryWaitMin,
@@ -245,14 +270,39 @@ func New(baseURL string, ts TokenSource, opts ...Option) (*Client, error) {
 		maxRetryAf: DefaultMaxRetryAfter,
 		reqTimeout: DefaultRequestTimeout,
 		policy:     DefaultRetryPolicy,
-		rand:       rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		jitter:     retry.NewJitter(nil),
+		listBytes:  MaxListBytes,
+		idleRead:   httpx.APIIdleReadTimeout,
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
 		}
 	}
+	c.http = guarded(c.http)
 	return c, nil
+}
+
+// guarded returns a copy of h that follows redirects only within the
+// request's origin (whatever h's own CheckRedirect allows besides) and,
+// when h uses net/http's default transport (whose response-header wait is
+// unbounded), one with every network wait bounded instead.
+func guarded(h *http.Client) *http.Client {
+	g := *h
+	if g.Transport == nil || g.Transport == http.DefaultTransport {
+		g.Transport = httpx.NewTransport(httpx.APIHeaderTimeout)
+	}
+	own := h.CheckRedirect
+	g.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := httpx.SameOriginRedirects(req, via); err != nil {
+			return err
+		}
+		if own != nil {
+			return own(req, via)
+		}
+		return nil
+	}
+	return &g
 }
 
 // BaseURL returns the API root the client was built with (ending in "/").
@@ -263,20 +313,6 @@ func (c *Client) RateLimit() RateLimit {
 	c.rlMu.Lock()
 	defer c.rlMu.Unlock()
 	return c.rateLimit
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // NewRequest builds a request for urlStr, a path relative to the base URL
@@ -322,7 +358,7 @@ func (c *Client) resolve(urlStr string) (*url.URL, error) {
 	}
 	if ref.IsAbs() || ref.Host != "" {
 		u := c.baseURL.ResolveReference(ref)
-		if !strings.EqualFold(u.Scheme, c.baseURL.Scheme) || !strings.EqualFold(u.Host, c.baseURL.Host) {
+		if !httpx.SameOrigin(u, c.baseURL) {
 			return nil, fmt.Errorf("asc: refusing to follow %s://%s%s: not the API host %s (the token would leave it)", u.Scheme, u.Host, u.Path, c.baseURL.Host)
 		}
 		return u, nil
@@ -346,6 +382,8 @@ type Response struct {
 	Pages int
 	// Attempts is how many times the last request was sent.
 	Attempts int
+
+	bodyLen int // bytes of the body read
 }
 
 func (c *Client) emit(e Event) {

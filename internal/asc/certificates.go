@@ -23,10 +23,17 @@ type CertificateAttributes struct {
 	Activated          *bool  `json:"activated,omitempty"`
 }
 
+// CertificateSummaryFields are every certificate attribute but
+// certificateContent: what an expiry audit reads.
+var CertificateSummaryFields = []string{"name", "certificateType", "displayName", "serialNumber", "platform", "expirationDate", "activated"}
+
 // ListCertificatesOptions filters ListCertificates. Zero fields are not sent.
 type ListCertificatesOptions struct {
 	// CertificateType filters by type (DISTRIBUTION, IOS_DISTRIBUTION, ...).
 	CertificateType []string
+	// Fields names the attributes to fetch (fields[certificates]); empty
+	// fetches all. CertificateSummaryFields leaves out the certificate itself.
+	Fields []string
 	// Limit is the page size (Apple allows up to 200).
 	Limit int
 	// MaxPages stops after this many pages (0: all); Response.NextURL then
@@ -39,7 +46,7 @@ type ListCertificatesOptions struct {
 func (c *Client) ListCertificates(ctx context.Context, opts *ListCertificatesOptions) ([]Certificate, *Response, error) {
 	q := newQuery()
 	if opts != nil {
-		q.list("filter[certificateType]", opts.CertificateType...).int("limit", opts.Limit)
+		q.list("filter[certificateType]", opts.CertificateType...).list("fields[certificates]", opts.Fields...).int("limit", opts.Limit)
 	}
 	return ListAll[Certificate](ctx, c, q.path("v1/certificates"), opts.maxPages())
 }

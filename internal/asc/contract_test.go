@@ -257,7 +257,7 @@ func TestContract(t *testing.T) {
 	})
 
 	t.Run("certificates", func(t *testing.T) {
-		certs, _, err := c.ListCertificates(ctx, &ListCertificatesOptions{CertificateType: []string{"DISTRIBUTION", "IOS_DEVELOPMENT"}, Limit: 200})
+		certs, _, err := c.ListCertificates(ctx, &ListCertificatesOptions{CertificateType: []string{"DISTRIBUTION", "IOS_DEVELOPMENT"}, Fields: CertificateSummaryFields, Limit: 200})
 		if err != nil || len(certs) != 1 {
 			t.Fatalf("ListCertificates = %+v, %v", certs, err)
 		}
@@ -273,7 +273,7 @@ func TestContract(t *testing.T) {
 	})
 
 	t.Run("profiles", func(t *testing.T) {
-		profs, _, err := c.ListProfiles(ctx, &ListProfilesOptions{ProfileType: []string{"IOS_APP_STORE"}, Name: []string{"Demo App Store"}, ProfileState: []string{ProfileStateActive}})
+		profs, _, err := c.ListProfiles(ctx, &ListProfilesOptions{ProfileType: []string{"IOS_APP_STORE"}, Name: []string{"Demo App Store"}, ProfileState: []string{ProfileStateActive}, Fields: ProfileSummaryFields})
 		if err != nil || len(profs) != 1 {
 			t.Fatalf("ListProfiles = %+v, %v", profs, err)
 		}

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/httpx"
+	"github.com/asc-action/asc-action/internal/retry"
 )
 
 // Do sends req with a bearer token, retrying as the retry policy allows, and
@@ -17,152 +19,222 @@ import (
 // returned as *APIError together with the Response; a request that got no
 // answer as *NetworkError; a cancelled context as an error wrapping ctx.Err().
 //
-// req must address the client's API host (NewRequest makes sure of it), so
-// the token goes nowhere else. Token is called for every attempt. A 401 is retried once with a token from
+// req must address the client's API origin (NewRequest makes sure of it),
+// and redirects are followed only within it, so the token goes nowhere else.
+// Token is called for every attempt. A 401 is retried once with a token from
 // Renewer.Renew; on that 401 a server Date more than SkewThreshold away from
 // the local clock is passed once per Client to ClockCorrector.SetClockOffset.
 func (c *Client) Do(ctx context.Context, req *http.Request, v any) (*Response, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	method, path := req.Method, req.URL.Path
-	if !strings.EqualFold(req.URL.Scheme, c.baseURL.Scheme) || !strings.EqualFold(req.URL.Host, c.baseURL.Host) {
-		return nil, fmt.Errorf("App Store Connect %s %s: refusing to send the token to %s://%s, which is not the API host %s", method, path, req.URL.Scheme, req.URL.Host, c.baseURL.Host)
-	}
-	reqBody, err := snapshotBody(req)
+	cl, err := c.newCall(req)
 	if err != nil {
-		return nil, fmt.Errorf("App Store Connect %s %s: reading the request body: %w", method, path, err)
+		return nil, err
 	}
-	var (
-		renewed   bool
-		retries   int
-		nextToken string // a token from Renew, used for the next attempt
-		// mayHaveActed: an earlier attempt may have been carried out
-		// although it failed (a 5xx, a connection broken after sending).
-		mayHaveActed bool
-	)
-	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("App Store Connect %s %s: %w", method, path, err)
+	for {
+		cl.attempt++
+		r, again, err := cl.try(ctx, v)
+		if !again {
+			return r, err
 		}
-		tok := nextToken
-		nextToken = ""
-		if tok == "" {
-			tok, err = c.ts.Token(ctx)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil, fmt.Errorf("App Store Connect %s %s: %w", method, path, ctx.Err())
-				}
-				return nil, &TokenError{Method: method, Path: path, Err: err}
-			}
-		}
-
-		resp, body, timedOut, sendErr := c.send(ctx, req, reqBody, tok)
-		if sendErr != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("App Store Connect %s %s: %w", method, path, ctx.Err())
-			}
-			netErr := &NetworkError{Method: method, Path: path, Attempts: attempt, Timeout: timedOut, Err: sendErr}
-			ok, perr := c.policy(ctx, req, nil, sendErr)
-			if perr != nil && ctx.Err() != nil {
-				return nil, fmt.Errorf("App Store Connect %s %s: %w", method, path, ctx.Err())
-			}
-			if ok && perr == nil && retries < c.retryMax {
-				if err := c.wait(ctx, retries, nil, Event{Method: method, Path: path, Attempt: attempt, Err: netErr}); err != nil {
-					return nil, err
-				}
-				mayHaveActed = mayHaveActed || !NotSent(sendErr)
-				retries++
-				continue
-			}
-			return nil, netErr
-		}
-
-		r := c.newResponse(resp, body, attempt)
-		c.noteRateLimit(r.RateLimit, method, path)
-		status := resp.StatusCode
-
-		if status >= 200 && status < 300 {
-			if v != nil && len(bytes.TrimSpace(body)) > 0 {
-				if err := json.Unmarshal(body, v); err != nil {
-					decErr := &DecodeError{Method: method, Path: path, StatusCode: status, Err: err}
-					if IsIdempotent(method) && retries < c.retryMax {
-						if err := c.wait(ctx, retries, nil, Event{Method: method, Path: path, Attempt: attempt, Status: status, Err: decErr}); err != nil {
-							return r, err
-						}
-						retries++
-						continue
-					}
-					return r, decErr
-				}
-			}
-			return r, nil
-		}
-		// A DELETE sent again after an attempt that may have reached the
-		// server (5xx, broken connection) finds the resource gone: that
-		// attempt did it.
-		if method == http.MethodDelete && status == http.StatusNotFound && mayHaveActed {
-			return r, nil
-		}
-
-		apiErr := c.apiError(method, path, resp, body, tok, r.RateLimit)
-		if status == http.StatusUnauthorized {
-			corrected := c.checkSkew(apiErr, method, path, attempt)
-			if renewer, ok := c.ts.(Renewer); ok && !renewed {
-				renewed = true
-				fresh, err := renewer.Renew(ctx)
-				if err != nil {
-					if ctx.Err() != nil {
-						return r, fmt.Errorf("App Store Connect %s %s: %w", method, path, ctx.Err())
-					}
-					return r, &TokenError{Method: method, Path: path, Err: fmt.Errorf("renewing the token after a 401: %w", err)}
-				}
-				c.emit(Event{Kind: EventTokenRenewed, Method: method, Path: path, Attempt: attempt, Status: status, Skew: apiErr.ClockSkew, Corrected: corrected, RateLimit: c.RateLimit()})
-				nextToken = fresh
-				continue
-			}
-			return r, apiErr
-		}
-		if status == http.StatusTooManyRequests {
-			c.emit(Event{Kind: EventRateLimited, Method: method, Path: path, Attempt: attempt, Status: status, Wait: apiErr.RetryAfter, RateLimit: c.RateLimit()})
-		}
-		ok, perr := c.policy(ctx, req, resp, nil)
-		if perr != nil && ctx.Err() != nil {
-			return r, fmt.Errorf("App Store Connect %s %s: %w", method, path, ctx.Err())
-		}
-		if ok && perr == nil && retries < c.retryMax {
-			if _, hinted := ParseRetryAfter(resp.Header, c.now()); hinted && apiErr.RetryAfter > c.maxRetryAf {
-				return r, apiErr // too long to wait here; the caller sees RetryAfter
-			}
-			if err := c.wait(ctx, retries, resp, Event{Method: method, Path: path, Attempt: attempt, Status: status, Err: apiErr}); err != nil {
-				return r, err
-			}
-			mayHaveActed = mayHaveActed || status >= 500
-			retries++
-			continue
-		}
-		return r, apiErr
 	}
 }
 
-// wait emits an EventRetry and sleeps for the backoff of retry number n.
-func (c *Client) wait(ctx context.Context, n int, resp *http.Response, e Event) error {
-	d, fromServer := c.backoff(n, resp)
-	e.Kind, e.Wait, e.FromServer, e.RateLimit = EventRetry, d, fromServer, c.RateLimit()
-	c.emit(e)
-	if err := c.sleep(ctx, d); err != nil {
-		return fmt.Errorf("App Store Connect %s %s: %w", e.Method, e.Path, err)
+// call is one Do: the request and what its attempts have learnt so far.
+type call struct {
+	c            *Client
+	req          *http.Request
+	body         []byte // the request body, sent again on each attempt
+	method, path string
+	attempt      int    // 1-based, the attempt under way
+	retries      int    // attempts repeated by the retry policy
+	renewed      bool   // the one renewal after a 401 was used
+	nextToken    string // a token from Renew, for the next attempt
+	// mayHaveActed: an earlier attempt may have been carried out although
+	// it failed (a 5xx, a connection broken after sending).
+	mayHaveActed bool
+}
+
+func (c *Client) newCall(req *http.Request) (*call, error) {
+	cl := &call{c: c, req: req, method: req.Method, path: req.URL.Path}
+	if !httpx.SameOrigin(req.URL, c.baseURL) {
+		return nil, fmt.Errorf("App Store Connect %s %s: refusing to send the token to %s://%s, which is not the API host %s", cl.method, cl.path, req.URL.Scheme, req.URL.Host, c.baseURL.Host)
+	}
+	body, err := snapshotBody(req)
+	if err != nil {
+		return nil, fmt.Errorf("App Store Connect %s %s: reading the request body: %w", cl.method, cl.path, err)
+	}
+	cl.body = body
+	return cl, nil
+}
+
+// try makes one attempt: token, send, then check the answer. again says
+// whether another attempt follows.
+func (cl *call) try(ctx context.Context, v any) (r *Response, again bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, cl.ctxErr(ctx)
+	}
+	tok, err := cl.token(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	resp, body, timedOut, sendErr := cl.c.send(ctx, cl.req, cl.body, tok)
+	if sendErr != nil {
+		again, err := cl.onNetworkError(ctx, sendErr, timedOut)
+		return nil, again, err
+	}
+	r = cl.c.newResponse(resp, body, cl.attempt)
+	cl.c.noteRateLimit(r.RateLimit, cl.method, cl.path)
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		again, err := cl.decode(ctx, resp.StatusCode, body, v)
+		return r, again, err
+	}
+	again, err = cl.onFailure(ctx, resp, body, tok, r.RateLimit)
+	return r, again, err
+}
+
+func (cl *call) ctxErr(ctx context.Context) error {
+	return fmt.Errorf("App Store Connect %s %s: %w", cl.method, cl.path, ctx.Err())
+}
+
+// token is the renewed token when a 401 asked for one, else the source's.
+func (cl *call) token(ctx context.Context) (string, error) {
+	if tok := cl.nextToken; tok != "" {
+		cl.nextToken = ""
+		return tok, nil
+	}
+	tok, err := cl.c.ts.Token(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", cl.ctxErr(ctx)
+		}
+		return "", &TokenError{Method: cl.method, Path: cl.path, Err: err}
+	}
+	return tok, nil
+}
+
+// onNetworkError decides what follows an attempt that got no answer.
+func (cl *call) onNetworkError(ctx context.Context, sendErr error, timedOut bool) (bool, error) {
+	if ctx.Err() != nil {
+		return false, cl.ctxErr(ctx)
+	}
+	netErr := &NetworkError{Method: cl.method, Path: cl.path, Attempts: cl.attempt, Timeout: timedOut, Err: sendErr}
+	ok, err := cl.c.policy(ctx, cl.req, nil, sendErr)
+	if err != nil && ctx.Err() != nil {
+		return false, cl.ctxErr(ctx)
+	}
+	if !ok || err != nil || cl.retries >= cl.c.retryMax {
+		return false, netErr
+	}
+	if err := cl.wait(ctx, nil, Event{Err: netErr}); err != nil {
+		return false, err
+	}
+	cl.mayHaveActed = cl.mayHaveActed || !retry.NotSent(sendErr)
+	return true, nil
+}
+
+// decode reads a 2xx body into v; a body that is not the document expected
+// is read again when the method is idempotent (a proxy's hiccup).
+func (cl *call) decode(ctx context.Context, status int, body []byte, v any) (bool, error) {
+	if v == nil || len(bytes.TrimSpace(body)) == 0 {
+		return false, nil
+	}
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return false, nil
+	}
+	decErr := &DecodeError{Method: cl.method, Path: cl.path, StatusCode: status, Err: err}
+	if !retry.IsIdempotent(cl.method) || cl.retries >= cl.c.retryMax {
+		return false, decErr
+	}
+	if err := cl.wait(ctx, nil, Event{Status: status, Err: decErr}); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// onFailure checks a non-2xx answer, as go-github's CheckResponse does, and
+// decides: done, renew the token, or retry.
+func (cl *call) onFailure(ctx context.Context, resp *http.Response, body []byte, tok string, rl RateLimit) (bool, error) {
+	status := resp.StatusCode
+	// A DELETE sent again after an attempt that may have reached the
+	// server (5xx, broken connection) finds the resource gone: that
+	// attempt did it.
+	if cl.method == http.MethodDelete && status == http.StatusNotFound && cl.mayHaveActed {
+		return false, nil
+	}
+	apiErr := cl.c.apiError(cl.method, cl.path, resp, body, tok, rl)
+	if status == http.StatusUnauthorized {
+		return cl.renew(ctx, apiErr)
+	}
+	if status == http.StatusTooManyRequests {
+		cl.c.emit(Event{Kind: EventRateLimited, Method: cl.method, Path: cl.path, Attempt: cl.attempt, Status: status, Wait: apiErr.RetryAfter, RateLimit: cl.c.RateLimit()})
+	}
+	ok, err := cl.c.policy(ctx, cl.req, resp, nil)
+	if err != nil && ctx.Err() != nil {
+		return false, cl.ctxErr(ctx)
+	}
+	if !ok || err != nil || cl.retries >= cl.c.retryMax {
+		return false, apiErr
+	}
+	if cl.c.retryPolicy().TooLong(cl.c.verdict(resp)) {
+		return false, apiErr // too long to wait here; the caller sees RetryAfter
+	}
+	if err := cl.wait(ctx, resp, Event{Status: status, Err: apiErr}); err != nil {
+		return false, err
+	}
+	cl.mayHaveActed = cl.mayHaveActed || status >= 500
+	return true, nil
+}
+
+// renew handles a 401: measure the clock skew, and ask once for a fresh
+// token when the source can mint one.
+func (cl *call) renew(ctx context.Context, apiErr *APIError) (bool, error) {
+	corrected := cl.c.checkSkew(apiErr, cl.method, cl.path, cl.attempt)
+	renewer, ok := cl.c.ts.(Renewer)
+	if !ok || cl.renewed {
+		return false, apiErr
+	}
+	cl.renewed = true
+	fresh, err := renewer.Renew(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, cl.ctxErr(ctx)
+		}
+		return false, &TokenError{Method: cl.method, Path: cl.path, Err: fmt.Errorf("renewing the token after a 401: %w", err)}
+	}
+	cl.c.emit(Event{Kind: EventTokenRenewed, Method: cl.method, Path: cl.path, Attempt: cl.attempt, Status: apiErr.StatusCode, Skew: apiErr.ClockSkew, Corrected: corrected, RateLimit: cl.c.RateLimit()})
+	cl.nextToken = fresh
+	return true, nil
+}
+
+// wait emits an EventRetry and sleeps for the backoff of the next retry.
+func (cl *call) wait(ctx context.Context, resp *http.Response, e Event) error {
+	d, fromServer := cl.c.backoff(cl.retries, resp)
+	cl.retries++
+	e.Kind, e.Method, e.Path, e.Attempt = EventRetry, cl.method, cl.path, cl.attempt
+	e.Wait, e.FromServer, e.RateLimit = d, fromServer, cl.c.RateLimit()
+	cl.c.emit(e)
+	if err := cl.c.sleep(ctx, d); err != nil {
+		return fmt.Errorf("App Store Connect %s %s: %w", cl.method, cl.path, err)
 	}
 	return nil
 }
 
-// send makes one attempt under the per-attempt timeout and reads the body.
+// errStalled ends an attempt whose answer stopped moving.
+var errStalled = fmt.Errorf("the answer stopped for %v (the idle-read timeout httpx.APIIdleReadTimeout)", httpx.APIIdleReadTimeout)
+
+// send makes one attempt under the per-attempt timeout and reads the body,
+// within MaxResponseBytes (2xx) or MaxErrorBytes (other answers, cut).
 func (c *Client) send(ctx context.Context, req *http.Request, body []byte, tok string) (*http.Response, []byte, bool, error) {
-	actx, cancel := ctx, context.CancelFunc(func() {})
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	if c.reqTimeout > 0 {
-		actx, cancel = context.WithTimeout(ctx, c.reqTimeout)
+		var stop context.CancelFunc
+		actx, stop = context.WithTimeout(actx, c.reqTimeout)
+		defer stop()
 	}
-	defer cancel()
 	r := req.Clone(actx)
 	if body != nil {
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -170,21 +242,46 @@ func (c *Client) send(ctx context.Context, req *http.Request, body []byte, tok s
 		r.ContentLength = int64(len(body))
 	}
 	r.Header.Set("Authorization", "Bearer "+tok)
-	timedOut := func() bool { return ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) }
+	timedOut := func(err error) bool {
+		return ctx.Err() == nil && (errors.Is(actx.Err(), context.DeadlineExceeded) || context.Cause(actx) == errStalled || httpx.IsHeaderTimeout(err))
+	}
 	resp, err := c.http.Do(r)
 	if err != nil {
-		return nil, nil, timedOut(), err
+		if httpx.IsHeaderTimeout(err) {
+			err = fmt.Errorf("no answer within %v (the response-header timeout httpx.APIHeaderTimeout): %w", httpx.APIHeaderTimeout, err)
+		}
+		return nil, nil, timedOut(err), err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	dog := httpx.NewWatchdog(c.idleRead, cancel, errStalled)
+	defer dog.Stop()
+	b, err := readBody(resp, httpx.KickingReader{R: resp.Body, W: dog})
 	if err != nil {
-		return nil, nil, timedOut(), fmt.Errorf("reading the %d answer: %w", resp.StatusCode, err)
-	}
-	if len(b) > maxBody {
-		return nil, nil, false, fmt.Errorf("the %d answer is larger than %d bytes", resp.StatusCode, maxBody)
+		if context.Cause(actx) == errStalled {
+			err = errStalled
+		}
+		return nil, nil, timedOut(err), err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	return resp, b, false, nil
+}
+
+// readBody reads a 2xx body whole (within MaxResponseBytes) and an error
+// body's first MaxErrorBytes.
+func readBody(resp *http.Response, r io.Reader) ([]byte, error) {
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		b, err := httpx.ReadAll(r, MaxResponseBytes, fmt.Sprintf("the %d answer", resp.StatusCode), "asc.MaxResponseBytes")
+		var le *httpx.LimitError
+		if err != nil && !errors.As(err, &le) {
+			err = fmt.Errorf("reading the %d answer: %w", resp.StatusCode, err)
+		}
+		return b, err
+	}
+	b, _, err := httpx.ReadPrefix(r, MaxErrorBytes)
+	if err != nil {
+		return nil, fmt.Errorf("reading the %d answer: %w", resp.StatusCode, err)
+	}
+	return b, nil
 }
 
 func snapshotBody(req *http.Request) ([]byte, error) {
@@ -204,7 +301,7 @@ func snapshotBody(req *http.Request) ([]byte, error) {
 }
 
 func (c *Client) newResponse(resp *http.Response, body []byte, attempt int) *Response {
-	r := &Response{Response: resp, Pages: 1, Attempts: attempt}
+	r := &Response{Response: resp, Pages: 1, Attempts: attempt, bodyLen: len(body)}
 	r.RateLimit = ParseRateLimit(resp.Header.Get("X-Rate-Limit"))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 && len(body) > 0 {
 		var page struct {
@@ -249,7 +346,7 @@ func (c *Client) apiError(method, path string, resp *http.Response, body []byte,
 	} else {
 		e.Body = excerpt(body, tok)
 	}
-	if d, ok := ParseRetryAfter(resp.Header, c.now()); ok {
+	if d, ok := retry.ParseRetryAfter(resp.Header, c.now()); ok {
 		e.RetryAfter = d
 	}
 	return e

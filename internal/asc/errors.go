@@ -111,7 +111,8 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, "; retry after %v", e.RetryAfter)
 	}
 	if e.StatusCode == http.StatusUnauthorized && absDur(e.ClockSkew) > SkewThreshold {
-		fmt.Fprintf(&b, "; this machine's clock is %v %s App Store Connect's", absDur(e.ClockSkew).Round(time.Second), aheadBehind(e.ClockSkew))
+		size, direction := SkewWords(e.ClockSkew)
+		fmt.Fprintf(&b, "; this machine's clock is %v %s App Store Connect's", size, direction)
 		if e.ClockCorrected {
 			b.WriteString(" (the token was re-minted with corrected time and still refused)")
 		} else {
@@ -291,17 +292,20 @@ func excerpt(body []byte, secret string) string {
 	return s
 }
 
+// SkewWords describes a clock skew (the server's Date minus the local
+// clock) for people: its size, rounded to the second, and where the local
+// clock stands, "ahead of" or "behind" the server's.
+func SkewWords(skew time.Duration) (size time.Duration, direction string) {
+	direction = "ahead of"
+	if skew > 0 { // the server is later: the local clock is behind
+		direction = "behind"
+	}
+	return absDur(skew).Round(time.Second), direction
+}
+
 func absDur(d time.Duration) time.Duration {
 	if d < 0 {
 		return -d
 	}
 	return d
-}
-
-func aheadBehind(skew time.Duration) string {
-	// skew = server - local: positive means local is behind.
-	if skew > 0 {
-		return "behind"
-	}
-	return "ahead of"
 }

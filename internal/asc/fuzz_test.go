@@ -6,7 +6,8 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
-	"time"
+
+	"github.com/asc-action/asc-action/internal/httpx"
 )
 
 // FuzzParseErrorDocument feeds untrusted bodies to the error-document parser:
@@ -73,22 +74,6 @@ func FuzzParseRateLimit(f *testing.F) {
 	})
 }
 
-// FuzzParseRetryAfter: no panic, never a negative wait.
-func FuzzParseRetryAfter(f *testing.F) {
-	for _, s := range []string{"7", "-1", "Wed, 25 Nov 2026 12:00:30 GMT", "soon", "99999999999999999999"} {
-		f.Add(s)
-	}
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	f.Fuzz(func(t *testing.T, v string) {
-		h := http.Header{}
-		h.Set("Retry-After", v)
-		d, ok := ParseRetryAfter(h, now)
-		if d < 0 || (!ok && d != 0) {
-			t.Fatalf("ParseRetryAfter(%q) = %v, %v", v, d, ok)
-		}
-	})
-}
-
 // FuzzTime: Apple's date-times never panic the decoder.
 func FuzzTime(f *testing.F) {
 	for _, s := range []string{`"2027-01-15T10:00:00.000+0000"`, `"2027-01-15T10:00:00Z"`, `null`, `"x"`, `7`} {
@@ -99,6 +84,50 @@ func FuzzTime(f *testing.F) {
 		if err := json.Unmarshal(b, &tm); err == nil && !tm.IsZero() {
 			if _, err := json.Marshal(tm); err != nil {
 				t.Fatalf("%s decoded but does not encode: %v", b, err)
+			}
+		}
+	})
+}
+
+// FuzzDocument feeds untrusted JSON:API documents to the decoders the client
+// uses (a page of each resource it lists, the paging facts): no panic, and a
+// links.next the client would follow never leaves the API's origin.
+func FuzzDocument(f *testing.F) {
+	for _, s := range []string{
+		`{"data":[{"type":"apps","id":"1","attributes":{"bundleId":"a.b"}}],"links":{"next":"https://api.appstoreconnect.apple.com/v1/apps?cursor=2"},"meta":{"paging":{"total":3}}}`,
+		`{"data":[{"type":"profiles","id":"1","attributes":{"name":"p","expirationDate":"2026-01-02T03:04:05.000+0000"}}],"links":{"next":"https://evil.example.com/v1/profiles"}}`,
+		`{"data":[{"type":"buildUploadFiles","id":"f","attributes":{"fileSize":10,"uploadOperations":[{"method":"PUT","url":"https://s/x","offset":0,"length":10,"partNumber":1}]}}]}`,
+		`{"data":[{"type":"certificates","id":"c","attributes":{"expirationDate":"2026-13-40"}}],"links":{"next":"//api.appstoreconnect.apple.com:444/v1/x"}}`,
+		`{"data":null,"links":{"next":"http://api.appstoreconnect.apple.com/v1/apps"}}`,
+		`{"data":[{"attributes":{"state":{"errors":[{"code":"X","description":"::add-mask::x"}]}}}]}`,
+		`[]`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	c, err := New("", plainSource("x"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var (
+			apps    page[App]
+			builds  page[Build]
+			profs   page[Profile]
+			certs   page[Certificate]
+			uploads page[BuildUpload]
+			files   page[BuildUploadFile]
+		)
+		for _, v := range []any{&apps, &builds, &profs, &certs, &uploads, &files} {
+			_ = json.Unmarshal(body, v)
+		}
+		r := c.newResponse(&http.Response{StatusCode: 200, Header: http.Header{}}, body, 1)
+		for _, next := range []string{r.NextURL, apps.Links.Next, profs.Links.Next} {
+			if next == "" {
+				continue
+			}
+			req, err := c.NewRequest(http.MethodGet, next, nil)
+			if err == nil && !httpx.SameOrigin(req.URL, c.baseURL) {
+				t.Fatalf("links.next %q would be followed to %s", next, req.URL.Host)
 			}
 		}
 	})

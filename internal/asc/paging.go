@@ -2,13 +2,12 @@ package asc
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 )
-
-// MaxPages bounds how many pages a list call follows, against a server that
-// never stops handing out links.next.
-const MaxPages = 1000
 
 // page is one page of a JSON:API collection.
 type page[T any] struct {
@@ -19,28 +18,27 @@ type page[T any] struct {
 // ListAll GETs path (relative to the base URL, query included) and follows
 // links.next until the last page, or until maxPages pages when maxPages > 0,
 // returning the items of every page read. T is the resource type ("data"
-// items). The Response is the last page's, with Pages counting the pages and
-// NextURL set when maxPages stopped the walk early. Every list call of the
-// Client uses it; it serves endpoints the Client has no method for.
+// items): only its fields are kept, never the pages themselves. The
+// Response is the last page's, with Pages counting the pages and NextURL set
+// when maxPages stopped the walk early. Every list call of the Client uses
+// it; it serves endpoints the Client has no method for.
+//
+// Whatever the server sends, a walk stops with an error at a links.next that
+// points back at a page already read (a repeat or a cycle), after MaxPages
+// pages, or once the pages add up to more than MaxListBytes.
 func ListAll[T any](ctx context.Context, c *Client, path string, maxPages int) ([]T, *Response, error) {
-	var all []T
-	seen := map[string]bool{}
-	next := path
-	pages := 0
-	var last *Response
+	var (
+		all   []T
+		last  *Response
+		w     = walk{path: path, seen: map[[32]byte]bool{}, limit: c.listBytes}
+		next  = path
+		pages = 0
+	)
 	for next != "" {
-		if pages >= MaxPages {
-			return all, last, fmt.Errorf("App Store Connect GET %s: stopped after %d pages; the server keeps sending links.next", path, MaxPages)
-		}
-		req, err := c.NewRequest(http.MethodGet, next, nil)
+		req, err := w.request(c, next, pages)
 		if err != nil {
 			return all, last, err
 		}
-		key := req.URL.String()
-		if seen[key] {
-			return all, last, fmt.Errorf("App Store Connect GET %s: links.next points back at a page already read (%s)", req.URL.Path, req.URL.RequestURI())
-		}
-		seen[key] = true
 		var p page[T]
 		resp, err := c.Do(ctx, req, &p)
 		if resp != nil {
@@ -50,6 +48,9 @@ func ListAll[T any](ctx context.Context, c *Client, path string, maxPages int) (
 		}
 		if err != nil {
 			return all, resp, err
+		}
+		if err := w.count(resp, pages); err != nil {
+			return all, last, err
 		}
 		all = append(all, p.Data...)
 		next = p.Links.Next
@@ -61,6 +62,48 @@ func ListAll[T any](ctx context.Context, c *Client, path string, maxPages int) (
 		last.NextURL = ""
 	}
 	return all, last, nil
+}
+
+// walk holds what a list call has read, against servers that never stop.
+type walk struct {
+	path  string
+	seen  map[[32]byte]bool // digests of the pages' URLs (a links.next may be long)
+	bytes int64
+	limit int64 // MaxListBytes
+}
+
+// request builds the GET for the next page, refusing a page already read
+// or a walk past MaxPages.
+func (w *walk) request(c *Client, next string, pages int) (*http.Request, error) {
+	if pages >= MaxPages {
+		return nil, fmt.Errorf("App Store Connect GET %s: stopped after %d pages (limit asc.MaxPages); the server keeps sending links.next", w.path, MaxPages)
+	}
+	req, err := c.NewRequest(http.MethodGet, next, nil)
+	if err != nil {
+		return nil, err
+	}
+	key := pageKey(req.URL)
+	if w.seen[key] {
+		return nil, fmt.Errorf("App Store Connect GET %s: links.next points back at a page already read (%s)", req.URL.Path, excerpt([]byte(req.URL.RequestURI()), ""))
+	}
+	w.seen[key] = true
+	return req, nil
+}
+
+// count adds a page's bytes and stops the walk past MaxListBytes.
+func (w *walk) count(resp *Response, pages int) error {
+	w.bytes += int64(resp.bodyLen)
+	if w.bytes > w.limit {
+		return fmt.Errorf("App Store Connect GET %s: stopped after %d bytes in %d pages (limit asc.MaxListBytes, %d bytes per list); ask for fewer fields or filter the list", w.path, w.bytes, pages, w.limit)
+	}
+	return nil
+}
+
+// pageKey identifies a page whatever the order of its query parameters or
+// the case of its scheme and host.
+func pageKey(u *url.URL) [32]byte {
+	q := u.Query().Encode() // sorted by key
+	return sha256.Sum256([]byte(strings.ToLower(u.Scheme+"://"+u.Host) + u.EscapedPath() + "?" + q))
 }
 
 // Get GETs path (relative to the base URL) and decodes the document's data

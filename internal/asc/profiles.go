@@ -28,6 +28,10 @@ type ProfileAttributes struct {
 	ProfileContent string `json:"profileContent,omitempty"`
 }
 
+// ProfileSummaryFields are every profile attribute but profileContent: what
+// an expiry audit reads.
+var ProfileSummaryFields = []string{"name", "platform", "profileType", "profileState", "uuid", "createdDate", "expirationDate"}
+
 // ListProfilesOptions filters ListProfiles. Zero fields are not sent.
 type ListProfilesOptions struct {
 	// ProfileType filters by type (IOS_APP_STORE, ...).
@@ -36,6 +40,10 @@ type ListProfilesOptions struct {
 	Name []string
 	// ProfileState filters by ACTIVE or INVALID.
 	ProfileState []string
+	// Fields names the attributes to fetch (fields[profiles]); empty fetches
+	// all. ProfileSummaryFields leaves out the signed content, which is most
+	// of a page's bytes.
+	Fields []string
 	// Limit is the page size (Apple allows up to 200).
 	Limit int
 	// MaxPages stops after this many pages (0: all); Response.NextURL then
@@ -49,7 +57,7 @@ func (c *Client) ListProfiles(ctx context.Context, opts *ListProfilesOptions) ([
 	q := newQuery()
 	if opts != nil {
 		q.list("filter[profileType]", opts.ProfileType...).list("filter[name]", opts.Name...).
-			list("filter[profileState]", opts.ProfileState...).int("limit", opts.Limit)
+			list("filter[profileState]", opts.ProfileState...).list("fields[profiles]", opts.Fields...).int("limit", opts.Limit)
 	}
 	return ListAll[Profile](ctx, c, q.path("v1/profiles"), opts.maxPages())
 }

@@ -2,15 +2,10 @@ package asc
 
 import (
 	"context"
-	"errors"
-	"net"
 	"net/http"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
+	"github.com/asc-action/asc-action/internal/retry"
 )
 
 // RetryPolicy decides whether an attempt that ended with resp (or err, when no
@@ -19,7 +14,8 @@ import (
 // plus the request, because safety depends on the method.
 type RetryPolicy func(ctx context.Context, req *http.Request, resp *http.Response, err error) (bool, error)
 
-// DefaultRetryPolicy retries 429, 5xx (but 501) and network failures, only
+// DefaultRetryPolicy is the project's one retry policy (internal/retry):
+// 429, 408, 5xx (but 501) and network failures are worth repeating, only
 // when repeating cannot do something twice:
 //   - idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE) on any of them;
 //   - any method on 429 (Apple refuses before processing);
@@ -27,96 +23,36 @@ type RetryPolicy func(ctx context.Context, req *http.Request, resp *http.Respons
 //
 // POST and PATCH are never repeated after a 5xx, a timeout or a connection
 // that broke after the request was sent: the server may have acted on it.
-// A cancelled or expired context is never retried.
+// A redirect to another origin is never repeated, nor is anything once the
+// context has ended.
 func DefaultRetryPolicy(ctx context.Context, req *http.Request, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
+	v, cerr := retry.Check(ctx, resp, nil, err, time.Now())
+	if cerr != nil {
+		return false, cerr
 	}
-	// go-retryablehttp's base policy: which statuses and transport errors are
-	// worth repeating at all (not 501, not bad schemes, TLS trust or redirect loops).
-	retryable, _ := retryablehttp.ErrorPropagatedRetryPolicy(ctx, resp, err)
-	if !retryable {
-		return false, nil
-	}
-	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
-		return true, nil
-	}
-	if err != nil && NotSent(err) {
-		return true, nil
-	}
-	return IsIdempotent(req.Method), nil
+	return v.Retry && retry.Safe(req.Method, resp, err), nil
 }
 
-// IsIdempotent reports whether sending a request with method twice has the
-// same effect as sending it once (RFC 9110 §9.2.2).
-func IsIdempotent(method string) bool {
-	switch strings.ToUpper(method) {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
-		return true
-	}
-	return false
+// backoff returns the wait before retry number n (0-based): the server's
+// Retry-After when given, else exponential from waitMin capped at waitMax
+// with "equal jitter" (a random half on top of a fixed half), so a retried
+// 5xx never comes back at once.
+func (c *Client) backoff(n int, resp *http.Response) (wait time.Duration, fromServer bool) {
+	return c.retryPolicy().Delay(n, c.verdict(resp), c.jitter)
 }
 
-// NotSent reports whether err shows the request never reached a server: the
-// connection could not be made (dial, DNS, connection refused).
-func NotSent(err error) bool {
-	if err == nil {
-		return false
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return true
-	}
-	return errors.Is(err, syscall.ECONNREFUSED)
+// retryPolicy is the client's tuning of retry.Policy.
+func (c *Client) retryPolicy() retry.Policy {
+	return retry.Policy{Min: c.waitMin, Max: c.waitMax, Floor: 0.5, MaxRetryAfter: c.maxRetryAf}
 }
 
-// ParseRetryAfter reads a Retry-After header, in seconds or as an HTTP date
-// (relative to now). ok is false when the header is absent or malformed.
-func ParseRetryAfter(h http.Header, now time.Time) (d time.Duration, ok bool) {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0, false
+// verdict reads the throttling and Retry-After of a failed answer (nil for
+// a network failure).
+func (c *Client) verdict(resp *http.Response) retry.Verdict {
+	if resp == nil {
+		return retry.Verdict{}
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(365*24*time.Hour/time.Second) {
-			secs = int64(365 * 24 * time.Hour / time.Second)
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	if d := t.Sub(now); d > 0 {
-		return d, true
-	}
-	return 0, true
-}
-
-// backoff returns the wait before retry number attempt (0-based): the
-// server's Retry-After when given, else exponential from waitMin capped at
-// waitMax (go-retryablehttp's DefaultBackoff) with "equal jitter" (a random
-// half on top of a fixed half).
-func (c *Client) backoff(attempt int, resp *http.Response) (wait time.Duration, fromServer bool) {
-	if resp != nil {
-		if d, ok := ParseRetryAfter(resp.Header, c.now()); ok {
-			return d, true
-		}
-	}
-	d := retryablehttp.DefaultBackoff(c.waitMin, c.waitMax, attempt, nil)
-	half := d / 2
-	if half <= 0 {
-		return d, false
-	}
-	c.randMu.Lock()
-	j := time.Duration(c.rand.Int64N(int64(half) + 1))
-	c.randMu.Unlock()
-	return half + j, false
+	v := retry.Verdict{Throttled: resp.StatusCode == http.StatusTooManyRequests}
+	v.RetryAfter, v.HasRetryAfter = retry.ParseRetryAfter(resp.Header, c.now())
+	return v
 }

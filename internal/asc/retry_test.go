@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/retry"
 	"github.com/asc-action/asc-action/internal/testclock"
 )
 
@@ -84,40 +85,6 @@ func TestDefaultRetryPolicy(t *testing.T) {
 			t.Errorf("retry = %v, %v; want false, context.Canceled", got, err)
 		}
 	})
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in     string
-		want   time.Duration
-		wantOK bool
-	}{
-		{"", 0, false},
-		{"7", 7 * time.Second, true},
-		{" 120 ", 2 * time.Minute, true},
-		{"0", 0, true},
-		{"-3", 0, false},
-		{"soon", 0, false},
-		{"1.5", 0, false},
-		{now.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second, true},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0, true},
-		{"Wednesday, 25-Nov-26 12:01:00 GMT", time.Minute, true}, // RFC 850
-		{"Wed Nov 25 12:00:10 2026", 10 * time.Second, true},     // ANSI C
-		{"99999999999999999", 365 * 24 * time.Hour, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			h := http.Header{}
-			if tc.in != "" {
-				h.Set("Retry-After", tc.in)
-			}
-			got, ok := ParseRetryAfter(h, now)
-			if got != tc.want || ok != tc.wantOK {
-				t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.wantOK)
-			}
-		})
-	}
 }
 
 // script answers the n-th request (0-based) with steps[n], or the last step.
@@ -313,7 +280,7 @@ func TestDialRefusedRepeatsPOST(t *testing.T) {
 	}
 	_, _, err = c.CreateBuildUpload(context.Background(), "1", "1.0", "1", PlatformIOS)
 	var ne *NetworkError
-	if !errors.As(err, &ne) || ne.Attempts != 3 || !NotSent(err) {
+	if !errors.As(err, &ne) || ne.Attempts != 3 || !retry.NotSent(err) {
 		t.Fatalf("err = %v; want a *NetworkError after 3 attempts that never reached a server", err)
 	}
 	if len(fs.Waits()) != 2 {

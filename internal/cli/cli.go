@@ -19,6 +19,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // IO is the terminal: streams and whether stderr is a TTY.
@@ -67,7 +68,7 @@ func (r *Runner) Run(ctx context.Context, args []string) int {
 	}
 	cmd := r.find(args[0])
 	if cmd == nil {
-		fmt.Fprintf(r.IO.Err, "%s: unknown command %q\nRun '%s --help' for the list of commands.\n", r.prog(), args[0], r.prog())
+		fmt.Fprintln(r.IO.Err, untrusted.Log("%s: unknown command %q\nRun '%s --help' for the list of commands.", r.prog(), args[0], r.prog()))
 		return command.ExitUsage
 	}
 	vals, jsonOut, quiet, err := r.parse(cmd, args[1:])
@@ -76,7 +77,7 @@ func (r *Runner) Run(ctx context.Context, args []string) int {
 		return command.ExitOK
 	}
 	if err != nil {
-		fmt.Fprintf(r.IO.Err, "%s %s: %v\nRun '%s %s --help' for usage.\n", r.prog(), cmd.Name, err, r.prog(), cmd.Name)
+		fmt.Fprintln(r.IO.Err, untrusted.Log("%s %s: %v\nRun '%s %s --help' for usage.", r.prog(), cmd.Name, err, r.prog(), cmd.Name))
 		return command.ExitUsage
 	}
 	rep := &Reporter{err: r.IO.Err, quiet: quiet, tty: r.IO.ErrIsTTY, now: r.Now, outputs: map[string]string{}}
@@ -89,27 +90,17 @@ func (r *Runner) Run(ctx context.Context, args []string) int {
 		Getenv:      r.Getenv,
 		Interactive: r.IO.ErrIsTTY && !quiet,
 	}
-	err = runSafely(ctx, cmd, env)
-	env.Close()
+	err = command.RunSafely(ctx, cmd, env, "please report it")
 	if err != nil {
 		var done *command.Reported
 		if !errors.As(err, &done) {
-			fmt.Fprintf(r.IO.Err, "error: %s\n", rep.redact.Redact(err.Error()))
+			fmt.Fprintln(r.IO.Err, untrusted.LogRedacted(rep.redact.Redact, "error: %s", err.Error()))
 		}
 	}
 	if err == nil || command.ExitCode(err) != command.ExitUsage {
 		r.printOutputs(cmd, rep, jsonOut)
 	}
 	return command.ExitCode(err)
-}
-
-func runSafely(ctx context.Context, cmd *command.Command, env *command.Env) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("internal error in %s (a bug; please report it)", cmd.Name)
-		}
-	}()
-	return cmd.Run(ctx, env)
 }
 
 func (r *Runner) printOutputs(cmd *command.Command, rep *Reporter, jsonOut bool) {
@@ -124,12 +115,13 @@ func (r *Runner) printOutputs(cmd *command.Command, rep *Reporter, jsonOut bool)
 			return
 		}
 		b, _ := json.Marshal(obj)
-		fmt.Fprintln(r.IO.Out, string(b))
+		fmt.Fprintln(r.IO.Out, untrusted.JSON(string(b)))
 		return
 	}
 	if cmd.Primary != "" {
 		if v, ok := rep.outputs[cmd.Primary]; ok {
-			fmt.Fprintln(r.IO.Out, v)
+			// Alone on stdout, which a workflow step also reads commands from.
+			fmt.Fprintln(r.IO.Out, untrusted.JSON(v))
 		}
 	}
 }
@@ -141,31 +133,6 @@ func (r *Runner) find(name string) *command.Command {
 		}
 	}
 	return nil
-}
-
-type flagValues struct {
-	set    map[string]string
-	getenv func(string) string
-	cmd    *command.Command
-}
-
-func (v *flagValues) Lookup(name string) (string, bool) {
-	if s, ok := v.set[name]; ok {
-		return s, true
-	}
-	in := v.cmd.Input(name)
-	if in == nil {
-		return "", false
-	}
-	if in.Env != "" && v.getenv != nil {
-		if e := v.getenv(in.Env); e != "" {
-			return e, true
-		}
-	}
-	if in.Default != "" {
-		return in.Default, true
-	}
-	return "", false
 }
 
 type boolFlag struct {
@@ -202,7 +169,7 @@ func (s *strFlag) Set(v string) error {
 	return nil
 }
 
-func (r *Runner) parse(cmd *command.Command, args []string) (vals *flagValues, jsonOut, quiet bool, err error) {
+func (r *Runner) parse(cmd *command.Command, args []string) (vals command.Values, jsonOut, quiet bool, err error) {
 	set := map[string]string{}
 	fs := flag.NewFlagSet(cmd.Name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -247,7 +214,8 @@ func (r *Runner) parse(cmd *command.Command, args []string) (vals *flagValues, j
 		}
 		set[pos.Name] = positional[0]
 	}
-	return &flagValues{set: set, getenv: r.Getenv, cmd: cmd}, jsonOut, quiet, nil
+	explicit := func(name string) (string, bool) { v, ok := set[name]; return v, ok }
+	return command.Resolve(cmd, explicit, r.Getenv), jsonOut, quiet, nil
 }
 
 func (r *Runner) topHelp(w io.Writer) {
@@ -331,33 +299,38 @@ func (r *Reporter) SetOutput(name, value string) error {
 	return nil
 }
 
-func (r *Reporter) printf(always bool, format string, args ...any) {
+// printf prints a line on stderr: each argument redacted and escaped
+// (untrusted.LogRedacted), since the CLI may run inside a workflow step
+// whose runner reads commands from stderr too.
+func (r *Reporter) printf(always bool, format untrusted.Format, args ...any) {
 	if r.quiet && !always {
 		return
 	}
+	line := untrusted.LogRedacted(r.redact.Redact, format, args...)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	fmt.Fprintln(r.err, r.redact.Redact(fmt.Sprintf(format, args...)))
+	fmt.Fprintln(r.err, line)
 }
 
 // Infof implements command.Reporter.
-func (r *Reporter) Infof(format string, args ...any) { r.printf(false, format, args...) }
+func (r *Reporter) Infof(format untrusted.Format, args ...any) { r.printf(false, format, args...) }
 
-func label(kind, title, msg string) string {
+func (r *Reporter) label(always bool, kind, title, msg string) {
 	if title == "" {
-		return kind + ": " + msg
+		r.printf(always, "%s: %s", kind, msg)
+		return
 	}
-	return kind + ": " + title + ": " + msg
+	r.printf(always, "%s: %s: %s", kind, title, msg)
 }
 
 // Notice implements command.Reporter.
-func (r *Reporter) Notice(title, msg string) { r.printf(false, "%s", label("notice", title, msg)) }
+func (r *Reporter) Notice(title, msg string) { r.label(false, "notice", title, msg) }
 
 // Warning implements command.Reporter.
-func (r *Reporter) Warning(title, msg string) { r.printf(true, "%s", label("warning", title, msg)) }
+func (r *Reporter) Warning(title, msg string) { r.label(true, "warning", title, msg) }
 
 // Error implements command.Reporter.
-func (r *Reporter) Error(title, msg string) { r.printf(true, "%s", label("error", title, msg)) }
+func (r *Reporter) Error(title, msg string) { r.label(true, "error", title, msg) }
 
 // Group implements command.Reporter.
 func (r *Reporter) Group(title string) func() {
@@ -365,9 +338,16 @@ func (r *Reporter) Group(title string) func() {
 	return func() {}
 }
 
-// Summary implements command.Reporter: the Markdown goes to stderr.
-func (r *Reporter) Summary(markdown string) {
-	r.printf(false, "\n%s", strings.TrimRight(markdown, "\n"))
+// Summary implements command.Reporter: the Markdown goes to stderr, its
+// lines guarded (its untrusted parts were escaped when it was built).
+func (r *Reporter) Summary(markdown untrusted.Markdown) {
+	if r.quiet {
+		return
+	}
+	md := untrusted.GuardLines(r.redact.Redact(strings.TrimRight(markdown.String(), "\n")))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintf(r.err, "\n%s\n", md)
 }
 
 // Progress implements command.Reporter: a live bar on a terminal, lines at
@@ -379,7 +359,7 @@ func (r *Reporter) Progress(title string, total int64) command.Progress {
 	if r.tty {
 		bar := progressbar.NewOptions64(total,
 			progressbar.OptionSetWriter(r.err),
-			progressbar.OptionSetDescription(title),
+			progressbar.OptionSetDescription(untrusted.Line(r.redact.Redact(title))),
 			progressbar.OptionShowBytes(true),
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetWidth(30),

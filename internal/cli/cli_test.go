@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/asc-action/asc-action/internal/actions/actionstest"
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/commands/token"
 	"github.com/asc-action/asc-action/internal/testkeys"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
@@ -114,5 +117,54 @@ func TestHelp(t *testing.T) {
 	out, _, _ = run(t, nil, "help", "token")
 	if !strings.Contains(out, "Usage:\n  asc-action token") {
 		t.Errorf("help token: %s", out)
+	}
+}
+
+// The CLI may run in a workflow step, whose runner reads commands from
+// stdout and stderr alike: every printer escapes text from outside, and a
+// primary output printed alone cannot start a command either.
+func TestReporterIsTheOutputBoundary(t *testing.T) {
+	const evil = "::add-mask::pwned\nx\r::stop-commands::pwned ##[set-output name=a;]pwned \x1b[2J"
+	cmd := &command.Command{Name: "hostile", Primary: "value", Outputs: []command.Output{{Name: "value"}}, Run: func(ctx context.Context, env *command.Env) error {
+		env.Report.Mask("line-one-secret\nline-two-secret")
+		env.Report.Infof("%s", evil)
+		env.Report.Infof("%v then line-one-secret\nline-two-secret", errors.New(evil))
+		env.Report.Notice(evil, evil)
+		env.Report.Warning(evil, evil)
+		env.Report.Group(evil)()
+		env.Report.Summary(untrusted.Markdownf("%s\n", evil))
+		if err := env.Report.SetOutput("value", evil); err != nil {
+			return err
+		}
+		return errors.New(evil)
+	}}
+	for _, args := range [][]string{{"hostile"}, {"hostile", "--json"}} {
+		var out, errb bytes.Buffer
+		r := &Runner{Commands: []*command.Command{cmd}, IO: IO{Out: &out, Err: &errb}, Getenv: func(string) string { return "" }}
+		if code := r.Run(context.Background(), args); code != 1 {
+			t.Fatalf("%v: exit %d", args, code)
+		}
+		for name, s := range map[string]string{"stdout": out.String(), "stderr": errb.String()} {
+			if cmds := actionstest.Commands(s); len(cmds) > 0 {
+				t.Errorf("%v %s: the runner would execute %q", args, name, cmds[0].Line)
+			}
+			if strings.Contains(s, "\x1b") || strings.Contains(s, "line-two-secret") {
+				t.Errorf("%v %s holds an escape sequence or a secret: %q", args, name, s)
+			}
+		}
+	}
+}
+
+// An unknown command or a bad flag is echoed in the usage error: quoted
+// and escaped, so it cannot start a workflow command on stderr.
+func TestUsageErrorsEscapeWhatTheyEcho(t *testing.T) {
+	for _, args := range [][]string{{"x\n::add-mask::pwned"}, {"token", "::stop-commands::pwned\n::add-mask::x"}, {"token", "--no-such\n::add-mask::x"}} {
+		_, errOut, code := run(t, nil, args...)
+		if code != 2 {
+			t.Errorf("%q: exit %d, want 2", args, code)
+		}
+		if cmds := actionstest.Commands(errOut); len(cmds) > 0 {
+			t.Errorf("%q: the runner would execute %q", args, cmds[0].Line)
+		}
 	}
 }

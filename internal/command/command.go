@@ -10,9 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // Input is one named input of a command: an Action input (`with: name:`),
@@ -124,107 +124,76 @@ func (e *Env) Close() {
 	e.closers = nil
 }
 
-// Overlay returns Values that answer names from over first, then from base.
-func Overlay(base Values, over map[string]string) Values {
-	return overlay{base: base, over: over}
+// Resolve returns the Values both front ends read a command's inputs
+// through: the value the user gave (explicit: an INPUT_* variable or a
+// flag), else the input's environment variable, else its default.
+func Resolve(cmd *Command, explicit func(name string) (string, bool), getenv func(string) string) Values {
+	return resolved{cmd: cmd, explicit: explicit, getenv: getenv}
 }
 
-type overlay struct {
-	base Values
-	over map[string]string
+type resolved struct {
+	cmd      *Command
+	explicit func(string) (string, bool)
+	getenv   func(string) string
 }
 
-func (o overlay) Lookup(name string) (string, bool) {
-	if v, ok := o.over[name]; ok {
+func (r resolved) Lookup(name string) (string, bool) {
+	if v, ok := r.explicit(name); ok {
 		return v, true
 	}
-	return o.base.Lookup(name)
-}
-
-// String returns an input's value with surrounding whitespace trimmed.
-func (e *Env) String(name string) string {
-	v, _ := e.Inputs.Lookup(name)
-	return strings.TrimSpace(v)
-}
-
-// Raw returns an input's value untrimmed (for secrets whose form we parse).
-func (e *Env) Raw(name string) string {
-	v, _ := e.Inputs.Lookup(name)
-	return v
-}
-
-// Bool reads a boolean input: true/false, yes/no, on/off, 1/0.
-func (e *Env) Bool(name string) (bool, error) {
-	v := strings.ToLower(e.String(name))
-	switch v {
-	case "", "false", "no", "off", "0":
-		return false, nil
-	case "true", "yes", "on", "1":
-		return true, nil
+	in := r.cmd.Input(name)
+	if in == nil {
+		return "", false
 	}
-	return false, Usagef("%s must be true or false, not %q", name, e.String(name))
-}
-
-// Int reads a whole-number input within [min, max]; empty gives def.
-func (e *Env) Int(name string, def, min, max int) (int, error) {
-	v := e.String(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < min || n > max {
-		return 0, Usagef("%s must be a whole number from %d to %d, not %q", name, min, max, v)
-	}
-	return n, nil
-}
-
-// Duration reads a duration input: a Go duration (90s, 15m, 1h30m) or a
-// number of seconds; empty gives def.
-func (e *Env) Duration(name string, def time.Duration) (time.Duration, error) {
-	v := e.String(name)
-	if v == "" {
-		return def, nil
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, Usagef("%s must be a duration such as 90s, 15m or 1h30m (or a number of seconds), not %q", name, v)
-	}
-	return d, nil
-}
-
-// Lines reads a multi-line input: one entry per line (commas also split),
-// blank entries dropped.
-func (e *Env) Lines(name string) []string {
-	var out []string
-	for _, line := range strings.FieldsFunc(e.Raw(name), func(r rune) bool { return r == '\n' || r == '\r' || r == ',' }) {
-		if line = strings.TrimSpace(line); line != "" {
-			out = append(out, line)
+	if in.Env != "" && r.getenv != nil {
+		if e := r.getenv(in.Env); e != "" {
+			return e, true
 		}
 	}
-	return out
+	if in.Default != "" {
+		return in.Default, true
+	}
+	return "", false
+}
+
+// RunSafely runs cmd, then the functions env registered with OnClose. A
+// panic becomes an internal error that names the command but not the
+// panic's value, which may hold anything; advice says what to do about it.
+func RunSafely(ctx context.Context, cmd *Command, env *Env, advice string) (err error) {
+	defer env.Close()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error in %s (a bug; %s)", cmd.Name, advice)
+		}
+	}()
+	return cmd.Run(ctx, env)
 }
 
 // Reporter is how a command speaks: the Actions adapter turns these calls
 // into workflow commands and files, the CLI into terminal text.
+//
+// It is the output boundary (package untrusted): formats are constants of
+// ours; every argument, title, message and output value may hold text from
+// a server, a file or an input, and implementations pass it through
+// untrusted before it reaches a log line, an annotation or stdout. The job
+// summary takes untrusted.Markdown, which only escaping builds.
 type Reporter interface {
 	// Mask registers secret values; nothing printed after contains them.
 	Mask(values ...string)
 	// SetOutput sets a step output. Values are single lines: line breaks
 	// are folded into spaces.
 	SetOutput(name, value string) error
-	// Infof logs a line.
-	Infof(format string, args ...any)
-	// Notice, Warning and Error are annotations with a title.
+	// Infof logs a line; each argument is escaped (untrusted.Log).
+	Infof(format untrusted.Format, args ...any)
+	// Notice, Warning and Error are annotations with a title; both are
+	// escaped (untrusted.Line).
 	Notice(title, msg string)
 	Warning(title, msg string)
 	Error(title, msg string)
 	// Group starts a collapsible log group; call the returned func to end it.
 	Group(title string) func()
 	// Summary appends Markdown to the job summary.
-	Summary(markdown string)
+	Summary(markdown untrusted.Markdown)
 	// Progress starts a progress display for total units (bytes).
 	Progress(title string, total int64) Progress
 }

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/bytesize"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // DefaultProgressEvery is the cadence of progress lines in logs.
@@ -13,7 +16,7 @@ const DefaultProgressEvery = 5 * time.Second
 // at most once per interval, and once at the end. The CLI uses it too when
 // stderr is not a terminal.
 type LineProgress struct {
-	logf     func(string, ...any)
+	logf     func(untrusted.Format, ...any)
 	now      func() time.Time
 	title    string
 	total    int64
@@ -26,7 +29,7 @@ type LineProgress struct {
 }
 
 // NewLineProgress returns a LineProgress; every 0 means DefaultProgressEvery.
-func NewLineProgress(logf func(string, ...any), now func() time.Time, title string, total int64, every time.Duration) *LineProgress {
+func NewLineProgress(logf func(untrusted.Format, ...any), now func() time.Time, title string, total int64, every time.Duration) *LineProgress {
 	if now == nil {
 		now = time.Now
 	}
@@ -76,16 +79,5 @@ func (p *LineProgress) lineLocked(t time.Time) string {
 	return fmt.Sprintf("%s: %s / %s (%.0f%%), %.1f MB/s, ETA %s", p.title, Bytes(p.done), Bytes(p.total), pct, rate/1e6, eta)
 }
 
-// Bytes formats a byte count in binary units.
-func Bytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+// Bytes formats a byte count in binary units (bytesize.Format).
+func Bytes(n int64) string { return bytesize.Format(n) }

@@ -14,13 +14,24 @@ type Redactor struct {
 	secrets []string
 }
 
-// Add registers secrets; empty strings are ignored.
+// Add registers secrets; empty strings are ignored. Each line of a
+// multi-line secret is registered too, as the runner masks them, so a
+// secret is found even where escaping a log line wrote its line breaks
+// as \n.
 func (r *Redactor) Add(values ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, v := range values {
-		if strings.TrimSpace(v) != "" {
-			r.secrets = append(r.secrets, v)
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		r.secrets = append(r.secrets, v)
+		if strings.ContainsAny(v, "\r\n") {
+			for _, line := range strings.FieldsFunc(v, func(c rune) bool { return c == '\n' || c == '\r' }) {
+				if line = strings.TrimSpace(line); line != "" {
+					r.secrets = append(r.secrets, line)
+				}
+			}
 		}
 	}
 	// Longest first, so a secret containing another is replaced whole.

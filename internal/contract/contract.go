@@ -6,26 +6,21 @@ package contract
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/asc-action/asc-action/internal/openapi"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
-
-// RelPath is where the document lives, relative to the module root.
-const RelPath = "../shared/asc/openapi.json"
 
 // Spec is the loaded document with a router over its operations.
 type Spec struct {
@@ -42,51 +37,24 @@ var (
 	loadErr  error
 )
 
-// Locate finds the document by walking up from the working directory to the
-// module root. It returns an error saying why when the document is absent.
-func Locate() (string, error) {
-	if p := os.Getenv("ASC_OPENAPI"); p != "" {
-		return p, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, filepath.FromSlash(RelPath))
-			if _, err := os.Stat(p); err != nil {
-				return "", fmt.Errorf("Apple's OpenAPI document is not at %s (this checkout has no ../shared beside it)", p)
-			}
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory, so ../shared/asc/openapi.json cannot be found")
-		}
-		dir = parent
-	}
-}
-
 // Load reads and indexes the document once per process.
 func Load() (*Spec, error) {
 	loadOnce.Do(func() {
-		path, err := Locate()
+		data, err := openapi.JSON()
 		if err != nil {
 			loadErr = err
 			return
 		}
-		loader := openapi3.NewLoader()
-		doc, err := loader.LoadFromFile(path)
+		doc, err := openapi3.NewLoader().LoadFromData(data)
 		if err != nil {
-			loadErr = fmt.Errorf("load %s: %w", path, err)
+			loadErr = fmt.Errorf("load the vendored OpenAPI document: %w", err)
 			return
 		}
 		// Route on paths alone: our servers are httptest URLs, not Apple's host.
 		doc.Servers = nil
 		r, err := gorillamux.NewRouter(doc)
 		if err != nil {
-			loadErr = fmt.Errorf("index %s: %w", path, err)
+			loadErr = fmt.Errorf("index the vendored OpenAPI document: %w", err)
 			return
 		}
 		loaded = &Spec{Doc: doc, router: r, covered: map[string]map[string]bool{}}
@@ -94,16 +62,13 @@ func Load() (*Spec, error) {
 	return loaded, loadErr
 }
 
-// ForTest returns the document or skips the test, saying why, when the
-// checkout has no ../shared beside it. Only contract checks call this.
+// ForTest returns the document, or fails the test when the vendored copy
+// cannot be read. Contract checks never skip.
 func ForTest(tb testing.TB) *Spec {
 	tb.Helper()
 	s, err := Load()
 	if err != nil {
-		if os.Getenv("ASC_REQUIRE_CONTRACT") == "1" {
-			tb.Fatalf("contract check required but unavailable: %v", err)
-		}
-		tb.Skipf("skipping the OpenAPI contract check: %v", err)
+		tb.Fatalf("OpenAPI contract check: %v", err)
 	}
 	return s
 }

@@ -1,10 +1,14 @@
 // Package credentials reads an App Store Connect API key from the forms people
 // store it in, validates it, and lists every string derived from it that logs
-// must mask. It never prints, logs or returns key material in an error.
+// must mask. It never prints, logs or returns key material in an error. A KMS
+// key URI (awskms://, gcpkms://, azurekms://, hashivault://) is recognised
+// too: the key then stays in the KMS and signs through internal/kms.
 package credentials
 
 import (
 	"bytes"
+	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
@@ -19,12 +23,17 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/asc-action/asc-action/internal/kms"
 )
 
-// Key is a parsed App Store Connect private key.
+// Key is a parsed App Store Connect private key, or a key held in a KMS.
 type Key struct {
-	// Private is the EC P-256 private key.
+	// Private is the EC P-256 private key; nil for a KMS key.
 	Private *ecdsa.PrivateKey
+	// KMS is the key's URI when the key is held in a KMS ("" otherwise).
+	KMS string
+	kms *kms.Signer
 	// KeyIDFromFileName is the Key ID taken from an AuthKey_<KEYID>.p8 file
 	// name, or "" when the key did not come from such a file.
 	KeyIDFromFileName string
@@ -45,6 +54,7 @@ const (
 	FormSEC1PEM      Form = "sec1-pem"
 	FormFile         Form = "file"
 	FormFileBase64   Form = "file-base64"
+	FormKMS          Form = "kms"
 	keyFileNameRegex      = `^AuthKey_([A-Z0-9]{10})\.p8$`
 )
 
@@ -52,13 +62,44 @@ var keyFileName = regexp.MustCompile(keyFileNameRegex)
 
 // Secrets returns every string derived from the key that must be masked in
 // logs: the raw input and each of its lines, the canonical PEM's body lines,
-// the base64 forms of the PEM and of the DER, and the private scalar.
+// the base64 forms of the PEM and of the DER, and the private scalar. A KMS
+// key has none: its URI names the key without giving access to it.
 func (k *Key) Secrets() []string { return append([]string(nil), k.secrets...) }
+
+// Signer returns what signs tokens with this key: the in-memory key, or the
+// KMS signer.
+func (k *Key) Signer() crypto.Signer {
+	if k.kms != nil {
+		return k.kms
+	}
+	return k.Private
+}
+
+// Public returns the key's public half.
+func (k *Key) Public() *ecdsa.PublicKey {
+	if k.kms != nil {
+		return k.kms.Public().(*ecdsa.PublicKey)
+	}
+	return &k.Private.PublicKey
+}
+
+// IsKMS reports whether a private-key value is a KMS key URI rather than a key.
+func IsKMS(value string) bool { return kms.IsURI(unquote(strings.TrimSpace(value))) }
+
+// OpenKMS loads the KMS key named by uri (see internal/kms).
+func OpenKMS(ctx context.Context, uri string) (*Key, error) {
+	uri = unquote(strings.TrimSpace(uri))
+	s, err := kms.Open(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	return &Key{KMS: uri, kms: s, Form: FormKMS}, nil
+}
 
 // Fingerprint returns the SHA-256 of the public key's DER (SubjectPublicKeyInfo),
 // hex encoded: safe to print, and stable across every form of the same key.
 func (k *Key) Fingerprint() string {
-	der, err := x509.MarshalPKIXPublicKey(&k.Private.PublicKey)
+	der, err := x509.MarshalPKIXPublicKey(k.Public())
 	if err != nil {
 		return ""
 	}
@@ -67,12 +108,16 @@ func (k *Key) Fingerprint() string {
 }
 
 // Parse reads a key from a secret's value in any supported form. A value
-// that names an existing .p8 or .pem file is read from disk.
+// that names an existing .p8 or .pem file is read from disk; a KMS key URI
+// is opened (its public half read from the KMS).
 func Parse(value string) (*Key, error) {
 	raw := value
 	v := strings.TrimSpace(value)
 	if v == "" {
 		return nil, ErrEmpty
+	}
+	if IsKMS(v) {
+		return OpenKMS(context.Background(), v)
 	}
 	if looksLikePath(v) {
 		if _, err := os.Stat(v); err == nil {
@@ -319,8 +364,9 @@ func newKey(priv *ecdsa.PrivateKey, form Form) *Key {
 		k.secrets = append(k.secrets, base64.StdEncoding.EncodeToString(sec1))
 		k.secrets = append(k.secrets, secretLines(string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: sec1})))...)
 	}
-	d := priv.D.FillBytes(make([]byte, 32))
-	k.secrets = append(k.secrets, hex.EncodeToString(d), base64.StdEncoding.EncodeToString(d), base64.RawURLEncoding.EncodeToString(d))
+	if d, err := priv.Bytes(); err == nil {
+		k.secrets = append(k.secrets, hex.EncodeToString(d), base64.StdEncoding.EncodeToString(d), base64.RawURLEncoding.EncodeToString(d))
+	}
 	return k
 }
 

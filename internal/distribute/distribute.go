@@ -270,104 +270,151 @@ func Run(ctx context.Context, client *asc.Client, appID string, cfg Config, repo
 	if cfg.BuildID == "" {
 		return Result{}, fmt.Errorf("%w: build-id: no build to distribute; give build-id, or app-id and build-version", ErrConfig)
 	}
-	res := Result{BuildID: cfg.BuildID, AppID: appID}
-
-	build, _, err := client.GetBuild(ctx, cfg.BuildID)
+	d := &distribution{client: client, cfg: cfg, report: report, res: Result{BuildID: cfg.BuildID, AppID: appID}}
+	build, err := d.readBuild(ctx)
 	if err != nil {
-		return res, explain(StepBuild, "reading build "+cfg.BuildID, err)
+		return d.res, err
 	}
-	res.BuildVersion = build.Attributes.Version
-	if st := build.Attributes.ProcessingState; st != asc.ProcessingStateValid {
-		return res, &BuildStateError{BuildID: build.ID, Version: build.Attributes.Version, State: st}
-	}
-	if res.AppID == "" && build.Relationships != nil {
-		res.AppID = build.Relationships.App.ID()
-	}
-	if res.AppID == "" && len(cfg.Groups) > 0 {
-		app, _, err := client.GetBuildApp(ctx, cfg.BuildID)
-		if err != nil {
-			return res, explain(StepBuild, "reading the app of build "+cfg.BuildID, err)
-		}
-		res.AppID = app.ID
-	}
-
 	// Resolve the groups first, so that an unknown name stops the run
 	// before anything is changed.
-	var groups []resolved
-	if len(cfg.Groups) > 0 {
-		all, _, err := client.ListBetaGroups(ctx, &asc.ListBetaGroupsOptions{AppID: []string{res.AppID}, Limit: 200})
-		if err != nil {
-			return res, explain(StepGroups, "listing the app's beta groups", err)
-		}
-		groups, err = resolveGroups(res.AppID, cfg.Groups, all)
-		if err != nil {
-			return res, err
+	groups, err := d.resolveGroups(ctx)
+	if err != nil {
+		return d.res, err
+	}
+	for _, step := range []func() error{
+		func() error { return d.compliance(ctx, build) },
+		func() error { return d.notes(ctx) },
+		func() error { return d.groups(ctx, groups) },
+		func() error { return d.review(ctx, groups) },
+	} {
+		if err := step(); err != nil {
+			return d.res, err
 		}
 	}
+	return d.res, nil
+}
 
-	if cfg.UsesNonExemptEncryption != nil {
-		want := *cfg.UsesNonExemptEncryption
-		res.UsesNonExemptEncryption = &want
-		if have := build.Attributes.UsesNonExemptEncryption; have != nil && *have == want {
-			res.Compliance = "unchanged"
-			report(Event{Step: StepCompliance, Message: fmt.Sprintf("export compliance already answered: usesNonExemptEncryption=%t", want)})
-		} else {
-			if _, _, err := client.UpdateBuild(ctx, cfg.BuildID, asc.BuildUpdate{UsesNonExemptEncryption: &want}); err != nil {
-				return res, explain(StepCompliance, "sending the export-compliance answer", err)
-			}
-			res.Compliance = "sent"
-			res.Changes++
-			report(Event{Step: StepCompliance, Changed: true, Message: fmt.Sprintf("export compliance answered: usesNonExemptEncryption=%t", want)})
-		}
-	}
+// distribution is one Run: its inputs and the result so far.
+type distribution struct {
+	client *asc.Client
+	cfg    Config
+	report func(Event)
+	res    Result
+}
 
-	if cfg.WhatsNew != "" {
-		n, changed, err := setNotes(ctx, client, cfg)
+// readBuild reads the build, which must have processed, and its app.
+func (d *distribution) readBuild(ctx context.Context) (*asc.Build, error) {
+	build, _, err := d.client.GetBuild(ctx, d.cfg.BuildID)
+	if err != nil {
+		return nil, explain(StepBuild, "reading build "+d.cfg.BuildID, err)
+	}
+	d.res.BuildVersion = build.Attributes.Version
+	if st := build.Attributes.ProcessingState; st != asc.ProcessingStateValid {
+		return nil, &BuildStateError{BuildID: build.ID, Version: build.Attributes.Version, State: st}
+	}
+	if d.res.AppID == "" && build.Relationships != nil {
+		d.res.AppID = build.Relationships.App.ID()
+	}
+	if d.res.AppID == "" && len(d.cfg.Groups) > 0 {
+		app, _, err := d.client.GetBuildApp(ctx, d.cfg.BuildID)
 		if err != nil {
-			return res, err
+			return nil, explain(StepBuild, "reading the app of build "+d.cfg.BuildID, err)
 		}
-		res.Notes = n
-		if changed {
-			res.Changes++
-			report(Event{Step: StepNotes, Changed: true, Message: fmt.Sprintf("%s the %s \"What to Test\" notes", n.Action, n.Locale)})
-		} else {
-			report(Event{Step: StepNotes, Message: fmt.Sprintf("the %s \"What to Test\" notes are already as given", n.Locale)})
-		}
+		d.res.AppID = app.ID
 	}
+	return build, nil
+}
 
-	if len(groups) > 0 {
-		added, err := addToGroups(ctx, client, res.AppID, cfg, groups, report)
-		if err != nil {
-			return res, err
-		}
-		res.Groups = added
-		for _, g := range added {
-			if g.Added {
-				res.Changes++
-				break
-			}
-		}
+// resolveGroups finds the app's groups the configuration names.
+func (d *distribution) resolveGroups(ctx context.Context) ([]resolved, error) {
+	if len(d.cfg.Groups) == 0 {
+		return nil, nil
 	}
+	all, _, err := d.client.ListBetaGroups(ctx, &asc.ListBetaGroupsOptions{AppID: []string{d.res.AppID}, Limit: 200})
+	if err != nil {
+		return nil, explain(StepGroups, "listing the app's beta groups", err)
+	}
+	return resolveGroups(d.res.AppID, d.cfg.Groups, all)
+}
 
-	if cfg.SubmitBetaReview {
-		external := slices.ContainsFunc(groups, func(r resolved) bool { return !r.g.Attributes.IsInternalGroup })
-		if !external {
-			report(Event{Step: StepReview, Message: "no external group among testflight-groups: internal testers need no beta app review, so none was submitted"})
-		} else {
-			state, submitted, err := submitReview(ctx, client, cfg.BuildID)
-			if err != nil {
-				return res, err
-			}
-			res.BetaReviewState, res.BetaReviewSubmitted = state, submitted
-			if submitted {
-				res.Changes++
-				report(Event{Step: StepReview, Changed: true, Message: "submitted for beta app review: " + state})
-			} else {
-				report(Event{Step: StepReview, Message: "already submitted for beta app review: " + state})
-			}
-		}
+// compliance sends the export-compliance answer unless the build holds it.
+func (d *distribution) compliance(ctx context.Context, build *asc.Build) error {
+	if d.cfg.UsesNonExemptEncryption == nil {
+		return nil
 	}
-	return res, nil
+	want := *d.cfg.UsesNonExemptEncryption
+	d.res.UsesNonExemptEncryption = &want
+	if have := build.Attributes.UsesNonExemptEncryption; have != nil && *have == want {
+		d.res.Compliance = "unchanged"
+		d.report(Event{Step: StepCompliance, Message: fmt.Sprintf("export compliance already answered: usesNonExemptEncryption=%t", want)})
+		return nil
+	}
+	if _, _, err := d.client.UpdateBuild(ctx, d.cfg.BuildID, asc.BuildUpdate{UsesNonExemptEncryption: &want}); err != nil {
+		return explain(StepCompliance, "sending the export-compliance answer", err)
+	}
+	d.res.Compliance = "sent"
+	d.res.Changes++
+	d.report(Event{Step: StepCompliance, Changed: true, Message: fmt.Sprintf("export compliance answered: usesNonExemptEncryption=%t", want)})
+	return nil
+}
+
+// notes creates or updates the "What to Test" notes.
+func (d *distribution) notes(ctx context.Context) error {
+	if d.cfg.WhatsNew == "" {
+		return nil
+	}
+	n, changed, err := setNotes(ctx, d.client, d.cfg)
+	if err != nil {
+		return err
+	}
+	d.res.Notes = n
+	if changed {
+		d.res.Changes++
+		d.report(Event{Step: StepNotes, Changed: true, Message: fmt.Sprintf("%s the %s \"What to Test\" notes", n.Action, n.Locale)})
+	} else {
+		d.report(Event{Step: StepNotes, Message: fmt.Sprintf("the %s \"What to Test\" notes are already as given", n.Locale)})
+	}
+	return nil
+}
+
+// groups adds the build to the groups it is not in yet.
+func (d *distribution) groups(ctx context.Context, groups []resolved) error {
+	if len(groups) == 0 {
+		return nil
+	}
+	added, err := addToGroups(ctx, d.client, d.res.AppID, d.cfg, groups, d.report)
+	if err != nil {
+		return err
+	}
+	d.res.Groups = added
+	if slices.ContainsFunc(added, func(g Group) bool { return g.Added }) {
+		d.res.Changes++
+	}
+	return nil
+}
+
+// review submits the build to beta app review when an external group is
+// among the groups and it was not submitted yet.
+func (d *distribution) review(ctx context.Context, groups []resolved) error {
+	if !d.cfg.SubmitBetaReview {
+		return nil
+	}
+	if !slices.ContainsFunc(groups, func(r resolved) bool { return !r.g.Attributes.IsInternalGroup }) {
+		d.report(Event{Step: StepReview, Message: "no external group among testflight-groups: internal testers need no beta app review, so none was submitted"})
+		return nil
+	}
+	state, submitted, err := submitReview(ctx, d.client, d.cfg.BuildID)
+	if err != nil {
+		return err
+	}
+	d.res.BetaReviewState, d.res.BetaReviewSubmitted = state, submitted
+	if submitted {
+		d.res.Changes++
+		d.report(Event{Step: StepReview, Changed: true, Message: "submitted for beta app review: " + state})
+	} else {
+		d.report(Event{Step: StepReview, Message: "already submitted for beta app review: " + state})
+	}
+	return nil
 }
 
 // resolveGroups matches each requested entry against the app's groups: by

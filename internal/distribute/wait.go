@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/asc-action/asc-action/internal/asc"
+	"github.com/asc-action/asc-action/internal/retry"
 )
 
 // DefaultPollInterval is how often Wait reads the build's state.
@@ -59,7 +60,7 @@ func Wait(ctx context.Context, client *asc.Client, t Target, o WaitOptions) (*as
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = retry.Sleep
 	}
 	if t.BuildID == "" && (t.AppID == "" || t.Version == "") {
 		return nil, fmt.Errorf("%w: build-id: give build-id, or app-id and build-version", ErrConfig)
@@ -137,18 +138,4 @@ func find(ctx context.Context, client *asc.Client, t Target) (*asc.Build, error)
 		ids[i] = b.ID
 	}
 	return nil, fmt.Errorf("build-version %s: %w in app %s (IDs %s): give build-id instead", t.Version, ErrAmbiguousBuild, t.AppID, strings.Join(ids, ", "))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
 }

@@ -28,6 +28,8 @@ type Data struct {
 	Users                        []User                        `json:"users,omitempty"`
 	AppStoreVersions             []AppStoreVersion             `json:"appStoreVersions,omitempty"`
 	AppStoreVersionLocalizations []AppStoreVersionLocalization `json:"appStoreVersionLocalizations,omitempty"`
+	// Keys are API keys accepted besides Config.Keys (datakeys.go).
+	Keys []DataKey `json:"keys,omitempty"`
 }
 
 // App is an app record (Apple's `apps` resource).
@@ -181,6 +183,9 @@ func (d *Data) Validate() error {
 			return bad("builds[%d]: id %q is used twice", i, b.ID)
 		}
 		seen[b.ID] = true
+	}
+	if err := d.validateKeys(); err != nil {
+		return err
 	}
 	if err := d.validateTestFlight(apps, seen); err != nil {
 		return err

@@ -184,6 +184,13 @@ func New(cfg Config) *Server {
 		}
 		s.storeDir, s.ownStore = dir, true
 	}
+	if cfg.Data != nil {
+		for _, dk := range cfg.Data.Keys {
+			if k, err := dk.Key(); err == nil { // Validate refused the others
+				s.keys[k.ID] = k
+			}
+		}
+	}
 	for _, k := range cfg.Keys {
 		s.keys[k.ID] = k
 	}

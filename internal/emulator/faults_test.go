@@ -214,7 +214,7 @@ func TestFaultDecisionsAreSeeded(t *testing.T) {
 	hits := 0
 	for i := range 100 {
 		sig := strings.Repeat("a", i+1)
-		if fs.expired(sig) != fs.expired(sig) {
+		if first := fs.expired(sig); fs.expired(sig) != first {
 			t.Fatal("one URL, two answers")
 		}
 		if fs.expired(sig) {

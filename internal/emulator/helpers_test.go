@@ -98,13 +98,7 @@ func newEnv(t testing.TB, cfg Config) *env {
 	key := genKey(t, "2X9R4HXF34", false, RoleAdmin)
 	cfg.Keys = append(cfg.Keys, key.Key)
 	srv := New(cfg)
-	var h http.Handler = srv
-	if spec, err := contract.Load(); err == nil {
-		h = checked(t, spec, srv)
-	} else if os.Getenv("ASC_REQUIRE_CONTRACT") == "1" {
-		t.Fatalf("contract check required but unavailable: %v", err)
-	}
-	hs := httptest.NewServer(h)
+	hs := httptest.NewServer(checked(t, contract.ForTest(t), srv))
 	t.Cleanup(func() {
 		hs.Close()
 		if err := srv.Close(); err != nil {

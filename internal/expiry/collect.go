@@ -127,18 +127,6 @@ type Filter struct {
 	ProfileName string
 }
 
-// ParseList splits a comma- or newline-separated input such as
-// "IOS_DISTRIBUTION, DISTRIBUTION" into trimmed, non-empty values.
-func ParseList(s string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 func containsFold(list []string, v string) bool {
 	for _, s := range list {
 		if strings.EqualFold(s, v) {
@@ -248,9 +236,11 @@ func (c Collector) noteUnmatched(input, what string, types []string, listed int,
 	}
 }
 
+// listError says which list could not be had and why, naming the list
+// first: "certificates could not be listed: …" heads the audit's headline.
 func listError(what string, err error) error {
 	if errors.Is(err, ErrIndividualKey) {
-		return fmt.Errorf("%s: this is an individual API key, and App Store Connect only lets team keys read certificates and profiles; create a team key (Users and Access > Integrations > Team Keys) to audit them: %w", what, ErrIndividualKey)
+		return fmt.Errorf("%s could not be listed: this is an individual API key, and App Store Connect only lets team keys read certificates and profiles; create a team key (Users and Access > Integrations > Team Keys) to audit them, or set allow-incomplete: true: %w", what, ErrIndividualKey)
 	}
-	return fmt.Errorf("%s: could not list them: %w", what, err)
+	return fmt.Errorf("%s could not be listed: %w", what, err)
 }

@@ -29,8 +29,8 @@ func TestCollectorFilters(t *testing.T) {
 		want   []string
 	}{
 		{"everything", Filter{}, []string{"1", "2", "3", "a", "b", "c"}},
-		{"cert types", Filter{CertificateTypes: ParseList("distribution, IOS_DISTRIBUTION")}, []string{"1", "3", "a", "b", "c"}},
-		{"profile type", Filter{ProfileTypes: ParseList("IOS_APP_STORE\n")}, []string{"1", "2", "3", "a", "c"}},
+		{"cert types", Filter{CertificateTypes: []string{"distribution", "IOS_DISTRIBUTION"}}, []string{"1", "3", "a", "b", "c"}},
+		{"profile type", Filter{ProfileTypes: []string{"IOS_APP_STORE"}}, []string{"1", "2", "3", "a", "c"}},
 		{"profile name", Filter{ProfileName: "myapp"}, []string{"1", "2", "3", "a", "b"}},
 		{"type and name", Filter{ProfileTypes: []string{"ios_app_store"}, ProfileName: "MyApp"}, []string{"1", "2", "3", "a"}},
 	}
@@ -104,8 +104,12 @@ func TestCollectorErrorsContinue(t *testing.T) {
 		t.Errorf("profiles item: %+v", items[1])
 	}
 	r := NewReport(items, DefaultThresholds(), now)
+	if !r.ShouldFail() || !strings.HasPrefix(r.Headline(), "Expiry audit incomplete: certificates could not be listed: this is an individual API key") {
+		t.Errorf("lists that failed must make the audit incomplete and fail it: %q", r.Headline())
+	}
+	r.AllowIncomplete = true
 	if r.ShouldFail() {
-		t.Error("errors alone must not fail the audit")
+		t.Error("AllowIncomplete: lists that failed must not fail the audit")
 	}
 }
 
@@ -124,7 +128,7 @@ func TestAPIKeyItem(t *testing.T) {
 			if it.Status != tt.want {
 				t.Errorf("status %s, want %s", it.Status, tt.want)
 			}
-			if got := NewReport([]Item{it}, DefaultThresholds(), now).ShouldFail(); got != (tt.want == StatusExpired) {
+			if got := NewReport([]Item{it}, DefaultThresholds(), now).ShouldFail(); got != (tt.want != StatusOK) {
 				t.Errorf("ShouldFail %v", got)
 			}
 		})

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // Report is the classified, sorted result of one audit.
@@ -18,6 +20,10 @@ type Report struct {
 	// Items are sorted by days left, soonest first; undated items that could
 	// not be checked or failed come first, undated healthy items last.
 	Items []Item
+	// AllowIncomplete turns items that could not be checked from a reason
+	// to fail into a warning (the allow-incomplete input), for a key whose
+	// limits are deliberate.
+	AllowIncomplete bool
 }
 
 // NewReport classifies every item against th at now and sorts them.
@@ -73,11 +79,55 @@ func (r *Report) Failing() []Item {
 	return out
 }
 
+// Unchecked returns the items that could not be checked (StatusError): a
+// list App Store Connect did not give, a file that could not be read.
+func (r *Report) Unchecked() []Item {
+	var out []Item
+	for _, it := range r.Items {
+		if it.Status == StatusError {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// Incomplete reports whether anything could not be checked.
+func (r *Report) Incomplete() bool { return len(r.Unchecked()) > 0 }
+
 // ShouldFail is the exit decision by policy: the audit fails when anything
-// is under fail-days or expired. Items that could not be checked
-// (StatusError) do not fail it; they are reported and annotated.
+// is under fail-days or expired, and when anything could not be checked
+// unless AllowIncomplete is set. An audit that could not look never passes.
 func (r *Report) ShouldFail() bool {
-	return len(r.Failing()) > 0
+	return len(r.Failing()) > 0 || (r.Incomplete() && !r.AllowIncomplete)
+}
+
+// Headline says in one sentence how the audit ended: "Expiry audit
+// passed: …", "Expiry audit failed: …" or "Expiry audit incomplete:
+// certificates could not be listed: …".
+func (r *Report) Headline() string {
+	var why []string
+	for _, it := range r.Unchecked() {
+		why = append(why, uncheckedText(it))
+	}
+	incomplete := strings.Join(why, "; ")
+	switch {
+	case len(r.Failing()) > 0 && incomplete != "":
+		return "Expiry audit failed: " + r.Decision() + "; and it is incomplete: " + incomplete
+	case len(r.Failing()) > 0:
+		return "Expiry audit failed: " + r.Decision()
+	case incomplete != "":
+		return "Expiry audit incomplete: " + incomplete
+	}
+	return "Expiry audit passed: " + r.Decision()
+}
+
+// uncheckedText says what could not be checked and why: the detail alone
+// when it already names the item ("certificates could not be listed: …").
+func uncheckedText(it Item) string {
+	if strings.HasPrefix(it.Detail, it.Name+" ") {
+		return it.Detail
+	}
+	return fmt.Sprintf("%s %s: %s", it.Kind, it.Name, it.Detail)
 }
 
 // Decision explains the exit decision in one sentence for the log.
@@ -96,6 +146,7 @@ type jsonReport struct {
 	FailDays      int       `json:"failDays"`
 	ExpiringCount int       `json:"expiringCount"`
 	Failed        bool      `json:"failed"`
+	Incomplete    bool      `json:"incomplete"`
 	Items         []Item    `json:"items"`
 }
 
@@ -111,6 +162,7 @@ func (r *Report) JSON() (string, error) {
 		FailDays:      r.Thresholds.FailDays,
 		ExpiringCount: r.ExpiringCount(),
 		Failed:        r.ShouldFail(),
+		Incomplete:    r.Incomplete(),
 		Items:         items,
 	})
 	if err != nil {
@@ -121,8 +173,9 @@ func (r *Report) JSON() (string, error) {
 
 // Annotation is one workflow annotation the adapter should emit.
 type Annotation struct {
-	// Level is "error" (expired or under fail-days) or "warning" (under
-	// warn-days, or could not be checked).
+	// Level is "error" (expired, under fail-days, or could not be checked)
+	// or "warning" (under warn-days, or could not be checked when
+	// AllowIncomplete is set).
 	Level   string
 	Title   string
 	Message string
@@ -148,7 +201,10 @@ func (r *Report) Annotations() []Annotation {
 		case StatusWarn:
 			a = Annotation{Level: LevelWarning, Title: fmt.Sprintf("%s expires in %s: %s", it.Kind, daysText(it), it.Name)}
 		case StatusError:
-			a = Annotation{Level: LevelWarning, Title: fmt.Sprintf("%s could not be checked: %s", it.Kind, it.Name)}
+			a = Annotation{Level: LevelError, Title: fmt.Sprintf("%s could not be checked: %s", it.Kind, it.Name)}
+			if r.AllowIncomplete {
+				a.Level = LevelWarning
+			}
 		default:
 			continue
 		}
@@ -199,32 +255,36 @@ var statusIcon = map[Status]string{
 	StatusError:   "❓ error",
 }
 
-// Markdown renders the job summary: a heading, the thresholds and counts,
-// and a table sorted by days left.
-func (r *Report) Markdown() string {
-	var b strings.Builder
-	b.WriteString("## App Store Connect expiry audit\n\n")
-	fmt.Fprintf(&b, "Checked %s UTC · warn under %d days · fail under %d days · %d item(s), %d expiring",
+// Markdown renders the job summary: a heading, the headline, the
+// thresholds and counts, and a table sorted by days left. Every text from
+// outside (names, types, details) is escaped by package untrusted.
+func (r *Report) Markdown() untrusted.Markdown {
+	var b untrusted.MarkdownBuilder
+	b.Printf("## App Store Connect expiry audit\n\n**%s**\n\n", r.Headline())
+	b.Printf("Checked %s UTC · warn under %d days · fail under %d days · %d item(s), %d expiring",
 		r.GeneratedAt.UTC().Format("2006-01-02 15:04"), r.Thresholds.WarnDays, r.Thresholds.FailDays, len(r.Items), r.ExpiringCount())
-	if r.ShouldFail() {
-		fmt.Fprintf(&b, ", %d failing", len(r.Failing()))
+	if n := len(r.Failing()); n > 0 {
+		b.Printf(", %d failing", n)
 	}
-	b.WriteString("\n\n")
+	if n := len(r.Unchecked()); n > 0 {
+		b.Printf(", %d not checked", n)
+	}
+	b.Printf("\n\n")
 	if len(r.Items) == 0 {
-		b.WriteString("Nothing to check: no items matched.\n")
-		return b.String()
+		b.Printf("Nothing to check: no items matched.\n")
+		return b.Markdown()
 	}
-	b.WriteString("| Status | Days left | Expires | Kind | Name | Type | Detail |\n")
-	b.WriteString("| --- | ---: | --- | --- | --- | --- | --- |\n")
+	b.Printf("| Status | Days left | Expires | Kind | Name | Type | Detail |\n")
+	b.Printf("| --- | ---: | --- | --- | --- | --- | --- |\n")
 	for _, it := range r.Items {
 		days := "–"
 		if it.DaysLeft != nil {
 			days = strconv.Itoa(*it.DaysLeft)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n",
-			statusIcon[it.Status], days, dateCell(it), it.Kind, cell(nameWithID(it)), cell(it.Type), cell(it.Detail))
+		b.Printf("| %s | %s | %s | %s | %s | %s | %s |\n",
+			statusIcon[it.Status], days, dateCell(it), it.Kind, nameCell(it), it.Type, it.Detail)
 	}
-	return b.String()
+	return b.Markdown()
 }
 
 // IssueMarker is the hidden marker by which the tracking issue is found again.
@@ -237,28 +297,29 @@ const IssueTitle = "App Store Connect: signing items expiring soon"
 // under warn-days. It holds dates and statuses but no day counts and no run
 // time, so it changes only when what needs doing changes, and an unchanged
 // state leaves the issue untouched.
-func (r *Report) IssueBody() string {
-	var b strings.Builder
-	b.WriteString(IssueMarker + "\n")
-	b.WriteString("The scheduled expiry audit found items that expire within ")
-	fmt.Fprintf(&b, "%d days (failing under %d days). Renew them, then the next run updates or closes this issue.\n\n", r.Thresholds.WarnDays, r.Thresholds.FailDays)
-	b.WriteString("| Status | Expires | Kind | Name | Type | Detail |\n")
-	b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
+func (r *Report) IssueBody() untrusted.Markdown {
+	var b untrusted.MarkdownBuilder
+	b.Printf(IssueMarker + "\n")
+	b.Printf("The scheduled expiry audit found items that expire within ")
+	b.Printf("%d days (failing under %d days). Renew them, then the next run updates or closes this issue.\n\n", r.Thresholds.WarnDays, r.Thresholds.FailDays)
+	b.Printf("| Status | Expires | Kind | Name | Type | Detail |\n")
+	b.Printf("| --- | --- | --- | --- | --- | --- |\n")
 	for _, it := range r.Items {
 		if !it.UnderWarn() {
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n",
-			statusIcon[it.Status], dateCell(it), it.Kind, cell(nameWithID(it)), cell(it.Type), cell(it.Detail))
+		b.Printf("| %s | %s | %s | %s | %s | %s |\n",
+			statusIcon[it.Status], dateCell(it), it.Kind, nameCell(it), it.Type, it.Detail)
 	}
-	return b.String()
+	return b.Markdown()
 }
 
-func nameWithID(it Item) string {
+// nameCell is the item's name, then its ID in parentheses.
+func nameCell(it Item) untrusted.Markdown {
 	if it.ID == "" {
-		return it.Name
+		return untrusted.Markdownf("%s", it.Name)
 	}
-	return it.Name + " (" + it.ID + ")"
+	return untrusted.Markdownf("%s (%s)", it.Name, it.ID)
 }
 
 func dateCell(it Item) string {
@@ -266,14 +327,4 @@ func dateCell(it Item) string {
 		return "–"
 	}
 	return it.ExpiresAt.UTC().Format(time.DateOnly)
-}
-
-// cell escapes text for a Markdown table cell.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, "\\", "\\\\")
-	s = strings.ReplaceAll(s, "|", "\\|")
-	s = strings.ReplaceAll(s, "\r", "")
-	s = strings.ReplaceAll(s, "\n", " ")
-	s = strings.ReplaceAll(s, "<", "&lt;")
-	return s
 }

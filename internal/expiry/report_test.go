@@ -2,6 +2,7 @@ package expiry
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -88,6 +89,9 @@ func TestReportThresholds(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := NewReport(fixture(tt.withPast), tt.th, now)
+			// The fixture's secret-age item could not be checked; these
+			// cases are about thresholds (TestIncompleteAudit is about that).
+			r.AllowIncomplete = true
 
 			var gotOrder []string
 			for _, it := range r.Items {
@@ -148,7 +152,7 @@ func TestReportThresholds(t *testing.T) {
 				t.Errorf("annotation levels %q, want %q", levels, tt.annLevels)
 			}
 
-			golden(t, filepath.Join("testdata", "summary-"+tt.name+".md"), r.Markdown())
+			golden(t, filepath.Join("testdata", "summary-"+tt.name+".md"), r.Markdown().String())
 		})
 	}
 }
@@ -229,25 +233,75 @@ func fmtTh(t Thresholds) string {
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
+// An item that could not be checked makes the audit incomplete, which fails
+// it unless AllowIncomplete; it is never "passed".
+func TestIncompleteAudit(t *testing.T) {
+	items := []Item{
+		ErrorItem(KindCertificate, "certificates", listError("certificates", errors.New("500 Internal Server Error"))),
+		ErrorItem(KindProfile, "profiles", listError("profiles", errors.New("500 Internal Server Error"))),
+		APIKeyItem(KeyCheck{KeyID: "K", Authenticated: true}),
+	}
+	r := NewReport(items, DefaultThresholds(), now)
+	want := "Expiry audit incomplete: certificates could not be listed: 500 Internal Server Error; profiles could not be listed: 500 Internal Server Error"
+	if got := r.Headline(); got != want {
+		t.Errorf("Headline = %q, want %q", got, want)
+	}
+	if !r.ShouldFail() || !r.Incomplete() {
+		t.Error("an audit that could not list anything must fail")
+	}
+	for _, a := range r.Annotations() {
+		if a.Level != LevelError {
+			t.Errorf("annotation %+v; want error", a)
+		}
+	}
+	js, _ := r.JSON()
+	if !strings.Contains(js, `"failed":true`) || !strings.Contains(js, `"incomplete":true`) {
+		t.Errorf("JSON %s; want failed and incomplete", js)
+	}
+	if md := r.Markdown().String(); !strings.Contains(md, "**Expiry audit incomplete: certificates could not be listed") || strings.Contains(md, "passed") {
+		t.Errorf("summary does not lead with the incomplete audit:\n%s", md)
+	}
+
+	r.AllowIncomplete = true
+	if r.ShouldFail() || r.Headline() != want {
+		t.Errorf("AllowIncomplete: ShouldFail %v, headline %q", r.ShouldFail(), r.Headline())
+	}
+	for _, a := range r.Annotations() {
+		if a.Level != LevelWarning {
+			t.Errorf("AllowIncomplete: annotation %+v; want warning", a)
+		}
+	}
+
+	items = append(items, Item{Kind: KindProfile, Name: "Old", ExpiresAt: now.Add(-24 * time.Hour)})
+	r = NewReport(items, DefaultThresholds(), now)
+	if h := r.Headline(); !strings.HasPrefix(h, "Expiry audit failed: 1 item(s) expired") || !strings.Contains(h, "incomplete: certificates could not be listed") {
+		t.Errorf("Headline = %q; want failed and incomplete", h)
+	}
+	r = NewReport(items[2:3], DefaultThresholds(), now)
+	if h := r.Headline(); !strings.HasPrefix(h, "Expiry audit passed: ") || r.ShouldFail() {
+		t.Errorf("Headline = %q", h)
+	}
+}
+
 func TestMarkdownEscapes(t *testing.T) {
 	r := NewReport([]Item{{Kind: KindProfile, Name: "a|b\n<!-- asc-action:expiry-audit -->", ExpiresAt: days(3)}}, DefaultThresholds(), now)
-	md := r.Markdown()
+	md := r.Markdown().String()
 	if strings.Contains(md, "a|b") || strings.Contains(md, "<!--") {
 		t.Errorf("cell not escaped:\n%s", md)
 	}
-	body := r.IssueBody()
+	body := r.IssueBody().String()
 	if strings.Count(body, IssueMarker) != 1 {
 		t.Errorf("a name can inject the marker:\n%s", body)
 	}
 }
 
 func TestIssueBodyStableAcrossDays(t *testing.T) {
-	a := NewReport(fixture(true), DefaultThresholds(), now).IssueBody()
-	b := NewReport(fixture(true), DefaultThresholds(), now.Add(2*time.Hour)).IssueBody()
+	a := NewReport(fixture(true), DefaultThresholds(), now).IssueBody().String()
+	b := NewReport(fixture(true), DefaultThresholds(), now.Add(2*time.Hour)).IssueBody().String()
 	if a != b {
 		t.Errorf("issue body changed with the clock alone:\n%s\n---\n%s", a, b)
 	}
-	c := NewReport(fixture(true), DefaultThresholds(), now.Add(5*24*time.Hour)).IssueBody()
+	c := NewReport(fixture(true), DefaultThresholds(), now.Add(5*24*time.Hour)).IssueBody().String()
 	if a == c {
 		t.Error("issue body did not change when the 10-day profile crossed fail-days")
 	}

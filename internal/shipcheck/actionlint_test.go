@@ -11,28 +11,22 @@ import (
 	"testing"
 )
 
-// actionlint finds the actionlint binary: on PATH, else where `go install`
-// puts it. .ci/run installs it (bench/actionlint.sh), so CI never skips.
+// actionlint returns the path of the actionlint pinned in tools/go.mod,
+// built by `go tool` (cached after the first build), so these tests never
+// skip. The tools live in their own module: actionlint v1.7.12 needs
+// go.yaml.in/yaml/v4 v4.0.0-rc.3, whose API differs from the v4.0.0 this
+// module uses.
 func actionlint(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("actionlint"); err == nil {
-		return p
+	cmd := exec.Command("go", "tool", "-n", "actionlint")
+	cmd.Dir = filepath.Join(root(t), "tools")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("building the pinned actionlint (cd tools && go tool -n actionlint): %v\n%s", err, stderr.String())
 	}
-	out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output()
-	if err == nil {
-		f := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-		for _, dir := range []string{f[0], filepath.Join(f[len(f)-1], "bin")} {
-			if dir == "" || dir == "bin" {
-				continue
-			}
-			p := filepath.Join(dir, "actionlint")
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-		}
-	}
-	t.Skip("actionlint is not installed (not on PATH nor in $(go env GOPATH)/bin); bench/actionlint.sh installs it with go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12")
-	return ""
+	return strings.TrimSpace(string(out))
 }
 
 func lint(t *testing.T, bin, dir string, files ...string) (string, error) {

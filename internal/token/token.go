@@ -2,13 +2,22 @@ package token
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // Token is a minted JWT and the times it carries.
@@ -50,9 +59,15 @@ func (c Claims) GetSubject() (string, error) { return c.Subject, nil }
 // GetAudience implements jwt.Claims.
 func (c Claims) GetAudience() (jwt.ClaimStrings, error) { return jwt.ClaimStrings{c.Audience}, nil }
 
+// Signer is what signs tokens: the in-memory key (an *ecdsa.PrivateKey is
+// one) or a key held in a KMS (internal/kms). It is crypto.Signer: Public
+// returns the P-256 public key, and Sign gets a SHA-256 digest and returns
+// the ASN.1 DER ECDSA signature, which Mint turns into the JWS r||s form.
+type Signer = crypto.Signer
+
 // Minter signs tokens for one key. It is safe for concurrent use.
 type Minter struct {
-	key    *ecdsa.PrivateKey
+	key    Signer
 	opts   Options
 	now    func() time.Time
 	offset atomic.Int64 // nanoseconds added to now (server minus local clock)
@@ -61,10 +76,16 @@ type Minter struct {
 // ErrNoKey is returned when a Minter is built without a key.
 var ErrNoKey = errors.New("token: no private key")
 
+// ErrNotP256 is returned when a signer's public key is not EC P-256.
+var ErrNotP256 = errors.New("token: the key is not an EC P-256 key; App Store Connect tokens are ES256")
+
 // NewMinter returns a Minter for validated options. now may be nil (time.Now).
-func NewMinter(key *ecdsa.PrivateKey, opts Options, now func() time.Time) (*Minter, error) {
-	if key == nil {
+func NewMinter(key Signer, opts Options, now func() time.Time) (*Minter, error) {
+	if key == nil || (reflect.ValueOf(key).Kind() == reflect.Pointer && reflect.ValueOf(key).IsNil()) {
 		return nil, ErrNoKey
+	}
+	if pub, ok := key.Public().(*ecdsa.PublicKey); !ok || pub.Curve != elliptic.P256() {
+		return nil, ErrNotP256
 	}
 	if opts.Lifetime == 0 {
 		opts.Lifetime = MaxLifetime
@@ -106,12 +127,50 @@ func (m *Minter) Mint() (Token, error) {
 	t := jwt.NewWithClaims(jwt.SigningMethodES256, c)
 	t.Header["kid"] = m.opts.KeyID
 	t.Header["typ"] = "JWT"
-	s, err := t.SignedString(m.key)
+	signing, err := t.SigningString()
 	if err != nil {
-		return Token{}, errors.New("token: signing failed (the key could not sign with ES256)")
+		return Token{}, fmt.Errorf("token: encoding the claims: %w", err)
+	}
+	digest := sha256.Sum256([]byte(signing))
+	der, err := m.key.Sign(rand.Reader, digest[:], crypto.SHA256)
+	if err != nil {
+		// The in-memory key's errors carry no key material; a KMS's say
+		// what the KMS refused (internal/kms classifies them).
+		return Token{}, fmt.Errorf("token: signing with ES256: %w", err)
+	}
+	sig, err := JWSSignature(der)
+	if err != nil {
+		return Token{}, err
 	}
 	// exp is in the server's time; report it in local time.
-	return Token{Value: s, IssuedAt: iat.Add(-m.ClockOffset()), ExpiresAt: exp.Add(-m.ClockOffset())}, nil
+	return Token{Value: signing + "." + base64.RawURLEncoding.EncodeToString(sig), IssuedAt: iat.Add(-m.ClockOffset()), ExpiresAt: exp.Add(-m.ClockOffset())}, nil
+}
+
+// ErrBadSignature is returned when a signer's answer is not a P-256 ECDSA
+// signature in ASN.1 DER.
+var ErrBadSignature = errors.New("token: the signer returned something that is not an ECDSA P-256 signature (ASN.1 DER)")
+
+// JWSSignature converts an ASN.1 DER ECDSA P-256 signature (what crypto.Signer
+// and every KMS return) to the JWS ES256 form: r and s as 32-byte big-endian
+// integers, concatenated (RFC 7518 section 3.4).
+func JWSSignature(der []byte) ([]byte, error) {
+	var r, s []byte
+	input := cryptobyte.String(der)
+	var inner cryptobyte.String
+	if !input.ReadASN1(&inner, asn1.SEQUENCE) || !input.Empty() ||
+		!inner.ReadASN1Integer(&r) || !inner.ReadASN1Integer(&s) || !inner.Empty() {
+		return nil, ErrBadSignature
+	}
+	out := make([]byte, 64)
+	for i, v := range [][]byte{r, s} {
+		// ReadASN1Integer into []byte gives the big-endian magnitude of a
+		// positive integer, with no leading zero.
+		if len(v) == 0 || len(v) > 32 {
+			return nil, ErrBadSignature
+		}
+		copy(out[32*(i+1)-len(v):32*(i+1)], v)
+	}
+	return out, nil
 }
 
 // DefaultRenewBefore is how long before expiry a Source mints a new token.

@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"math/big"
 	"reflect"
 	"strings"
@@ -296,6 +298,103 @@ func BenchmarkSourceCached(b *testing.B) {
 	for b.Loop() {
 		if _, err := src.Token(ctx); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// countingSigner is a Signer other than the in-memory key, as a KMS is: it
+// signs with a key it holds and counts the calls, or fails as told.
+type countingSigner struct {
+	key   *ecdsa.PrivateKey
+	calls int
+	err   error
+	raw   []byte // returned instead of a signature when not nil
+}
+
+func (c *countingSigner) Public() crypto.PublicKey { return &c.key.PublicKey }
+
+func (c *countingSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	c.calls++
+	if c.err != nil {
+		return nil, c.err
+	}
+	if c.raw != nil {
+		return c.raw, nil
+	}
+	if opts.HashFunc() != crypto.SHA256 || len(digest) != sha256.Size {
+		return nil, errors.New("not a SHA-256 digest")
+	}
+	return c.key.Sign(r, digest, opts)
+}
+
+func TestMintSignsThroughAnySigner(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	s := &countingSigner{key: key}
+	m, err := NewMinter(s, Options{KeyID: testKeyID, IssuerID: testIssuer, Type: Team}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := NewSource(m, 0, nil)
+	for range 3 {
+		tok, err := src.Token(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		verifyES256(t, tok, &key.PublicKey)
+	}
+	if s.calls != 1 {
+		t.Errorf("the signer was called %d times for one cached token, want 1", s.calls)
+	}
+
+	denied := errors.New("kms: access denied (kms:Sign)")
+	m, _ = NewMinter(&countingSigner{key: key, err: denied}, Options{KeyID: testKeyID, IssuerID: testIssuer, Type: Team}, nil)
+	if _, err := m.Mint(); !errors.Is(err, denied) {
+		t.Errorf("a signer's error is lost: %v", err)
+	}
+	m, _ = NewMinter(&countingSigner{key: key, raw: []byte("not DER")}, Options{KeyID: testKeyID, IssuerID: testIssuer, Type: Team}, nil)
+	if _, err := m.Mint(); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("a signature that is not DER: %v", err)
+	}
+}
+
+func TestNewMinterRefusesKeysOtherThanP256(t *testing.T) {
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if _, err := NewMinter(p384, Options{KeyID: testKeyID, Type: Individual}, nil); !errors.Is(err, ErrNotP256) {
+		t.Errorf("P-384: %v", err)
+	}
+	var nilKey *ecdsa.PrivateKey
+	if _, err := NewMinter(nilKey, Options{KeyID: testKeyID, Type: Individual}, nil); !errors.Is(err, ErrNoKey) {
+		t.Errorf("nil key: %v", err)
+	}
+}
+
+func TestJWSSignature(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	short := 0
+	for i := range 2000 {
+		digest := sha256.Sum256([]byte{byte(i), byte(i >> 8)})
+		der, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, err := JWSSignature(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+		if r.BitLen() <= 248 || s.BitLen() <= 248 {
+			short++ // r or s with a leading zero byte: the padding path
+		}
+		if !ecdsa.Verify(&key.PublicKey, digest[:], r, s) {
+			t.Fatalf("signature %d does not verify after conversion", i)
+		}
+	}
+	if short == 0 {
+		t.Error("no r or s shorter than 32 bytes in 2000 signatures: the padding path was not exercised")
+	}
+	for _, bad := range [][]byte{nil, {0x30, 0x00}, {0x30, 0x03, 0x02, 0x01, 0x01}, append([]byte{0x30, 0x26, 0x02, 0x21}, make([]byte, 38)...)} {
+		if _, err := JWSSignature(bad); !errors.Is(err, ErrBadSignature) {
+			t.Errorf("%x: %v", bad, err)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/retry"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 	"github.com/asc-action/asc-action/internal/upload/transfer"
 )
@@ -120,21 +121,14 @@ func (c Config) withDefaults() Config {
 		c.Now = time.Now
 	}
 	if c.Sleep == nil {
-		c.Sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+		c.Sleep = retry.Sleep
 	}
 	return c
 }
 
 // Sentinel errors, for errors.Is.
+//
+//lint:file-ignore ST1005 "App Store Connect" is a proper name; these messages head sections of docs/troubleshooting.md
 var (
 	ErrConfig        = errors.New("invalid upload configuration")
 	ErrAppNotFound   = errors.New("no such app in App Store Connect")

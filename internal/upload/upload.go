@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/asc-action/asc-action/internal/asc"
+	"github.com/asc-action/asc-action/internal/bytesize"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 	"github.com/asc-action/asc-action/internal/upload/transfer"
 )
@@ -81,7 +81,7 @@ func (r *run) do(ctx context.Context) error {
 	f := art.Facts
 	res.BundleID, res.ShortVersion, res.BuildVersion, res.Platform = f.BundleID, f.ShortVersion, f.BuildVersion, string(f.Platform)
 	res.FileName, res.Bytes = art.Name, art.Size
-	r.info(EventInspected, "%s: %s %s (%s), %s, %s", art.Name, f.BundleID, f.ShortVersion, f.BuildVersion, f.Platform, formatBytes(art.Size))
+	r.info(EventInspected, "%s: %s %s (%s), %s, %s", art.Name, f.BundleID, f.ShortVersion, f.BuildVersion, f.Platform, bytesize.Format(art.Size))
 
 	if err := r.findApp(ctx, f.BundleID); err != nil {
 		return err
@@ -130,11 +130,14 @@ func (r *run) do(ctx context.Context) error {
 	res.BuildUploadFileID = file.ID
 	ops := convertOps(file.Attributes.UploadOperations)
 	res.Parts = len(ops)
+	if err := transfer.CheckPlan(art.Size, ops); err != nil {
+		return r.abandon(ctx, fmt.Errorf("%w: %w", ErrTransfer, err))
+	}
 	partSize := int64(0)
 	if len(ops) > 0 {
 		partSize = ops[0].Length
 	}
-	r.info(EventReserved, "File %s reserved: %d part(s) of up to %s, sending %d at a time", file.ID, len(ops), formatBytes(partSize), min(cfg.Parallelism, max(len(ops), 1)))
+	r.info(EventReserved, "File %s reserved: %d part(s) of up to %s, sending %d at a time", file.ID, len(ops), bytesize.Format(partSize), min(cfg.Parallelism, max(len(ops), 1)))
 
 	if err := r.send(ctx, art, file.ID, ops); err != nil {
 		return r.abandon(ctx, err)
@@ -298,12 +301,12 @@ func convertOps(in []asc.UploadOperation) []transfer.Operation {
 
 // send streams the parts; expired URLs are renewed by reading the file again.
 func (r *run) send(ctx context.Context, art *ipa.Artifact, fileID string, ops []transfer.Operation) error {
-	fh, err := os.Open(art.Path)
+	fh, st, err := ipa.OpenRegular(art.Path)
 	if err != nil {
-		return fmt.Errorf("%w: reopening %s: %v", ErrTransfer, art.Path, err)
+		return fmt.Errorf("%w: reopening %s: %w", ErrTransfer, art.Path, err)
 	}
 	defer fh.Close()
-	if st, err := fh.Stat(); err != nil || st.Size() != art.Size {
+	if st.Size() != art.Size {
 		return fmt.Errorf("%w: %s changed size while uploading; do not modify the file during the upload", ErrTransfer, art.Path)
 	}
 	opt := r.cfg.Transfer
@@ -339,7 +342,7 @@ func (r *run) send(ctx context.Context, art *ipa.Artifact, fileID string, ops []
 	if !tr.Complete { // Send returns an error whenever it is incomplete; belt and braces
 		return fmt.Errorf("%w: %d of %d parts sent", ErrTransfer, tr.PartsDone, tr.Parts)
 	}
-	r.info(EventTransferred, "Sent %s in %d part(s) in %v (%s/s, %d retries)", formatBytes(tr.Bytes), tr.Parts, tr.Elapsed.Round(time.Millisecond), formatBytes(int64(tr.Throughput)), tr.Retries)
+	r.info(EventTransferred, "Sent %s in %d part(s) in %v (%s/s, %d retries)", bytesize.Format(tr.Bytes), tr.Parts, tr.Elapsed.Round(time.Millisecond), bytesize.Format(int64(tr.Throughput)), tr.Retries)
 	return nil
 }
 
@@ -545,17 +548,4 @@ func describe(ds []asc.StateDetail, none string) string {
 		parts = append(parts, strings.TrimSpace(d.Code+": "+d.Description))
 	}
 	return strings.Join(parts, "; ")
-}
-
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

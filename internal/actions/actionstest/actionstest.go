@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // ErrOutputFile is wrapped by every error of ParseOutputFile: the runner
@@ -43,4 +44,82 @@ func ParseOutputFile(data string) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// Command is a workflow command as the runner reads it from a log line.
+type Command struct {
+	Name       string
+	Properties map[string]string
+	Data       string
+	// Line is the log line it was read from.
+	Line string
+}
+
+// Commands returns the workflow commands the runner would execute in a step's
+// log, read with its rules: lines end at LF, CR or CRLF; a line whose text
+// after leading white space starts with `::` is `::name props::data`; failing
+// that, `##[name props]data` anywhere in the line is the older form. Names
+// are returned whatever they are (the runner ignores unknown ones).
+func Commands(log string) []Command {
+	var out []Command
+	for _, line := range strings.FieldsFunc(log, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if c, ok := parseV2(line); ok {
+			out = append(out, c)
+		} else if c, ok := parseV1(line); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func parseV2(line string) (Command, bool) {
+	msg := strings.TrimLeftFunc(line, unicode.IsSpace)
+	if !strings.HasPrefix(msg, "::") {
+		return Command{}, false
+	}
+	end := strings.Index(msg[2:], "::")
+	if end < 0 {
+		return Command{}, false
+	}
+	info := strings.TrimSpace(msg[2 : 2+end])
+	name, props, _ := strings.Cut(info, " ")
+	if name == "" {
+		return Command{}, false
+	}
+	c := Command{Name: name, Properties: map[string]string{}, Data: unescape(msg[2+end+2:], false), Line: line}
+	for _, p := range strings.Split(strings.TrimSpace(props), ",") {
+		if k, v, ok := strings.Cut(p, "="); ok && k != "" && v != "" {
+			c.Properties[k] = unescape(v, true)
+		}
+	}
+	return c, true
+}
+
+func parseV1(line string) (Command, bool) {
+	i := strings.Index(line, "##[")
+	if i < 0 {
+		return Command{}, false
+	}
+	rb := strings.Index(line[i:], "]")
+	if rb < 0 {
+		return Command{}, false
+	}
+	info := line[i+3 : i+rb]
+	name, props, _ := strings.Cut(info, " ")
+	c := Command{Name: name, Properties: map[string]string{}, Data: line[i+rb+1:], Line: line}
+	for _, p := range strings.Split(props, ";") {
+		if k, v, ok := strings.Cut(p, "="); ok && k != "" && v != "" {
+			c.Properties[k] = v
+		}
+	}
+	return c, name != ""
+}
+
+func unescape(s string, property bool) string {
+	pairs := []string{"%0D", "\r", "%0A", "\n"}
+	if property {
+		pairs = append(pairs, "%3A", ":", "%2C", ",")
+	}
+	pairs = append(pairs, "%25", "%")
+	return strings.NewReplacer(pairs...).Replace(s)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // Annotation is one recorded notice, warning or error.
@@ -54,10 +55,10 @@ func (r *Recorder) SetOutput(name, value string) error {
 }
 
 // Infof implements command.Reporter.
-func (r *Recorder) Infof(format string, args ...any) {
+func (r *Recorder) Infof(format untrusted.Format, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.Logs = append(r.Logs, fmt.Sprintf(format, args...))
+	r.Logs = append(r.Logs, untrusted.Log(format, args...))
 }
 
 func (r *Recorder) annotate(level, title, msg string) {
@@ -84,10 +85,10 @@ func (r *Recorder) Group(title string) func() {
 }
 
 // Summary implements command.Reporter.
-func (r *Recorder) Summary(md string) {
+func (r *Recorder) Summary(md untrusted.Markdown) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.Summaries = append(r.Summaries, md)
+	r.Summaries = append(r.Summaries, md.String())
 }
 
 // Progress implements command.Reporter.

@@ -26,17 +26,39 @@ const (
 // DefaultAPIURL is App Store Connect's production base URL.
 const DefaultAPIURL = "https://api.appstoreconnect.apple.com"
 
-// Inputs are the key inputs, in the order --help lists them.
-var Inputs = []command.Input{
-	{Name: InPrivateKey, Env: "ASC_PRIVATE_KEY", Secret: true, Usage: "the .p8 private key: PEM, PEM with \\n escapes, base64 of the PEM or of the DER, the PEM body alone, or a path to the file"},
-	{Name: InPrivateKeyPath, Env: "ASC_PRIVATE_KEY_PATH", Usage: "path to the .p8 file (an AuthKey_<KEYID>.p8 name also gives the Key ID)"},
-	{Name: InKeyID, Env: "ASC_KEY_ID", Usage: "the 10-character Key ID (App Store Connect > Users and Access > Integrations)"},
-	{Name: InIssuerID, Env: "ASC_ISSUER_ID", Usage: "the Issuer ID (a UUID) of team keys; leave empty for individual keys"},
-	{Name: InKeyType, Env: "ASC_KEY_TYPE", Usage: "team or individual (default: team when issuer-id is set, else individual)"},
+// Options are the key inputs every command that authenticates reads.
+type Options struct {
+	PrivateKey     string // as given: its form is for credentials to read
+	PrivateKeyPath string
+	KeyID          string
+	IssuerID       string
+	KeyType        string
 }
 
-// APIInput is the base URL input of commands that call App Store Connect.
-var APIInput = command.Input{Name: InAPIURL, Env: "ASC_API_URL", Default: DefaultAPIURL, Usage: "App Store Connect API base URL; `emulator` rehearses the step against the built-in emulator (nothing is sent to Apple), or give the URL of `asc-action emulator`"}
+// Fields binds the key inputs to o, in the order --help lists them.
+func (o *Options) Fields() []command.Field {
+	return []command.Field{
+		command.Text(&o.PrivateKey, command.Input{Name: InPrivateKey, Env: "ASC_PRIVATE_KEY", Secret: true, Usage: "the .p8 private key: PEM, PEM with \\n escapes, base64 of the PEM or of the DER, the PEM body alone, or a path to the file; or the URI of the key held in a KMS (awskms://, gcpkms://, azurekms://, hashivault://; docs/key-custody.md)"}),
+		command.String(&o.PrivateKeyPath, command.Input{Name: InPrivateKeyPath, Env: "ASC_PRIVATE_KEY_PATH", Usage: "path to the .p8 file (an AuthKey_<KEYID>.p8 name also gives the Key ID)"}),
+		command.String(&o.KeyID, command.Input{Name: InKeyID, Env: "ASC_KEY_ID", Usage: "the 10-character Key ID (App Store Connect > Users and Access > Integrations)"}),
+		command.String(&o.IssuerID, command.Input{Name: InIssuerID, Env: "ASC_ISSUER_ID", Usage: "the Issuer ID (a UUID) of team keys; leave empty for individual keys"}),
+		command.String(&o.KeyType, command.Input{Name: InKeyType, Env: "ASC_KEY_TYPE", Usage: "team or individual (default: team when issuer-id is set, else individual)"}),
+	}
+}
+
+// API is the base URL input of commands that call App Store Connect.
+type API struct {
+	// URL is api-url as given: a URL, empty for Apple's, or RehearseURL
+	// until Rehearse has pointed it at the emulator it started.
+	URL string
+}
+
+// Fields binds api-url to a.
+func (a *API) Fields() []command.Field {
+	return []command.Field{
+		command.String(&a.URL, command.Input{Name: InAPIURL, Env: "ASC_API_URL", Default: DefaultAPIURL, Usage: "App Store Connect API base URL; `emulator` rehearses the step against the built-in emulator (nothing is sent to Apple), or give the URL of `asc-action emulator`"}),
+	}
+}
 
 // Auth is a loaded key with the options its tokens are minted with.
 type Auth struct {
@@ -57,13 +79,17 @@ type Configure func(*token.Options) error
 // Load reads the key inputs, masks the raw key and every form derived from
 // it before anything else is printed, validates the IDs and builds a token
 // source whose every new token is masked too.
-func Load(env *command.Env, configure Configure) (*Auth, error) {
-	raw := env.Raw(InPrivateKey)
-	env.Report.Mask(raw)
-	key, err := credentials.Load(raw, env.String(InPrivateKeyPath))
+func Load(env *command.Env, o Options, configure Configure) (*Auth, error) {
+	raw := o.PrivateKey
+	if !credentials.IsKMS(raw) {
+		// A KMS key URI names the key without giving access to it: only
+		// the tokens are secret then.
+		env.Report.Mask(raw)
+	}
+	key, err := credentials.Load(raw, o.PrivateKeyPath)
 	if err != nil {
 		src := InPrivateKey
-		if strings.TrimSpace(raw) == "" && env.String(InPrivateKeyPath) != "" {
+		if strings.TrimSpace(raw) == "" && o.PrivateKeyPath != "" {
 			src = InPrivateKeyPath
 		}
 		if errors.Is(err, credentials.ErrEmpty) {
@@ -73,7 +99,7 @@ func Load(env *command.Env, configure Configure) (*Auth, error) {
 	}
 	env.Report.Mask(key.Secrets()...)
 
-	keyID := env.String(InKeyID)
+	keyID := o.KeyID
 	if keyID == "" {
 		keyID = key.KeyIDFromFileName
 	}
@@ -83,11 +109,11 @@ func Load(env *command.Env, configure Configure) (*Auth, error) {
 	if key.KeyIDFromFileName != "" && key.KeyIDFromFileName != keyID {
 		env.Report.Warning("key-id", fmt.Sprintf("key-id %s differs from the Key ID in the key file's name (%s); App Store Connect will refuse the token if the key-id is wrong", keyID, key.KeyIDFromFileName))
 	}
-	issuer, err := token.ParseIssuerID(env.String(InIssuerID))
+	issuer, err := token.ParseIssuerID(o.IssuerID)
 	if err != nil {
 		return nil, err
 	}
-	kt, err := token.ParseKeyType(env.String(InKeyType), issuer)
+	kt, err := token.ParseKeyType(o.KeyType, issuer)
 	if err != nil {
 		return nil, err
 	}
@@ -95,13 +121,13 @@ func Load(env *command.Env, configure Configure) (*Auth, error) {
 		// Individual keys carry no issuer; sending one makes Apple refuse them.
 		issuer = ""
 	}
-	opts := token.Options{KeyID: keyID, IssuerID: issuer, Type: kt}
+	topts := token.Options{KeyID: keyID, IssuerID: issuer, Type: kt}
 	if configure != nil {
-		if err := configure(&opts); err != nil {
+		if err := configure(&topts); err != nil {
 			return nil, err
 		}
 	}
-	m, err := token.NewMinter(key.Private, opts, env.Now)
+	m, err := token.NewMinter(key.Signer(), topts, env.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +139,7 @@ func Load(env *command.Env, configure Configure) (*Auth, error) {
 // (another key type, say), on the same corrected clock, its tokens masked
 // as they are minted.
 func WithOptions(env *command.Env, a *Auth, opts token.Options) (*Auth, error) {
-	m, err := token.NewMinter(a.Key.Private, opts, env.Now)
+	m, err := token.NewMinter(a.Key.Signer(), opts, env.Now)
 	if err != nil {
 		return nil, err
 	}

@@ -10,9 +10,11 @@ import (
 	"github.com/asc-action/asc-action/internal/command"
 )
 
-// APIURL reads and checks the api-url input.
-func APIURL(env *command.Env) (string, error) {
-	raw := env.String(InAPIURL)
+// BaseURL checks api-url and returns it without a trailing slash; empty
+// is Apple's production URL. A rehearsal's `emulator` is refused: Rehearse
+// replaces it with the emulator's URL first.
+func (a API) BaseURL() (string, error) {
+	raw := a.URL
 	if raw == "" {
 		raw = DefaultAPIURL
 	}
@@ -25,14 +27,10 @@ func APIURL(env *command.Env) (string, error) {
 
 // NewClient builds the App Store Connect client for a command: base URL
 // from api-url, tokens from a's refreshing source, and the client's events
-// (retries, clock skew, rate limit) reported as log lines and warnings.
-func NewClient(env *command.Env, a *Auth, opts ...asc.Option) (*asc.Client, error) {
-	if IsRehearsal(env) {
-		if err := StartRehearsal(env, a); err != nil {
-			return nil, err
-		}
-	}
-	base, err := APIURL(env)
+// (retries, clock skew, rate limit) reported as log lines and warnings. It
+// only builds a client: a rehearsal's emulator is started by Rehearse.
+func NewClient(env *command.Env, a *Auth, api API, opts ...asc.Option) (*asc.Client, error) {
+	base, err := api.BaseURL()
 	if err != nil {
 		return nil, err
 	}

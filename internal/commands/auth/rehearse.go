@@ -16,16 +16,20 @@ import (
 // the runner.
 const RehearseURL = "emulator"
 
-// IsRehearsal reports whether api-url asks for a rehearsal.
-func IsRehearsal(env *command.Env) bool {
-	return strings.EqualFold(env.String(InAPIURL), RehearseURL)
+// Rehearsal reports whether api-url asks for a rehearsal.
+func (a API) Rehearsal() bool {
+	return strings.EqualFold(a.URL, RehearseURL)
 }
 
-// StartRehearsal starts the emulator for a rehearsal: it accepts a's key
-// (its public half, Key ID, Issuer ID and type), holds the demo account plus
-// an app for each bundle ID given, and processes uploads in seconds. env's
-// api-url is pointed at it, and it stops when the command is over.
-func StartRehearsal(env *command.Env, a *Auth, bundleIDs ...string) error {
+// Rehearse is the step that starts a rehearsal when api-url asks for one,
+// and does nothing otherwise. The emulator it starts accepts a's key (its
+// public half, Key ID, Issuer ID and type), holds the demo account plus an
+// app for each bundle ID given, and processes uploads in seconds; api.URL
+// is pointed at it, and it stops when the command is over (env.Close).
+func Rehearse(env *command.Env, a *Auth, api *API, bundleIDs ...string) error {
+	if !api.Rehearsal() {
+		return nil
+	}
 	data := emulator.DefaultData(env.Now())
 	for i, b := range bundleIDs {
 		if b == "" || b == emulator.DemoBundleID {
@@ -36,7 +40,7 @@ func StartRehearsal(env *command.Env, a *Auth, bundleIDs ...string) error {
 	srv := emulator.New(emulator.Config{
 		Keys: []emulator.Key{{
 			ID: a.Options.KeyID, IssuerID: a.Options.IssuerID, Individual: a.Options.Type == token.Individual,
-			Public: &a.Key.Private.PublicKey,
+			Public: a.Key.Public(),
 		}},
 		Data:                  data,
 		UploadProcessingDelay: 2 * time.Second,
@@ -47,7 +51,7 @@ func StartRehearsal(env *command.Env, a *Auth, bundleIDs ...string) error {
 		return fmt.Errorf("starting the emulator for the rehearsal: %w", err)
 	}
 	env.OnClose(func() { _ = srv.Close() })
-	env.Inputs = command.Overlay(env.Inputs, map[string]string{InAPIURL: url})
+	api.URL = url
 	env.Report.Notice("rehearsal", "api-url is `emulator`: this step runs against the built-in App Store Connect emulator at "+url+"; nothing is sent to Apple.")
 	return nil
 }

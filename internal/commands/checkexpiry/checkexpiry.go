@@ -43,6 +43,7 @@ const (
 	InSecretName       = "secret-name"
 	InIssueLabel       = "issue-label"
 	InCreateIssue      = "create-issue"
+	InAllowIncomplete  = "allow-incomplete"
 )
 
 // Output names.
@@ -57,45 +58,71 @@ const DefaultRotateDays = 90
 // pageLimit is the page size asked of App Store Connect (Apple's maximum).
 const pageLimit = 200
 
+// Options are the check-expiry command's inputs.
+type Options struct {
+	Key              auth.Options
+	API              auth.API
+	WarnDays         int
+	FailDays         int
+	RotateDays       int
+	CertificateTypes []string
+	ProfileTypes     []string
+	ProfileName      string
+	P12Base64        string // as given, like the password
+	P12Password      string
+	MobileProvision  string
+	IPAPath          string
+	GitHubToken      string
+	GitHubRepository string
+	SecretName       string
+	IssueLabel       string
+	CreateIssue      bool
+	// AllowIncomplete passes, with a warning, an audit that could not
+	// check everything.
+	AllowIncomplete bool
+}
+
+func (o *Options) fields() []command.Field {
+	return command.Fields(o.Key.Fields(), o.API.Fields(), []command.Field{
+		command.Int(&o.WarnDays, command.Input{Name: InWarnDays, Env: "ASC_WARN_DAYS", Default: strconv.Itoa(expiry.DefaultWarnDays), Usage: "warn about anything with fewer days left than this"}, 0, 3650),
+		command.Int(&o.FailDays, command.Input{Name: InFailDays, Env: "ASC_FAIL_DAYS", Default: strconv.Itoa(expiry.DefaultFailDays), Usage: "fail the step when anything has fewer days left than this, or has expired"}, 0, 3650),
+		command.Int(&o.RotateDays, command.Input{Name: InRotateDays, Env: "ASC_ROTATE_DAYS", Default: strconv.Itoa(DefaultRotateDays), Usage: "rotation period of the key: the secret named by secret-name is due this many days after its last update"}, 1, 3650),
+		command.Lines(&o.CertificateTypes, command.Input{Name: InCertificateTypes, Env: "ASC_CERTIFICATE_TYPES", Usage: "audit only these certificate types, comma-separated (e.g. DISTRIBUTION,IOS_DISTRIBUTION); empty: all"}),
+		command.Lines(&o.ProfileTypes, command.Input{Name: InProfileTypes, Env: "ASC_PROFILE_TYPES", Usage: "audit only these profile types, comma-separated (e.g. IOS_APP_STORE); empty: all"}),
+		command.String(&o.ProfileName, command.Input{Name: InProfileName, Env: "ASC_PROFILE_NAME", Usage: "audit only profiles whose name contains this text"}),
+		command.Text(&o.P12Base64, command.Input{Name: InP12Base64, Env: "ASC_P12_BASE64", Secret: true, Usage: "a .p12 signing certificate, base64, to check locally"}),
+		command.Text(&o.P12Password, command.Input{Name: InP12Password, Env: "ASC_P12_PASSWORD", Secret: true, Usage: "the password of p12-base64"}),
+		command.String(&o.MobileProvision, command.Input{Name: InMobileProvision, Env: "ASC_MOBILEPROVISION", Secret: true, Usage: "a .mobileprovision to check locally: a path or the file's base64"}),
+		command.String(&o.IPAPath, command.Input{Name: InIPAPath, Env: "ASC_IPA_PATH", Usage: "an .ipa whose embedded provisioning profile to check"}),
+		command.Text(&o.GitHubToken, command.Input{Name: InGitHubToken, Env: "GITHUB_TOKEN", ActionDefault: "${{ github.token }}", Secret: true, Usage: "GitHub token: reads the key secret's age (Secrets: read) and keeps the tracking issue (issues: write)"}),
+		command.String(&o.GitHubRepository, command.Input{Name: InGitHubRepository, Env: "GITHUB_REPOSITORY", Usage: "owner/name of the repository holding the secret and the issue"}),
+		command.String(&o.SecretName, command.Input{Name: InSecretName, Env: "ASC_SECRET_NAME", Usage: "name of the repository secret holding the .p8 key, whose age is checked against rotate-days (needs github-token)"}),
+		command.String(&o.IssueLabel, command.Input{Name: InIssueLabel, Env: "ASC_ISSUE_LABEL", Default: ghrepo.DefaultLabel, Usage: "label of the tracking issue (created if missing)"}),
+		command.Bool(&o.CreateIssue, command.Input{Name: InCreateIssue, Env: "ASC_CREATE_ISSUE", Usage: "open, update and close one tracking issue in github-repository (needs github-token with issues: write)"}),
+		command.Bool(&o.AllowIncomplete, command.Input{Name: InAllowIncomplete, Env: "ASC_ALLOW_INCOMPLETE", Default: "false", Usage: "pass with a warning when something could not be checked (a list App Store Connect refused or failed to give, a file that could not be read); by default the audit is then incomplete and fails. For keys limited on purpose (an individual key cannot list certificates or profiles)"}),
+	})
+}
+
 // Command returns the check-expiry command.
 func Command() *command.Command {
-	inputs := append([]command.Input(nil), auth.Inputs...)
-	inputs = append(inputs, auth.APIInput,
-		command.Input{Name: InWarnDays, Env: "ASC_WARN_DAYS", Default: strconv.Itoa(expiry.DefaultWarnDays), Usage: "warn about anything with fewer days left than this"},
-		command.Input{Name: InFailDays, Env: "ASC_FAIL_DAYS", Default: strconv.Itoa(expiry.DefaultFailDays), Usage: "fail the step when anything has fewer days left than this, or has expired"},
-		command.Input{Name: InRotateDays, Env: "ASC_ROTATE_DAYS", Default: strconv.Itoa(DefaultRotateDays), Usage: "rotation period of the key: the secret named by secret-name is due this many days after its last update"},
-		command.Input{Name: InCertificateTypes, Env: "ASC_CERTIFICATE_TYPES", Usage: "audit only these certificate types, comma-separated (e.g. DISTRIBUTION,IOS_DISTRIBUTION); empty: all"},
-		command.Input{Name: InProfileTypes, Env: "ASC_PROFILE_TYPES", Usage: "audit only these profile types, comma-separated (e.g. IOS_APP_STORE); empty: all"},
-		command.Input{Name: InProfileName, Env: "ASC_PROFILE_NAME", Usage: "audit only profiles whose name contains this text"},
-		command.Input{Name: InP12Base64, Env: "ASC_P12_BASE64", Secret: true, Usage: "a .p12 signing certificate, base64, to check locally"},
-		command.Input{Name: InP12Password, Env: "ASC_P12_PASSWORD", Secret: true, Usage: "the password of p12-base64"},
-		command.Input{Name: InMobileProvision, Env: "ASC_MOBILEPROVISION", Secret: true, Usage: "a .mobileprovision to check locally: a path or the file's base64"},
-		command.Input{Name: InIPAPath, Env: "ASC_IPA_PATH", Usage: "an .ipa whose embedded provisioning profile to check"},
-		command.Input{Name: InGitHubToken, Env: "GITHUB_TOKEN", ActionDefault: "${{ github.token }}", Secret: true, Usage: "GitHub token: reads the key secret's age (Secrets: read) and keeps the tracking issue (issues: write)"},
-		command.Input{Name: InGitHubRepository, Env: "GITHUB_REPOSITORY", Usage: "owner/name of the repository holding the secret and the issue"},
-		command.Input{Name: InSecretName, Env: "ASC_SECRET_NAME", Usage: "name of the repository secret holding the .p8 key, whose age is checked against rotate-days (needs github-token)"},
-		command.Input{Name: InIssueLabel, Env: "ASC_ISSUE_LABEL", Default: ghrepo.DefaultLabel, Usage: "label of the tracking issue (created if missing)"},
-		command.Input{Name: InCreateIssue, Env: "ASC_CREATE_ISSUE", Bool: true, Usage: "open, update and close one tracking issue in github-repository (needs github-token with issues: write)"},
-	)
-	return &command.Command{
+	return command.New(command.Command{
 		Name:    "check-expiry",
 		Summary: "Audit the API key, certificates and profiles for expiry",
 		Long: `Checks that the API key still authenticates, the age of the secret holding it,
 every signing certificate and provisioning profile (all pages; team keys only), and
 optionally a .p12, a .mobileprovision or the profile inside an .ipa. Prints the report
 as JSON on stdout and the table on stderr. Exit status 1 when anything has expired or
-has fewer than fail-days left.`,
-		Inputs: inputs,
+has fewer than fail-days left, or when something could not be checked ("Expiry audit
+incomplete: certificates could not be listed: ..."), unless allow-incomplete is set.`,
 		Outputs: []command.Output{
 			{Name: OutReport, Usage: "the audit as single-line JSON: thresholds, counts and every item with its days left and status"},
 			{Name: OutExpiringCount, Usage: "how many items have expired or have fewer than warn-days left"},
 		},
 		Primary: OutReport,
-		Run:     run,
-	}
+	}, (*Options).fields, run)
 }
 
-// config is the command's validated inputs.
+// config is the command's checked inputs, in the forms the audit takes.
 type config struct {
 	th          expiry.Thresholds
 	rotateDays  int
@@ -109,40 +136,37 @@ type config struct {
 	secretName  string
 	label       string
 	createIssue bool
+	// allowIncomplete passes an audit that could not check everything.
+	allowIncomplete bool
 }
 
-func readConfig(env *command.Env) (*config, error) {
-	c := &config{}
-	var err error
-	if c.th.WarnDays, err = env.Int(InWarnDays, expiry.DefaultWarnDays, 0, 3650); err != nil {
-		return nil, err
-	}
-	if c.th.FailDays, err = env.Int(InFailDays, expiry.DefaultFailDays, 0, 3650); err != nil {
-		return nil, err
+// config checks what the edge could not check alone (thresholds against
+// each other, the repository's form, create-issue's needs).
+func (o *Options) config() (*config, error) {
+	c := &config{
+		th:         expiry.Thresholds{WarnDays: o.WarnDays, FailDays: o.FailDays},
+		rotateDays: o.RotateDays,
+		filter: expiry.Filter{
+			CertificateTypes: o.CertificateTypes,
+			ProfileTypes:     o.ProfileTypes,
+			ProfileName:      o.ProfileName,
+		},
+		p12: o.P12Base64, p12pw: o.P12Password,
+		profile: o.MobileProvision, ipa: o.IPAPath,
+		ghToken:    strings.TrimSpace(o.GitHubToken),
+		secretName: o.SecretName, label: o.IssueLabel,
+		createIssue:     o.CreateIssue,
+		allowIncomplete: o.AllowIncomplete,
 	}
 	if err := c.th.Validate(); err != nil {
 		return nil, command.Usagef("%v", err)
 	}
-	if c.rotateDays, err = env.Int(InRotateDays, DefaultRotateDays, 1, 3650); err != nil {
-		return nil, err
-	}
-	c.filter = expiry.Filter{
-		CertificateTypes: expiry.ParseList(env.String(InCertificateTypes)),
-		ProfileTypes:     expiry.ParseList(env.String(InProfileTypes)),
-		ProfileName:      env.String(InProfileName),
-	}
-	c.p12, c.p12pw = env.Raw(InP12Base64), env.Raw(InP12Password)
-	c.profile, c.ipa = env.String(InMobileProvision), env.String(InIPAPath)
-	c.ghToken = env.String(InGitHubToken)
-	if r := env.String(InGitHubRepository); r != "" {
+	if r := o.GitHubRepository; r != "" {
+		var err error
 		if c.repo, err = ghrepo.ParseRepo(r); err != nil {
 			return nil, command.Usagef("%v", err)
 		}
 		c.hasRepo = true
-	}
-	c.secretName, c.label = env.String(InSecretName), env.String(InIssueLabel)
-	if c.createIssue, err = env.Bool(InCreateIssue); err != nil {
-		return nil, err
 	}
 	if c.createIssue && (c.ghToken == "" || !c.hasRepo) {
 		return nil, command.Usagef("create-issue needs github-token and github-repository (owner/name); set both, or set create-issue: false")
@@ -150,61 +174,84 @@ func readConfig(env *command.Env) (*config, error) {
 	return c, nil
 }
 
-func run(ctx context.Context, env *command.Env) error {
+func run(ctx context.Context, env *command.Env, opts *Options) error {
 	// Mask what may be secret before anything is printed.
-	env.Report.Mask(env.Raw(InP12Password), env.Raw(InGitHubToken))
-	if strings.TrimSpace(env.Raw(InP12Base64)) != "" {
-		env.Report.Mask(env.Raw(InP12Base64))
+	env.Report.Mask(opts.P12Password, opts.GitHubToken)
+	if strings.TrimSpace(opts.P12Base64) != "" {
+		env.Report.Mask(opts.P12Base64)
 	}
-	c, err := readConfig(env)
+	c, err := opts.config()
 	if err != nil {
 		return err
+	}
+	a, err := auth.Load(env, opts.Key, nil)
+	if err != nil {
+		return err
+	}
+	if err := auth.Rehearse(env, a, &opts.API); err != nil {
+		return err
+	}
+	client, err := auth.NewClient(env, a, opts.API)
+	if err != nil {
+		return err
+	}
+	items := apiItems(ctx, env, client, a, c.filter)
+	fileItems, inputErrs := localItems(c)
+	items = append(items, fileItems...)
+	gh, err := githubClient(env, c)
+	if err != nil {
+		return err
+	}
+	if c.secretName != "" {
+		if gh == nil {
+			env.Report.Warning("secret-name", "the age of secret "+c.secretName+" is not checked: it needs github-token and github-repository")
+		} else {
+			items = append(items, ghrepo.SecretAge(ctx, gh.c, c.repo, c.secretName, c.rotateDays))
+		}
 	}
 	now := time.Now
 	if env.Now != nil {
 		now = env.Now
 	}
+	r := expiry.NewReport(items, c.th, now())
+	r.AllowIncomplete = c.allowIncomplete
+	return publish(ctx, env, c, gh, r, inputErrs)
+}
 
-	a, err := auth.Load(env, nil)
-	if err != nil {
-		return err
-	}
-	client, err := auth.NewClient(env, a)
-	if err != nil {
-		return err
-	}
-
-	var items []expiry.Item
+// apiItems checks the key, then lists the certificates and profiles it may
+// read; a refused key leaves those two as errors, unchecked.
+func apiItems(ctx context.Context, env *command.Env, client *asc.Client, a *auth.Auth, filter expiry.Filter) []expiry.Item {
 	key := checkKey(ctx, client, a.Options.KeyID)
-	items = append(items, expiry.APIKeyItem(key))
-	switch {
-	case !key.Authenticated && key.Err == nil:
+	items := []expiry.Item{expiry.APIKeyItem(key)}
+	if !key.Authenticated && key.Err == nil {
 		for _, k := range []expiry.Kind{expiry.KindCertificate, expiry.KindProfile} {
 			items = append(items, expiry.Item{Kind: k, Name: string(k) + "s", Status: expiry.StatusError,
-				Detail: "not checked: App Store Connect refused the API key"})
+				Detail: string(k) + "s not checked: App Store Connect refused the API key"})
 		}
-	default:
-		col := expiry.Collector{Filter: c.filter, Notef: func(format string, args ...any) {
-			env.Report.Warning("filter", fmt.Sprintf(format, args...))
-		}}
-		if a.Options.Type == tok.Individual {
-			col.Certificates = expiry.CertificateListerFunc(func(context.Context) ([]expiry.Certificate, error) { return nil, expiry.ErrIndividualKey })
-			col.Profiles = expiry.ProfileListerFunc(func(context.Context) ([]expiry.Profile, error) { return nil, expiry.ErrIndividualKey })
-		} else {
-			col.Certificates = certificateLister{client}
-			col.Profiles = profileLister{client}
-		}
-		got, err := col.Collect(ctx)
-		if err != nil {
-			env.Report.Infof("%v", err)
-		}
-		items = append(items, got...)
+		return items
 	}
+	col := expiry.Collector{Filter: filter, Notef: func(format string, args ...any) {
+		env.Report.Warning("filter", fmt.Sprintf(format, args...))
+	}}
+	if a.Options.Type == tok.Individual {
+		col.Certificates = expiry.CertificateListerFunc(func(context.Context) ([]expiry.Certificate, error) { return nil, expiry.ErrIndividualKey })
+		col.Profiles = expiry.ProfileListerFunc(func(context.Context) ([]expiry.Profile, error) { return nil, expiry.ErrIndividualKey })
+	} else {
+		col.Certificates = certificateLister{client}
+		col.Profiles = profileLister{client}
+	}
+	got, err := col.Collect(ctx)
+	if err != nil {
+		env.Report.Infof("%v", err)
+	}
+	return append(items, got...)
+}
 
-	// Files named in inputs: a bad one is reported and fails the step, as
-	// the workflow asked for a check that could not be made.
-	var inputErrs []error
-	fileItems := func(kind expiry.Kind, input string, read func() ([]expiry.Item, error)) {
+// localItems checks the files named in inputs. A bad one is an error item
+// and an error returned, which fails the step: the workflow asked for a
+// check that could not be made.
+func localItems(c *config) (items []expiry.Item, inputErrs []error) {
+	add := func(kind expiry.Kind, input string, read func() ([]expiry.Item, error)) {
 		got, err := read()
 		if err != nil {
 			inputErrs = append(inputErrs, err)
@@ -214,7 +261,7 @@ func run(ctx context.Context, env *command.Env) error {
 		items = append(items, got...)
 	}
 	if strings.TrimSpace(c.p12) != "" {
-		fileItems(expiry.KindP12, InP12Base64, func() ([]expiry.Item, error) {
+		add(expiry.KindP12, InP12Base64, func() ([]expiry.Item, error) {
 			p, err := localfile.ReadP12Base64(c.p12, c.p12pw)
 			if err != nil {
 				return nil, err
@@ -223,7 +270,7 @@ func run(ctx context.Context, env *command.Env) error {
 		})
 	}
 	if c.profile != "" {
-		fileItems(expiry.KindMobileProvision, InMobileProvision, func() ([]expiry.Item, error) {
+		add(expiry.KindMobileProvision, InMobileProvision, func() ([]expiry.Item, error) {
 			p, err := localfile.ReadMobileProvision(c.profile)
 			if err != nil {
 				return nil, err
@@ -232,7 +279,7 @@ func run(ctx context.Context, env *command.Env) error {
 		})
 	}
 	if c.ipa != "" {
-		fileItems(expiry.KindMobileProvision, InIPAPath, func() ([]expiry.Item, error) {
+		add(expiry.KindMobileProvision, InIPAPath, func() ([]expiry.Item, error) {
 			p, err := localfile.ReadIPAProfile(c.ipa)
 			if err != nil {
 				return nil, err
@@ -240,25 +287,20 @@ func run(ctx context.Context, env *command.Env) error {
 			return p.Items(), nil
 		})
 	}
+	return items, inputErrs
+}
 
-	var gh *ghClient
-	if c.ghToken != "" && c.hasRepo {
-		g, err := ghrepo.NewClient(c.ghToken, githubAPIURL(env), env.HTTP)
-		if err != nil {
-			return command.Usagef("%v", err)
-		}
-		gh = &ghClient{g}
+// githubClient is the GitHub client for the secret's age and the issue,
+// or nil without a token and a repository.
+func githubClient(env *command.Env, c *config) (*ghClient, error) {
+	if c.ghToken == "" || !c.hasRepo {
+		return nil, nil
 	}
-	if c.secretName != "" {
-		if gh == nil {
-			env.Report.Warning("secret-name", "the age of secret "+c.secretName+" is not checked: it needs github-token and github-repository")
-		} else {
-			items = append(items, ghrepo.SecretAge(ctx, gh.c, c.repo, c.secretName, c.rotateDays))
-		}
+	g, err := ghrepo.NewClient(c.ghToken, githubAPIURL(env), env.HTTP)
+	if err != nil {
+		return nil, command.Usagef("%v", err)
 	}
-
-	r := expiry.NewReport(items, c.th, now())
-	return publish(ctx, env, c, gh, r, inputErrs)
+	return &ghClient{g}, nil
 }
 
 type ghClient struct{ c *github.Client }
@@ -303,16 +345,24 @@ func publish(ctx context.Context, env *command.Env, c *config, gh *ghClient, r *
 		}
 	}
 
+	headline := r.Headline()
+	env.Report.Infof("%s.", headline)
+	if r.Incomplete() {
+		if c.allowIncomplete {
+			env.Report.Warning("expiry audit incomplete", headline+" (passed anyway: allow-incomplete is set)")
+		} else {
+			env.Report.Error("expiry audit incomplete", headline+". Fix what is named, or set allow-incomplete: true for a key limited on purpose.")
+		}
+	}
 	var fails []error
 	if r.ShouldFail() {
-		fails = append(fails, errors.New(r.Decision()))
+		fails = append(fails, errors.New(headline))
 	}
 	fails = append(fails, inputErrs...)
 	if issueErr != nil {
 		fails = append(fails, issueErr)
 	}
 	if len(fails) == 0 {
-		env.Report.Infof("Expiry audit passed: %s.", r.Decision())
 		return nil
 	}
 	// Everything above was already annotated; only the exit status remains.

@@ -247,9 +247,21 @@ func TestActiveAfterExpiryFlagged(t *testing.T) {
 
 func TestIndividualKey(t *testing.T) {
 	h := newHarness(t, emulator.Key{ID: keyID, Individual: true})
+	// By default an audit that could not list certificates or profiles is
+	// incomplete and fails; allow-incomplete makes it a warning.
 	rec, err := h.run(t, map[string]string{"issuer-id": "", "key-type": "individual"}, nil)
+	if command.ExitCode(err) != 1 || !strings.HasPrefix(err.Error(), "Expiry audit incomplete: certificates could not be listed: this is an individual API key") {
+		t.Fatalf("exit %d: %v; want 1 and the audit said incomplete", command.ExitCode(err), err)
+	}
+	if !strings.Contains(strings.Join(rec.errors, "\n"), "allow-incomplete") {
+		t.Errorf("errors %q do not say how to accept a limited key", rec.errors)
+	}
+	rec, err = h.run(t, map[string]string{"issuer-id": "", "key-type": "individual", InAllowIncomplete: "true"}, nil)
 	if command.ExitCode(err) != 0 {
-		t.Fatalf("exit %d: %v", command.ExitCode(err), err)
+		t.Fatalf("allow-incomplete: exit %d: %v", command.ExitCode(err), err)
+	}
+	if len(rec.errors) != 0 || !strings.Contains(strings.Join(rec.warnings, "\n"), "Expiry audit incomplete: certificates could not be listed") {
+		t.Errorf("allow-incomplete: errors %q, warnings %q; want the incomplete audit as a warning", rec.errors, rec.warnings)
 	}
 	r := parseReport(t, rec)
 	if len(r.Items) != 3 {
@@ -281,8 +293,11 @@ func TestRevokedKey(t *testing.T) {
 	if r.Items[0].Kind != expiry.KindAPIKey || r.Items[0].Status != expiry.StatusExpired {
 		t.Errorf("first item %+v; want the refused key, expired", r.Items[0])
 	}
-	if len(rec.errors) != 1 || !strings.Contains(rec.errors[0], "revoked") {
-		t.Errorf("errors %q", rec.errors)
+	if len(rec.errors) == 0 || !strings.Contains(rec.errors[0], "revoked") {
+		t.Errorf("errors %q; want the revoked key first", rec.errors)
+	}
+	if last := rec.errors[len(rec.errors)-1]; !strings.Contains(last, "certificates not checked") {
+		t.Errorf("last error %q; want the audit said incomplete", last)
 	}
 }
 
@@ -371,8 +386,8 @@ func TestLocalFiles(t *testing.T) {
 				t.Errorf("output holds the password or the file (%d chars)", len(s))
 			}
 		}
-		if len(rec.warnings) == 0 || !strings.Contains(strings.Join(rec.warnings, "\n"), "does not open this .p12") {
-			t.Errorf("warnings %q", rec.warnings)
+		if !strings.Contains(strings.Join(rec.errors, "\n"), "does not open this .p12") {
+			t.Errorf("errors %q", rec.errors)
 		}
 	})
 	t.Run("malformed profile", func(t *testing.T) {

@@ -1,11 +1,11 @@
 package checkexpiry
 
 import (
-	"fmt"
 	"strings"
 	"sync"
 
 	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // recorder is a command.Reporter that keeps everything it is told, so a
@@ -38,10 +38,10 @@ func (r *recorder) SetOutput(name, value string) error {
 	return nil
 }
 
-func (r *recorder) Infof(format string, args ...any) {
+func (r *recorder) Infof(format untrusted.Format, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.infos = append(r.infos, fmt.Sprintf(format, args...))
+	r.infos = append(r.infos, untrusted.Log(format, args...))
 }
 
 func (r *recorder) Notice(title, msg string) { r.add(&r.notices, title, msg) }
@@ -61,10 +61,10 @@ func (r *recorder) Group(title string) func() {
 	return func() {}
 }
 
-func (r *recorder) Summary(md string) {
+func (r *recorder) Summary(md untrusted.Markdown) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.summary.WriteString(md)
+	r.summary.WriteString(md.String())
 }
 
 func (r *recorder) Progress(string, int64) command.Progress { return nopProgress{} }

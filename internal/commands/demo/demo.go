@@ -14,6 +14,7 @@ import (
 
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/untrusted"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 )
 
@@ -29,32 +30,40 @@ type Step struct {
 // package passes the registered commands in.
 type Steps func(ipaPath string) []Step
 
+// Options are the demo command's inputs (CLI flags only).
+type Options struct {
+	IPASize        string
+	EmulatorFaults string
+}
+
+func (o *Options) fields() []command.Field {
+	return []command.Field{
+		command.String(&o.IPASize, command.Input{Name: "ipa-size", Default: "24MiB", Usage: "size of the generated IPA's payload (e.g. 8MiB, 512MiB)", CLIOnly: true}),
+		command.String(&o.EmulatorFaults, command.Input{Name: "emulator-faults", Usage: "faults to inject in the emulator (see `asc-action emulator --help`), to watch retries", CLIOnly: true}),
+	}
+}
+
 // Command returns the demo command running steps.
 func Command(steps Steps) *command.Command {
-	return &command.Command{
+	return command.New(command.Command{
 		Name:    "demo",
 		Summary: "Run the main job against the built-in App Store Connect emulator with a throwaway key",
 		Long: `Generates a throwaway EC P-256 key (kept in memory), starts the emulator on
 127.0.0.1, then runs token, verify and upload (of a generated IPA) against it and
 prints what happened. Needs no Apple account and nothing outside this machine.`,
-		Inputs: []command.Input{
-			{Name: "ipa-size", Default: "24MiB", Usage: "size of the generated IPA's payload (e.g. 8MiB, 512MiB)", CLIOnly: true},
-			{Name: "emulator-faults", Usage: "faults to inject in the emulator (see `asc-action emulator --help`), to watch retries", CLIOnly: true},
-		},
 		Outputs: []command.Output{{Name: "result", Usage: "ok when every step succeeded"}},
 		Primary: "result",
-		Run: func(ctx context.Context, env *command.Env) error {
-			return run(ctx, env, steps)
-		},
-	}
+	}, (*Options).fields, func(ctx context.Context, env *command.Env, opts *Options) error {
+		return run(ctx, env, opts, steps)
+	})
 }
 
-func run(ctx context.Context, env *command.Env, steps Steps) error {
-	size, err := parseSize(env.String("ipa-size"))
+func run(ctx context.Context, env *command.Env, opts *Options, steps Steps) error {
+	size, err := parseSize(opts.IPASize)
 	if err != nil {
 		return err
 	}
-	faults, err := emulator.ParseFaults(env.String("emulator-faults"))
+	faults, err := emulator.ParseFaults(opts.EmulatorFaults)
 	if err != nil {
 		return command.Usagef("emulator-faults: %v", err)
 	}
@@ -92,33 +101,12 @@ func run(ctx context.Context, env *command.Env, steps Steps) error {
 	}
 
 	base := map[string]string{"private-key": pemKey, "key-id": keyID, "issuer-id": issuer, "api-url": url}
-	var rows []string
+	var rows []untrusted.Markdown
 	for _, st := range steps(ipaPath) {
-		inputs := command.MapValues{}
-		for k, v := range base {
-			inputs[k] = v
+		row, err := runStep(ctx, env, st, base)
+		if row.String() != "" {
+			rows = append(rows, row)
 		}
-		for k, v := range st.Inputs {
-			inputs[k] = v
-		}
-		cap := &capture{Reporter: env.Report, outputs: map[string]string{}}
-		sub := env.Sub(inputs, cap)
-		end := env.Report.Group("asc-action " + st.Command.Name)
-		start := time.Now()
-		err := st.Command.Run(ctx, sub)
-		sub.Close()
-		end()
-		var shown []string
-		for _, o := range st.Show {
-			if v, ok := cap.outputs[o]; ok {
-				shown = append(shown, o+"="+v)
-			}
-		}
-		status := "ok"
-		if err != nil {
-			status = "failed: " + err.Error()
-		}
-		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %.1fs |", st.Command.Name, status, strings.Join(shown, ", "), time.Since(start).Seconds()))
 		if err != nil {
 			env.Report.Summary(table(url, rows))
 			return fmt.Errorf("demo step %s: %w", st.Command.Name, err)
@@ -128,8 +116,46 @@ func run(ctx context.Context, env *command.Env, steps Steps) error {
 	return env.Report.SetOutput("result", "ok")
 }
 
-func table(url string, rows []string) string {
-	return "### asc-action demo against the emulator at " + url + "\n\n| step | result | outputs | time |\n|---|---|---|---|\n" + strings.Join(rows, "\n") + "\n"
+// runStep runs one step with the base inputs and its own, and returns its
+// row of the summary table.
+func runStep(ctx context.Context, env *command.Env, st Step, base map[string]string) (untrusted.Markdown, error) {
+	inputs := command.MapValues{}
+	for k, v := range base {
+		inputs[k] = v
+	}
+	for k, v := range st.Inputs {
+		if st.Command.Input(k) == nil {
+			return untrusted.Markdown{}, fmt.Errorf("the command has no input %q", k)
+		}
+		inputs[k] = v
+	}
+	cap := &capture{Reporter: env.Report, outputs: map[string]string{}}
+	sub := env.Sub(inputs, cap)
+	end := env.Report.Group("asc-action " + st.Command.Name)
+	start := time.Now()
+	err := st.Command.Run(ctx, sub)
+	sub.Close()
+	end()
+	var shown []string
+	for _, o := range st.Show {
+		if v, ok := cap.outputs[o]; ok {
+			shown = append(shown, o+"="+v)
+		}
+	}
+	status := "ok"
+	if err != nil {
+		status = "failed: " + err.Error()
+	}
+	return untrusted.Markdownf("| %s | %s | %s | %.1fs |\n", st.Command.Name, status, strings.Join(shown, ", "), time.Since(start).Seconds()), err
+}
+
+func table(url string, rows []untrusted.Markdown) untrusted.Markdown {
+	var b untrusted.MarkdownBuilder
+	b.Printf("### asc-action demo against the emulator at %s\n\n| step | result | outputs | time |\n|---|---|---|---|\n", url)
+	for _, r := range rows {
+		b.Append(r)
+	}
+	return b.Markdown()
 }
 
 // capture keeps a step's outputs for the demo's table instead of passing
@@ -145,7 +171,7 @@ func (c *capture) SetOutput(name, value string) error {
 }
 
 // Summary keeps sub-step summaries out of the demo's own, shorter one.
-func (c *capture) Summary(string) {}
+func (c *capture) Summary(untrusted.Markdown) {}
 
 func writeIPA(path string, size int64) error {
 	f, err := os.Create(path)

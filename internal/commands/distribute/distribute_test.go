@@ -13,6 +13,7 @@ import (
 	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/command/commandtest"
+	"github.com/asc-action/asc-action/internal/commands/testflight"
 	dist "github.com/asc-action/asc-action/internal/distribute"
 	"github.com/asc-action/asc-action/internal/distribute/distributetest"
 	"github.com/asc-action/asc-action/internal/emulator"
@@ -37,7 +38,7 @@ func newWorld(t *testing.T, role string, faults emulator.Faults) *world {
 func (w *world) run(t *testing.T, inputs map[string]string) (*commandtest.Recorder, error) {
 	t.Helper()
 	in := map[string]string{"private-key": w.Key.PEM, "key-id": keyID, "issuer-id": issuer, "api-url": w.URL,
-		InWhatsNewLocale: dist.DefaultLocale, InTimeout: "1h", InSubmitReview: "false"}
+		testflight.InWhatsNewLocale: dist.DefaultLocale, InTimeout: "1h", testflight.InSubmitReview: "false"}
 	for k, v := range inputs {
 		in[k] = v
 	}
@@ -55,11 +56,11 @@ func (w *world) run(t *testing.T, inputs map[string]string) (*commandtest.Record
 func TestDistributeEndToEnd(t *testing.T) {
 	w := newWorld(t, emulator.RoleAppManager, emulator.Faults{})
 	inputs := map[string]string{
-		InBuildID:      "BUILD00002",
-		InGroups:       "Internal Testers\nGROUP00002\n",
-		InWhatsNew:     "Try the new login.\nThen log out.",
-		InEncryption:   "false",
-		InSubmitReview: "true",
+		InBuildID:                 "BUILD00002",
+		testflight.InGroups:       "Internal Testers\nGROUP00002\n",
+		testflight.InWhatsNew:     "Try the new login.\nThen log out.",
+		testflight.InEncryption:   "false",
+		testflight.InSubmitReview: "true",
 	}
 	start := w.Clock.Now()
 	rec, err := w.run(t, inputs)
@@ -78,7 +79,7 @@ func TestDistributeEndToEnd(t *testing.T) {
 	if got := w.Writes.Take(); !slices.Equal(got, want) {
 		t.Errorf("first run sent %v; want %v", got, want)
 	}
-	outs := map[string]string{OutBuildID: "BUILD00002", OutGroupsAdded: "Internal Testers,Public Beta", OutReviewState: "WAITING_FOR_REVIEW"}
+	outs := map[string]string{OutBuildID: "BUILD00002", testflight.OutGroupsAdded: "Internal Testers,Public Beta", testflight.OutReviewState: "WAITING_FOR_REVIEW"}
 	for k, v := range outs {
 		if rec.Outputs[k] != v {
 			t.Errorf("output %s = %q; want %q", k, rec.Outputs[k], v)
@@ -142,21 +143,21 @@ func TestDistributeErrors(t *testing.T) {
 		is       error
 		contains []string
 	}{
-		{name: "unknown group", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00001", InGroups: "Public Beta\nQA"},
+		{name: "unknown group", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00001", testflight.InGroups: "Public Beta\nQA"},
 			exit: 1, is: dist.ErrUnknownGroup, contains: []string{`no beta group "QA"`, `"Internal Testers" (internal, id GROUP00001)`, `"Public Beta" (external, id GROUP00002)`}},
-		{name: "build ends INVALID", role: emulator.RoleAdmin, faults: emulator.Faults{InvalidBuild: true}, inputs: map[string]string{InBuildID: "BUILD00002", InGroups: "Public Beta"},
+		{name: "build ends INVALID", role: emulator.RoleAdmin, faults: emulator.Faults{InvalidBuild: true}, inputs: map[string]string{InBuildID: "BUILD00002", testflight.InGroups: "Public Beta"},
 			exit: 1, is: dist.ErrBuildNotValid, contains: []string{"build BUILD00002 (build number 2) was processed as INVALID", "upload a new build number"}},
-		{name: "role may not manage TestFlight", role: emulator.RoleFinance, inputs: map[string]string{InBuildID: "BUILD00001", InGroups: "Public Beta"},
+		{name: "role may not manage TestFlight", role: emulator.RoleFinance, inputs: map[string]string{InBuildID: "BUILD00001", testflight.InGroups: "Public Beta"},
 			exit: 1, is: dist.ErrNotPermitted, contains: []string{"may not manage TestFlight", "Admin or App Manager role", "403"}},
-		{name: "still processing at the timeout", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00002", InGroups: "Public Beta", InTimeout: "5m"},
+		{name: "still processing at the timeout", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00002", testflight.InGroups: "Public Beta", InTimeout: "5m"},
 			exit: 1, is: dist.ErrWaitTimeout, contains: []string{"still PROCESSING after 5m0s", "raise timeout"}},
-		{name: "no build named", role: emulator.RoleAdmin, inputs: map[string]string{InGroups: "Public Beta", InAppID: appID},
+		{name: "no build named", role: emulator.RoleAdmin, inputs: map[string]string{testflight.InGroups: "Public Beta", InAppID: appID},
 			exit: 2, contains: []string{"give build-id, or app-id together with build-version"}},
 		{name: "nothing to do", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00001"},
 			exit: 2, contains: []string{"nothing to do"}},
-		{name: "bad encryption answer", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00001", InEncryption: "maybe"},
+		{name: "bad encryption answer", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00001", testflight.InEncryption: "maybe"},
 			exit: 2, contains: []string{"uses-non-exempt-encryption must be true or false"}},
-		{name: "bad locale", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00001", InWhatsNew: "x", InWhatsNewLocale: "English"},
+		{name: "bad locale", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00001", testflight.InWhatsNew: "x", testflight.InWhatsNewLocale: "English"},
 			exit: 2, contains: []string{`whats-new-locale "English"`}},
 	}
 	for _, c := range cases {
@@ -187,7 +188,8 @@ func TestDistributeErrors(t *testing.T) {
 
 func TestInputsAndRequested(t *testing.T) {
 	cmd := Command()
-	for _, in := range Inputs {
+	var shared testflight.Options
+	for _, in := range command.Declarations(shared.Fields()) {
 		if cmd.Input(in.Name) == nil {
 			t.Errorf("distribute lacks shared input %s", in.Name)
 		}
@@ -202,23 +204,28 @@ func TestInputsAndRequested(t *testing.T) {
 		want bool
 	}{
 		{map[string]string{}, false},
-		{map[string]string{InWhatsNewLocale: "en-US", InSubmitReview: "false"}, false},
-		{map[string]string{InGroups: "Beta"}, true},
-		{map[string]string{InWhatsNew: "x"}, true},
-		{map[string]string{InEncryption: "false"}, true},
-		{map[string]string{InSubmitReview: "true"}, true},
+		{map[string]string{testflight.InWhatsNewLocale: "en-US", testflight.InSubmitReview: "false"}, false},
+		{map[string]string{testflight.InGroups: "Beta"}, true},
+		{map[string]string{testflight.InWhatsNew: "x"}, true},
+		{map[string]string{testflight.InEncryption: "false"}, true},
+		{map[string]string{testflight.InSubmitReview: "true"}, true},
+	}
+	fill := func(in map[string]string) *testflight.Options {
+		var o testflight.Options
+		if err := command.Fill(command.MapValues(in), o.Fields()); err != nil {
+			t.Fatal(err)
+		}
+		return &o
 	}
 	for _, c := range cases {
-		env := commandtest.NewRecorder().Env(c.in, nil)
-		if got := Requested(env); got != c.want {
+		if got := fill(c.in).Requested(); got != c.want {
 			t.Errorf("Requested(%v) = %v", c.in, got)
 		}
 	}
-	env := commandtest.NewRecorder().Env(map[string]string{InGroups: "A\r\nB, C\n\nA", InEncryption: "true", InWhatsNew: "notes \n"}, nil)
-	cfg, err := ConfigFromEnv(env)
+	cfg, err := fill(map[string]string{testflight.InGroups: "A\r\nB, C\n\nA", testflight.InEncryption: "true", testflight.InWhatsNew: "notes \n"}).Config()
 	if err != nil || !slices.Equal(cfg.Groups, []string{"A", "B", "C"}) || cfg.UsesNonExemptEncryption == nil || !*cfg.UsesNonExemptEncryption ||
 		cfg.WhatsNew != "notes" || cfg.Locale != dist.DefaultLocale {
-		t.Errorf("ConfigFromEnv = %+v, %v", cfg, err)
+		t.Errorf("Config = %+v, %v", cfg, err)
 	}
 }
 
@@ -276,8 +283,8 @@ func TestUploadThenDistribute(t *testing.T) {
 	w.upload(t, "3", 3<<20)
 	w.Writes.Take()
 	start := w.Clock.Now()
-	inputs := map[string]string{InAppID: appID, InBuildVersion: "3", InGroups: "Internal Testers\nGROUP00002",
-		InWhatsNew: "First build of 1.2", InEncryption: "false", InSubmitReview: "true"}
+	inputs := map[string]string{InAppID: appID, InBuildVersion: "3", testflight.InGroups: "Internal Testers\nGROUP00002",
+		testflight.InWhatsNew: "First build of 1.2", testflight.InEncryption: "false", testflight.InSubmitReview: "true"}
 	rec, err := w.run(t, inputs)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, rec.Text())
@@ -285,11 +292,10 @@ func TestUploadThenDistribute(t *testing.T) {
 	if waited := w.Clock.Now().Sub(start); waited != 12*time.Minute {
 		t.Errorf("waited %v; the upload takes 2m to become a build, which takes 10m to process", waited)
 	}
-	if len(w.Writes.Take()) != 4 || rec.Outputs[OutGroupsAdded] != "Internal Testers,Public Beta" || rec.Outputs[OutReviewState] != "WAITING_FOR_REVIEW" || rec.Outputs[OutBuildID] == "" {
+	if len(w.Writes.Take()) != 4 || rec.Outputs[testflight.OutGroupsAdded] != "Internal Testers,Public Beta" || rec.Outputs[testflight.OutReviewState] != "WAITING_FOR_REVIEW" || rec.Outputs[OutBuildID] == "" {
 		t.Errorf("outputs = %v", rec.Outputs)
 	}
-	rec, err = w.run(t, inputs)
-	if err != nil {
+	if _, err = w.run(t, inputs); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.Writes.Take(); len(got) != 0 {

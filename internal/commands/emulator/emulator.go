@@ -23,9 +23,51 @@ import (
 	emu "github.com/asc-action/asc-action/internal/emulator"
 )
 
+// Options are the emulator command's inputs (CLI flags only).
+type Options struct {
+	Addr        string
+	Data        string
+	Faults      string
+	KeyID       string
+	IssuerID    string
+	PublicKey   string
+	Individual  bool
+	Role        string
+	RateLimit   int
+	UploadDelay time.Duration
+	BuildDelay  time.Duration
+	ReviewDelay time.Duration
+	Verbose     bool
+	StoreDir    string
+}
+
+func (o *Options) fields() []command.Field {
+	return []command.Field{
+		command.String(&o.Addr, command.Input{Name: "addr", Env: "ASC_EMULATOR_ADDR", Default: "127.0.0.1:0", Usage: "address to listen on (port 0: any free port)", CLIOnly: true}),
+		command.String(&o.Data, command.Input{Name: "data", Env: "ASC_EMULATOR_DATA", Usage: "JSON file of apps, certificates, profiles and builds (default: the demo account)", CLIOnly: true}),
+		command.String(&o.Faults, command.Input{Name: "faults", Env: "ASC_EMULATOR_FAULTS", Usage: "faults to inject, e.g. parts:0.2:503,commit:lose,latency:20ms", CLIOnly: true}),
+		command.String(&o.KeyID, command.Input{Name: "key-id", Env: "ASC_KEY_ID", Usage: "Key ID of the key to accept (with --public-key)", CLIOnly: true}),
+		command.String(&o.IssuerID, command.Input{Name: "issuer-id", Env: "ASC_ISSUER_ID", Usage: "Issuer ID of the team key (omit with --individual)", CLIOnly: true}),
+		command.String(&o.PublicKey, command.Input{Name: "public-key", Usage: "PEM file holding the key's public half (or the .p8; only the public half is kept)", CLIOnly: true}),
+		command.Bool(&o.Individual, command.Input{Name: "individual", Usage: "the key is an individual key (tokens carry sub=user, no iss)", CLIOnly: true}),
+		command.String(&o.Role, command.Input{Name: "role", Default: emu.RoleAdmin, Usage: "the key's role: ADMIN, APP_MANAGER, DEVELOPER, FINANCE, ...", CLIOnly: true}),
+		command.Int(&o.RateLimit, command.Input{Name: "rate-limit", Default: "3500", Usage: "requests per key per rolling hour", CLIOnly: true}, 1, 1<<30),
+		command.Duration(&o.UploadDelay, command.Input{Name: "upload-delay", Default: "5s", Usage: "time from commit to the upload's COMPLETE", CLIOnly: true}),
+		command.Duration(&o.BuildDelay, command.Input{Name: "build-delay", Default: "10s", Usage: "time from COMPLETE to the build's VALID", CLIOnly: true}),
+		command.Duration(&o.ReviewDelay, command.Input{Name: "review-delay", Default: "30s", Usage: "time from a beta review submission to APPROVED", CLIOnly: true}),
+		command.Bool(&o.Verbose, command.Input{Name: "verbose", Usage: "log every request and every refused token (never the token)", CLIOnly: true}),
+		command.String(&o.StoreDir, command.Input{Name: "store-dir", Usage: "directory for uploaded bytes (default: a temporary one, removed on exit)", CLIOnly: true}),
+	}
+}
+
 // Command returns the emulator command.
-func Command() *command.Command {
-	return &command.Command{
+func Command() *command.Command { return newCommand(nil) }
+
+// ready receives the URL once the emulator listens (tests).
+type ready func(url, keyPath string)
+
+func newCommand(onReady ready) *command.Command {
+	return command.New(command.Command{
 		Name:    "emulator",
 		CLIOnly: true,
 		Summary: "Run the App Store Connect emulator (every GET of Apple's API, uploads, TestFlight, provisioning) on a local address",
@@ -39,22 +81,6 @@ AuthKey_<KEYID>.p8 in a new temporary directory (removed on exit), whose path is
   curl -H "Authorization: Bearer $TOKEN" URL/v1/apps
 
 Faults (--faults), data file (--data) and behaviour: docs/emulator.md.`,
-		Inputs: []command.Input{
-			{Name: "addr", Env: "ASC_EMULATOR_ADDR", Default: "127.0.0.1:0", Usage: "address to listen on (port 0: any free port)", CLIOnly: true},
-			{Name: "data", Env: "ASC_EMULATOR_DATA", Usage: "JSON file of apps, certificates, profiles and builds (default: the demo account)", CLIOnly: true},
-			{Name: "faults", Env: "ASC_EMULATOR_FAULTS", Usage: "faults to inject, e.g. parts:0.2:503,commit:lose,latency:20ms", CLIOnly: true},
-			{Name: "key-id", Env: "ASC_KEY_ID", Usage: "Key ID of the key to accept (with --public-key)", CLIOnly: true},
-			{Name: "issuer-id", Env: "ASC_ISSUER_ID", Usage: "Issuer ID of the team key (omit with --individual)", CLIOnly: true},
-			{Name: "public-key", Usage: "PEM file holding the key's public half (or the .p8; only the public half is kept)", CLIOnly: true},
-			{Name: "individual", Bool: true, Usage: "the key is an individual key (tokens carry sub=user, no iss)", CLIOnly: true},
-			{Name: "role", Default: emu.RoleAdmin, Usage: "the key's role: ADMIN, APP_MANAGER, DEVELOPER, FINANCE, ...", CLIOnly: true},
-			{Name: "rate-limit", Default: "3500", Usage: "requests per key per rolling hour", CLIOnly: true},
-			{Name: "upload-delay", Default: "5s", Usage: "time from commit to the upload's COMPLETE", CLIOnly: true},
-			{Name: "build-delay", Default: "10s", Usage: "time from COMPLETE to the build's VALID", CLIOnly: true},
-			{Name: "review-delay", Default: "30s", Usage: "time from a beta review submission to APPROVED", CLIOnly: true},
-			{Name: "verbose", Bool: true, Usage: "log every request and every refused token (never the token)", CLIOnly: true},
-			{Name: "store-dir", Usage: "directory for uploaded bytes (default: a temporary one, removed on exit)", CLIOnly: true},
-		},
 		Outputs: []command.Output{
 			{Name: "url", Usage: "the emulator's base URL (give it as api-url / ASC_API_URL)"},
 			{Name: "key-id", Usage: "the Key ID accepted"},
@@ -62,88 +88,86 @@ Faults (--faults), data file (--data) and behaviour: docs/emulator.md.`,
 			{Name: "key-path", Usage: "path of the generated AuthKey_<KEYID>.p8 (throwaway key only)"},
 		},
 		Primary: "url",
-		Run: func(ctx context.Context, env *command.Env) error {
-			return serve(ctx, env, nil)
-		},
-	}
+	}, (*Options).fields, func(ctx context.Context, env *command.Env, opts *Options) error {
+		return serve(ctx, env, opts, onReady)
+	})
 }
 
-// ready receives the URL once the emulator listens (tests).
-type ready func(url, keyPath string)
-
-func serve(ctx context.Context, env *command.Env, onReady ready) error {
+// config turns the options into the emulator's configuration, keys aside.
+func (o *Options) config(env *command.Env) (emu.Config, error) {
 	var cfg emu.Config
-	verbose, err := env.Bool("verbose")
-	if err != nil {
-		return err
+	var err error
+	if o.Verbose {
+		// The emulator's lines hold what clients sent: all of each line is
+		// escaped as untrusted text.
+		cfg.Logf = func(format string, args ...any) { env.Report.Infof("%s", fmt.Sprintf(format, args...)) }
 	}
-	if verbose {
-		cfg.Logf = env.Report.Infof
+	if cfg.Faults, err = emu.ParseFaults(o.Faults); err != nil {
+		return cfg, command.Usagef("faults: %v", err)
 	}
-	if cfg.Faults, err = emu.ParseFaults(env.String("faults")); err != nil {
-		return command.Usagef("faults: %v", err)
-	}
-	if p := env.String("data"); p != "" {
-		if cfg.Data, err = emu.LoadData(p); err != nil {
-			return command.Usagef("data: %v", err)
+	if o.Data != "" {
+		if cfg.Data, err = emu.LoadData(o.Data); err != nil {
+			return cfg, command.Usagef("data: %v", err)
 		}
 	} else {
 		cfg.Data = emu.DefaultData(env.Now())
 	}
-	if cfg.RateLimitPerHour, err = env.Int("rate-limit", 3500, 1, 1<<30); err != nil {
-		return err
+	cfg.RateLimitPerHour = o.RateLimit
+	cfg.UploadProcessingDelay, cfg.BuildProcessingDelay, cfg.BetaReviewDelay = o.UploadDelay, o.BuildDelay, o.ReviewDelay
+	cfg.StoreDir = o.StoreDir
+	cfg.Now = env.Now
+	return cfg, nil
+}
+
+// key is the key the emulator accepts: the public key given, or a
+// throwaway one written to keyPath in a temporary directory that cleanup
+// removes.
+func (o *Options) key() (key emu.Key, keyPath string, cleanup func(), err error) {
+	key = emu.Key{ID: o.KeyID, IssuerID: o.IssuerID, Individual: o.Individual, Role: strings.ToUpper(o.Role)}
+	cleanup = func() {}
+	switch pubPath := o.PublicKey; {
+	case pubPath != "":
+		if key.ID == "" {
+			return key, "", cleanup, command.Usagef("key-id: give the Key ID of the key in %s", pubPath)
+		}
+		if !o.Individual && key.IssuerID == "" {
+			return key, "", cleanup, command.Usagef("issuer-id: give the Issuer ID of the team key (or --individual for an individual key)")
+		}
+		if o.Individual && key.IssuerID != "" {
+			return key, "", cleanup, command.Usagef("issuer-id: an individual key has no Issuer ID; drop --issuer-id or --individual")
+		}
+		if key.Public, err = readPublicKey(pubPath); err != nil {
+			return key, "", cleanup, command.Usagef("public-key: %v", err)
+		}
+		return key, "", cleanup, nil
+	case key.ID != "" || key.IssuerID != "":
+		return key, "", cleanup, command.Usagef("public-key: --key-id and --issuer-id need --public-key (or give none of them for a throwaway key)")
 	}
-	if cfg.UploadProcessingDelay, err = env.Duration("upload-delay", 5*time.Second); err != nil {
-		return err
+	dir, id, issuer, pub, err := throwawayKey(o.Individual)
+	if err != nil {
+		return key, "", cleanup, err
 	}
-	if cfg.BuildProcessingDelay, err = env.Duration("build-delay", 10*time.Second); err != nil {
-		return err
+	key.ID, key.Public = id, pub
+	if !o.Individual {
+		key.IssuerID = issuer
 	}
-	if cfg.BetaReviewDelay, err = env.Duration("review-delay", 30*time.Second); err != nil {
-		return err
-	}
-	individual, err := env.Bool("individual")
+	return key, filepath.Join(dir, "AuthKey_"+id+".p8"), func() { os.RemoveAll(dir) }, nil
+}
+
+func serve(ctx context.Context, env *command.Env, opts *Options, onReady ready) error {
+	cfg, err := opts.config(env)
 	if err != nil {
 		return err
 	}
-	cfg.StoreDir = env.String("store-dir")
-	cfg.Now = env.Now
-
-	key := emu.Key{ID: env.String("key-id"), IssuerID: env.String("issuer-id"), Individual: individual, Role: strings.ToUpper(env.String("role"))}
-	keyPath := ""
-	pubPath := env.String("public-key")
-	switch {
-	case pubPath != "":
-		if key.ID == "" {
-			return command.Usagef("key-id: give the Key ID of the key in %s", pubPath)
-		}
-		if !individual && key.IssuerID == "" {
-			return command.Usagef("issuer-id: give the Issuer ID of the team key (or --individual for an individual key)")
-		}
-		if individual && key.IssuerID != "" {
-			return command.Usagef("issuer-id: an individual key has no Issuer ID; drop --issuer-id or --individual")
-		}
-		if key.Public, err = readPublicKey(pubPath); err != nil {
-			return command.Usagef("public-key: %v", err)
-		}
-	case key.ID != "" || key.IssuerID != "":
-		return command.Usagef("public-key: --key-id and --issuer-id need --public-key (or give none of them for a throwaway key)")
-	default:
-		dir, id, issuer, pub, err := throwawayKey(individual)
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		key.ID, key.Public = id, pub
-		if !individual {
-			key.IssuerID = issuer
-		}
-		keyPath = filepath.Join(dir, "AuthKey_"+id+".p8")
+	key, keyPath, cleanup, err := opts.key()
+	defer cleanup()
+	if err != nil {
+		return err
 	}
 	cfg.Keys = []emu.Key{key}
 
 	srv := emu.New(cfg)
-	url, err := srv.Start(env.String("addr"))
+	url, err := srv.Start(opts.Addr)
 	if err != nil {
 		srv.Close()
 		return command.Usagef("addr: %v", err)
@@ -159,7 +183,7 @@ func serve(ctx context.Context, env *command.Env, onReady ready) error {
 	env.Report.Infof("App Store Connect emulator listening on %s", url)
 	if keyPath != "" {
 		kind := "team"
-		if individual {
+		if opts.Individual {
 			kind = "individual"
 		}
 		env.Report.Infof("Throwaway %s key: Key ID %s, Issuer ID %s, private key written to %s (removed on exit)", kind, key.ID, key.IssuerID, keyPath)

@@ -53,7 +53,7 @@ func start(t *testing.T, inputs map[string]string) (*commandtest.Recorder, strin
 	readyc := make(chan info, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, rec.Env(inputs, nil), func(u, k string) { readyc <- info{u, k} })
+		done <- newCommand(func(u, k string) { readyc <- info{u, k} }).Run(ctx, rec.Env(inputs, nil))
 	}()
 	select {
 	case in := <-readyc:
@@ -161,7 +161,7 @@ func TestUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
 			rec := commandtest.NewRecorder()
-			err := serve(context.Background(), rec.Env(tt.inputs, nil), nil)
+			err := Command().Run(context.Background(), rec.Env(tt.inputs, nil))
 			var ee *command.ExitError
 			if !errors.As(err, &ee) || ee.Code != command.ExitUsage || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err %v, want a usage error about %s", err, tt.want)

@@ -13,34 +13,50 @@ import (
 
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/commands/auth"
-	"github.com/asc-action/asc-action/internal/commands/distribute"
+	"github.com/asc-action/asc-action/internal/commands/testflight"
 	dist "github.com/asc-action/asc-action/internal/distribute"
+	"github.com/asc-action/asc-action/internal/untrusted"
 	up "github.com/asc-action/asc-action/internal/upload"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 	"github.com/asc-action/asc-action/internal/upload/transfer"
 )
 
-// Inputs of the upload command besides the key inputs.
-var Inputs = []command.Input{
-	{Name: "app-path", Env: "ASC_APP_PATH", Positional: true, Usage: "the .ipa (or macOS .pkg) to upload"},
-	{Name: "app-id", Env: "ASC_APP_ID", Usage: "App Store Connect app ID (Apple ID of the app); default: found by the bundle ID"},
-	{Name: "bundle-id", Env: "ASC_BUNDLE_ID", Usage: "override CFBundleIdentifier read from the file"},
-	{Name: "build-version", Env: "ASC_BUILD_VERSION", Usage: "override CFBundleVersion (the build number) read from the file"},
-	{Name: "short-version", Env: "ASC_SHORT_VERSION", Usage: "override CFBundleShortVersionString (the version) read from the file"},
-	{Name: "platform", Env: "ASC_PLATFORM", Usage: "override the platform: IOS, MAC_OS, TV_OS or VISION_OS"},
-	{Name: "skip-existing", Bool: true, Default: "false", Usage: "succeed without uploading when the build number already exists"},
-	{Name: "wait", Default: "upload", Usage: "none (return after commit), upload (until the upload is COMPLETE) or processing (until the build is VALID)"},
-	{Name: "timeout", Default: "60m", Usage: "how long to wait for App Store Connect after the commit"},
-	{Name: "poll-interval", Default: "20s", Usage: "time between two reads of the upload's state while waiting"},
-	{Name: "parallelism", Default: strconv.Itoa(transfer.DefaultParallelism), Usage: "parts sending their bytes at once (1 to 64); a part awaiting its answer hands its slot on, so up to twice as many are open"},
+// Options are the upload command's inputs.
+type Options struct {
+	Key          auth.Options
+	API          auth.API
+	AppPath      string
+	AppID        string
+	BundleID     string
+	BuildVersion string
+	ShortVersion string
+	Platform     string
+	SkipExisting bool
+	Wait         string
+	Timeout      time.Duration
+	PollInterval time.Duration
+	Parallelism  int
+	TestFlight   testflight.Options
+}
+
+func (o *Options) fields() []command.Field {
+	return command.Fields(o.Key.Fields(), o.API.Fields(), []command.Field{
+		command.String(&o.AppPath, command.Input{Name: "app-path", Env: "ASC_APP_PATH", Positional: true, Usage: "the .ipa (or macOS .pkg) to upload"}),
+		command.String(&o.AppID, command.Input{Name: "app-id", Env: "ASC_APP_ID", Usage: "App Store Connect app ID (Apple ID of the app); default: found by the bundle ID"}),
+		command.String(&o.BundleID, command.Input{Name: "bundle-id", Env: "ASC_BUNDLE_ID", Usage: "override CFBundleIdentifier read from the file"}),
+		command.String(&o.BuildVersion, command.Input{Name: "build-version", Env: "ASC_BUILD_VERSION", Usage: "override CFBundleVersion (the build number) read from the file"}),
+		command.String(&o.ShortVersion, command.Input{Name: "short-version", Env: "ASC_SHORT_VERSION", Usage: "override CFBundleShortVersionString (the version) read from the file"}),
+		command.String(&o.Platform, command.Input{Name: "platform", Env: "ASC_PLATFORM", Usage: "override the platform: IOS, MAC_OS, TV_OS or VISION_OS"}),
+		command.Bool(&o.SkipExisting, command.Input{Name: "skip-existing", Default: "false", Usage: "succeed without uploading when the build number already exists"}),
+		command.String(&o.Wait, command.Input{Name: "wait", Default: "upload", Usage: "none (return after commit), upload (until the upload is COMPLETE) or processing (until the build is VALID)"}),
+		command.Duration(&o.Timeout, command.Input{Name: "timeout", Default: "60m", Usage: "how long to wait for App Store Connect after the commit"}),
+		command.Duration(&o.PollInterval, command.Input{Name: "poll-interval", Default: "20s", Usage: "time between two reads of the upload's state while waiting"}),
+		command.Int(&o.Parallelism, command.Input{Name: "parallelism", Default: strconv.Itoa(transfer.DefaultParallelism), Usage: "parts sending their bytes at once (1 to 64); a part awaiting its answer hands its slot on, so up to twice as many are open"}, 1, 64),
+	}, o.TestFlight.Fields())
 }
 
 // Command returns the upload command.
 func Command() *command.Command {
-	inputs := append([]command.Input(nil), auth.Inputs...)
-	inputs = append(inputs, auth.APIInput)
-	inputs = append(inputs, Inputs...)
-	inputs = append(inputs, distribute.Inputs...)
 	outputs := []command.Output{
 		{Name: "build-upload-id", Usage: "the build upload's ID"},
 		{Name: "build-id", Usage: "the build's ID, once App Store Connect created it"},
@@ -50,8 +66,8 @@ func Command() *command.Command {
 		{Name: "duration-seconds", Usage: "time the whole step took, in seconds"},
 		{Name: "skipped", Usage: "true when the build number existed and skip-existing was set"},
 	}
-	outputs = append(outputs, distribute.Outputs...)
-	return &command.Command{
+	outputs = append(outputs, testflight.Outputs...)
+	return command.New(command.Command{
 		Name:    "upload",
 		Summary: "Upload an .ipa through the App Store Connect API and wait for processing",
 		Args:    "PATH",
@@ -64,23 +80,21 @@ are renewed throughout, however long the wait. No Xcode, altool or Transporter.
 With any of testflight-groups, whats-new, uses-non-exempt-encryption or
 submit-beta-review set, it waits for processing and then distributes the build on
 TestFlight as the distribute command does.`,
-		Inputs:  inputs,
 		Outputs: outputs,
 		Primary: "build-id",
-		Run:     run,
-	}
+	}, (*Options).fields, run)
 }
 
-// Config reads and checks the upload inputs.
-func Config(env *command.Env) (up.Config, error) {
+// Config checks the upload inputs and returns the upload's configuration.
+func (o *Options) Config(now func() time.Time) (up.Config, error) {
 	var cfg up.Config
-	cfg.Path = env.String("app-path")
+	cfg.Path = o.AppPath
 	if cfg.Path == "" {
 		return cfg, command.Usagef("app-path is empty: give the .ipa to upload (as app-path, --app-path or the argument)")
 	}
-	cfg.AppID = env.String("app-id")
-	cfg.Override = ipa.Facts{BundleID: env.String("bundle-id"), BuildVersion: env.String("build-version"), ShortVersion: env.String("short-version")}
-	if p := env.String("platform"); p != "" {
+	cfg.AppID = o.AppID
+	cfg.Override = ipa.Facts{BundleID: o.BundleID, BuildVersion: o.BuildVersion, ShortVersion: o.ShortVersion}
+	if p := o.Platform; p != "" {
 		plat, err := ipa.ParsePlatform(p)
 		if err != nil {
 			return cfg, command.Usagef("platform: %v", err)
@@ -88,37 +102,28 @@ func Config(env *command.Env) (up.Config, error) {
 		cfg.Override.Platform = plat
 	}
 	var err error
-	if cfg.SkipExisting, err = env.Bool("skip-existing"); err != nil {
-		return cfg, err
-	}
-	if cfg.Wait, err = up.ParseWait(env.String("wait")); err != nil {
+	cfg.SkipExisting = o.SkipExisting
+	if cfg.Wait, err = up.ParseWait(o.Wait); err != nil {
 		return cfg, command.Usagef("%v", err)
 	}
-	if cfg.Timeout, err = env.Duration("timeout", up.DefaultTimeout); err != nil {
-		return cfg, err
-	}
-	if cfg.PollInterval, err = env.Duration("poll-interval", up.DefaultPollInterval); err != nil {
-		return cfg, err
-	}
+	cfg.Timeout, cfg.PollInterval = o.Timeout, o.PollInterval
 	if cfg.PollInterval < time.Second {
 		return cfg, command.Usagef("poll-interval must be at least 1s")
 	}
-	if cfg.Parallelism, err = env.Int("parallelism", transfer.DefaultParallelism, 1, 64); err != nil {
-		return cfg, err
-	}
-	cfg.Now = env.Now
+	cfg.Parallelism = o.Parallelism
+	cfg.Now = now
 	return cfg, cfg.Validate()
 }
 
-func run(ctx context.Context, env *command.Env) error {
-	cfg, err := Config(env)
+func run(ctx context.Context, env *command.Env, opts *Options) error {
+	cfg, err := opts.Config(env.Now)
 	if err != nil {
 		return err
 	}
-	distributing := distribute.Requested(env)
+	distributing := opts.TestFlight.Requested()
 	var dcfg dist.Config
 	if distributing {
-		if dcfg, err = distribute.ConfigFromEnv(env); err != nil {
+		if dcfg, err = opts.TestFlight.Config(); err != nil {
 			return err
 		}
 		if cfg.Wait != up.WaitProcessing {
@@ -126,17 +131,17 @@ func run(ctx context.Context, env *command.Env) error {
 			cfg.Wait = up.WaitProcessing
 		}
 	}
-	a, err := auth.Load(env, nil)
+	a, err := auth.Load(env, opts.Key, nil)
 	if err != nil {
 		return err
 	}
-	if auth.IsRehearsal(env) {
+	if opts.API.Rehearsal() {
 		// The emulator needs an app for this build's bundle ID.
 		art, err := ipa.Inspect(cfg.Path, cfg.Override)
 		if err != nil {
 			return err
 		}
-		if err := auth.StartRehearsal(env, a, art.Facts.BundleID); err != nil {
+		if err := auth.Rehearse(env, a, &opts.API, art.Facts.BundleID); err != nil {
 			return err
 		}
 		if cfg.AppID != "" {
@@ -144,7 +149,7 @@ func run(ctx context.Context, env *command.Env) error {
 			cfg.AppID = ""
 		}
 	}
-	client, err := auth.NewClient(env, a)
+	client, err := auth.NewClient(env, a, opts.API)
 	if err != nil {
 		return err
 	}
@@ -159,8 +164,8 @@ func run(ctx context.Context, env *command.Env) error {
 		return nil
 	}
 	dcfg.BuildID = res.BuildID
-	dres, err := distribute.Distribute(ctx, env, client, res.AppID, dcfg)
-	if serr := distribute.SetOutputs(env, dres); serr != nil && err == nil {
+	dres, err := testflight.Distribute(ctx, env, client, res.AppID, dcfg)
+	if serr := testflight.SetOutputs(env, dres); serr != nil && err == nil {
 		err = serr
 	}
 	return err
@@ -278,8 +283,8 @@ func setOutputs(env *command.Env, res *up.Result) {
 }
 
 // Summary renders the job summary of an upload.
-func Summary(res *up.Result, err error) string {
-	var b strings.Builder
+func Summary(res *up.Result, err error) untrusted.Markdown {
+	var b untrusted.MarkdownBuilder
 	status := "✅ uploaded"
 	switch {
 	case err != nil:
@@ -287,10 +292,10 @@ func Summary(res *up.Result, err error) string {
 	case res.Skipped:
 		status = "⏭️ skipped (build exists)"
 	}
-	fmt.Fprintf(&b, "### Build upload: %s\n\n| | |\n|---|---|\n", status)
+	b.Printf("### Build upload: %s\n\n| | |\n|---|---|\n", status)
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(&b, "| %s | %s |\n", k, v)
+			b.Printf("| %s | %s |\n", k, v)
 		}
 	}
 	row("App", strings.TrimSpace(res.BundleID+" "+paren(res.AppID)))
@@ -318,9 +323,9 @@ func Summary(res *up.Result, err error) string {
 		row("Apple warning", d.Code+": "+d.Description)
 	}
 	if err != nil {
-		fmt.Fprintf(&b, "\n%s\n", err.Error())
+		b.Printf("\n%s\n", err.Error())
 	}
-	return b.String()
+	return b.Markdown()
 }
 
 func paren(s string) string {

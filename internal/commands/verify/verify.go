@@ -17,6 +17,7 @@ import (
 	"github.com/asc-action/asc-action/internal/commands/auth"
 	"github.com/asc-action/asc-action/internal/credentials"
 	"github.com/asc-action/asc-action/internal/token"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // Key statuses (output key-status).
@@ -46,28 +47,35 @@ const (
 	ReasonNetwork        = "network"
 )
 
+// Options are the verify command's inputs.
+type Options struct {
+	Key                  auth.Options
+	API                  auth.API
+	FailOnMissingSecrets bool
+}
+
+func (o *Options) fields() []command.Field {
+	return command.Fields(o.Key.Fields(), o.API.Fields(), []command.Field{
+		command.Bool(&o.FailOnMissingSecrets, command.Input{Name: "fail-on-missing-secrets", Env: "ASC_FAIL_ON_MISSING_SECRETS", Default: "false", Usage: "fail when the key secrets are empty (a pull request from a fork gets none); by default that is a notice and a success"}),
+	})
+}
+
 // Command returns the verify command.
 func Command() *command.Command {
-	inputs := append([]command.Input(nil), auth.Inputs...)
-	inputs = append(inputs, auth.APIInput,
-		command.Input{Name: "fail-on-missing-secrets", Env: "ASC_FAIL_ON_MISSING_SECRETS", Bool: true, Default: "false", Usage: "fail when the key secrets are empty (a pull request from a fork gets none); by default that is a notice and a success"},
-	)
-	return &command.Command{
+	return command.New(command.Command{
 		Name:    "verify",
 		Summary: "Check that the API key works: mint a token and make one cheap authenticated call",
 		Long: `Reports key-status valid, or invalid with the reason: key unreadable, Key ID or
 Issuer ID malformed, 401 (wrong issuer, individual key used as team key or the
 reverse, revoked key, clock skew with the measured skew), 403, rate limited, or a
 network failure (key-status unknown). Exit status 1 unless the key is valid.`,
-		Inputs: inputs,
 		Outputs: []command.Output{
 			{Name: "key-status", Usage: "valid, invalid, skipped (secrets empty) or unknown (App Store Connect unreachable)"},
 			{Name: "reason", Usage: "what the verdict rests on: valid, wrong-key-type, unauthorized, clock-skew, forbidden, rate-limited, network, missing-secrets, key-unreadable, ..."},
 			{Name: "rate-limit-remaining", Usage: "requests left this hour for this key (X-Rate-Limit), when known"},
 		},
 		Primary: "key-status",
-		Run:     run,
-	}
+	}, (*Options).fields, run)
 }
 
 // verdict is the result of a verification.
@@ -80,12 +88,8 @@ type verdict struct {
 	fingerprint             string
 }
 
-func run(ctx context.Context, env *command.Env) error {
-	failMissing, err := env.Bool("fail-on-missing-secrets")
-	if err != nil {
-		return err
-	}
-	v := check(ctx, env)
+func run(ctx context.Context, env *command.Env, opts *Options) error {
+	v := check(ctx, env, opts)
 	for _, o := range [][2]string{{"key-status", v.status}, {"reason", v.reason}} {
 		if err := env.Report.SetOutput(o[0], o[1]); err != nil {
 			return err
@@ -107,7 +111,7 @@ func run(ctx context.Context, env *command.Env) error {
 		return nil
 	case v.status == StatusSkipped:
 		env.Report.Notice("verify skipped", v.message)
-		if failMissing {
+		if opts.FailOnMissingSecrets {
 			return &command.Reported{Err: errors.New(v.message)}
 		}
 		return nil
@@ -116,14 +120,17 @@ func run(ctx context.Context, env *command.Env) error {
 	return &command.Reported{Err: errors.New(v.message)}
 }
 
-func check(ctx context.Context, env *command.Env) verdict {
-	a, err := auth.Load(env, nil)
+func check(ctx context.Context, env *command.Env, opts *Options) verdict {
+	a, err := auth.Load(env, opts.Key, nil)
 	if err != nil {
 		return inputVerdict(env, err)
 	}
 	v := verdict{keyID: a.Options.KeyID, keyType: a.Options.Type, fingerprint: a.Key.Fingerprint()}
+	if err := auth.Rehearse(env, a, &opts.API); err != nil {
+		return verdict{status: StatusInvalid, reason: ReasonBadInput, message: err.Error()}
+	}
 	var skewSeen time.Duration
-	client, err := auth.NewClient(env, a, asc.WithEvents(func(e asc.Event) {
+	client, err := auth.NewClient(env, a, opts.API, asc.WithEvents(func(e asc.Event) {
 		if e.Kind == asc.EventClockSkew {
 			skewSeen = e.Skew
 		}
@@ -140,12 +147,13 @@ func check(ctx context.Context, env *command.Env) verdict {
 	switch {
 	case err == nil && skewSeen != 0:
 		v.status, v.reason = StatusValid, ReasonSkewCorrected
-		v.message = fmt.Sprintf("The key works, but this machine's clock is %s App Store Connect's by %v: the first token was refused and a token minted on the server's time was accepted. Fix the runner's clock (NTP).", aheadBehind(skewSeen), abs(skewSeen).Round(time.Second))
+		size, direction := asc.SkewWords(skewSeen)
+		v.message = fmt.Sprintf("The key works, but this machine's clock is %s App Store Connect's by %v: the first token was refused and a token minted on the server's time was accepted. Fix the runner's clock (NTP).", direction, size)
 	case err == nil:
 		v.status, v.reason = StatusValid, ReasonValid
 		v.message = fmt.Sprintf("The %s key %s authenticates with App Store Connect.", a.Options.Type, a.Options.KeyID)
 	default:
-		classify(ctx, env, a, err, &v)
+		classify(ctx, env, opts, a, err, &v)
 	}
 	return v
 }
@@ -192,17 +200,17 @@ func isCredentialsError(err error) bool {
 	return false
 }
 
-func classify(ctx context.Context, env *command.Env, a *auth.Auth, err error, v *verdict) {
+func classify(ctx context.Context, env *command.Env, opts *Options, a *auth.Auth, err error, v *verdict) {
 	var apiErr *asc.APIError
 	errors.As(err, &apiErr)
 	var netErr *asc.NetworkError
 	switch {
 	case errors.Is(err, asc.ErrUnauthorized):
 		v.status = StatusInvalid
-		if apiErr != nil && abs(apiErr.ClockSkew) > asc.SkewThreshold {
+		if apiErr != nil && apiErr.ClockSkew.Abs() > asc.SkewThreshold {
 			v.skew = apiErr.ClockSkew
 		}
-		if alt, ok := otherKeyType(env, a); ok && tryWith(ctx, env, a, alt) {
+		if alt, ok := otherKeyType(opts, a); ok && tryWith(ctx, env, opts, a, alt) {
 			v.reason = ReasonWrongKeyType
 			if alt == token.Individual {
 				v.message = fmt.Sprintf("Key %s is an individual key but was used as a team key: App Store Connect accepted it with sub \"user\" and no issuer. Set key-type: individual (and drop issuer-id).", a.Options.KeyID)
@@ -213,7 +221,8 @@ func classify(ctx context.Context, env *command.Env, a *auth.Auth, err error, v 
 		}
 		if v.skew != 0 {
 			v.reason = ReasonClockSkew
-			v.message = fmt.Sprintf("App Store Connect refused the token (401) and this machine's clock is %s App Store Connect's by %v, even after minting on the server's time. Fix the runner's clock (NTP) and check the key as below.", aheadBehind(v.skew), abs(v.skew).Round(time.Second))
+			size, direction := asc.SkewWords(v.skew)
+			v.message = fmt.Sprintf("App Store Connect refused the token (401) and this machine's clock is %s App Store Connect's by %v, even after minting on the server's time. Fix the runner's clock (NTP) and check the key as below.", direction, size)
 			return
 		}
 		v.reason = ReasonUnauthorized
@@ -241,30 +250,30 @@ func classify(ctx context.Context, env *command.Env, a *auth.Auth, err error, v 
 
 // otherKeyType returns the key type worth trying after a 401: individual
 // for a team key, team for an individual key given with an issuer ID.
-func otherKeyType(env *command.Env, a *auth.Auth) (token.KeyType, bool) {
+func otherKeyType(opts *Options, a *auth.Auth) (token.KeyType, bool) {
 	if a.Options.Type == token.Team {
 		return token.Individual, true
 	}
-	if iss, err := token.ParseIssuerID(env.String(auth.InIssuerID)); err == nil && iss != "" {
+	if iss, err := token.ParseIssuerID(opts.Key.IssuerID); err == nil && iss != "" {
 		return token.Team, true
 	}
 	return "", false
 }
 
-func tryWith(ctx context.Context, env *command.Env, a *auth.Auth, kt token.KeyType) bool {
-	opts := a.Options
-	opts.Type = kt
+func tryWith(ctx context.Context, env *command.Env, opts *Options, a *auth.Auth, kt token.KeyType) bool {
+	topts := a.Options
+	topts.Type = kt
 	if kt == token.Individual {
-		opts.IssuerID = ""
+		topts.IssuerID = ""
 	} else {
-		opts.IssuerID, _ = token.ParseIssuerID(env.String(auth.InIssuerID))
+		topts.IssuerID, _ = token.ParseIssuerID(opts.Key.IssuerID)
 	}
-	alt, err := auth.WithOptions(env, a, opts)
+	alt, err := auth.WithOptions(env, a, topts)
 	if err != nil {
 		return false
 	}
 	// A quiet client: this attempt is a diagnosis, not the user's call.
-	c, err := auth.NewClient(env, alt, asc.WithRetryMax(1), asc.WithEvents(func(asc.Event) {}))
+	c, err := auth.NewClient(env, alt, opts.API, asc.WithRetryMax(1), asc.WithEvents(func(asc.Event) {}))
 	if err != nil {
 		return false
 	}
@@ -272,34 +281,20 @@ func tryWith(ctx context.Context, env *command.Env, a *auth.Auth, kt token.KeyTy
 	return err == nil
 }
 
-func abs(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
-}
-
-func aheadBehind(skew time.Duration) string {
-	if skew > 0 {
-		return "behind"
-	}
-	return "ahead of"
-}
-
-func summary(v verdict) string {
-	var b strings.Builder
+func summary(v verdict) untrusted.Markdown {
+	var b untrusted.MarkdownBuilder
 	icon := map[string]string{StatusValid: "✅", StatusInvalid: "❌", StatusSkipped: "⏭️", StatusUnknown: "⚠️"}[v.status]
-	fmt.Fprintf(&b, "### App Store Connect key check: %s %s\n\n| | |\n|---|---|\n", icon, v.status)
-	fmt.Fprintf(&b, "| Reason | `%s` |\n", v.reason)
+	b.Printf("### App Store Connect key check: %s %s\n\n| | |\n|---|---|\n", icon, v.status)
+	b.Printf("| Reason | %s |\n", untrusted.Code(v.reason))
 	if v.keyID != "" {
-		fmt.Fprintf(&b, "| Key ID | `%s` (%s) |\n| Public key | `%s` |\n", v.keyID, v.keyType, v.fingerprint)
+		b.Printf("| Key ID | %s (%s) |\n| Public key | %s |\n", untrusted.Code(v.keyID), v.keyType, untrusted.Code(v.fingerprint))
 	}
 	if v.rate.Known {
-		fmt.Fprintf(&b, "| Rate limit | %d of %d left this hour |\n", v.rate.Remaining, v.rate.Limit)
+		b.Printf("| Rate limit | %d of %d left this hour |\n", v.rate.Remaining, v.rate.Limit)
 	}
 	if v.skew != 0 {
-		fmt.Fprintf(&b, "| Clock skew | %v (server minus local) |\n", v.skew.Round(time.Second))
+		b.Printf("| Clock skew | %v (server minus local) |\n", v.skew.Round(time.Second))
 	}
-	fmt.Fprintf(&b, "\n%s\n", v.message)
-	return b.String()
+	b.Printf("\n%s\n", v.message)
+	return b.Markdown()
 }

@@ -76,8 +76,8 @@ type World struct {
 }
 
 // New starts a World whose key has role, with faults, for the test t. Every
-// request and response is held to Apple's OpenAPI document when it is
-// present (the emulator's own tests require it), and a mismatch fails t.
+// request and response is held to Apple's OpenAPI document (vendored in
+// internal/openapi), and a mismatch fails t.
 func New(t testing.TB, role string, faults emulator.Faults) *World {
 	t.Helper()
 	c := testclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
@@ -89,21 +89,20 @@ func New(t testing.TB, role string, faults emulator.Faults) *World {
 		SkipArchiveCheck: true, Faults: faults, StoreDir: t.TempDir(),
 		Keys: []emulator.Key{{ID: KeyID, IssuerID: IssuerID, Public: &key.Private.PublicKey, Role: role}}})
 	var h http.Handler = srv
-	if spec, err := contract.Load(); err == nil {
-		checked := spec.Middleware(t, srv)
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasPrefix(r.URL.Path, "/_emulator/") { // part URLs are not Apple's API
-				srv.ServeHTTP(w, r)
-				return
-			}
-			body, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if _, err := spec.CheckRequest(r.Clone(context.Background()), body); err != nil {
-				t.Errorf("request: %v", err)
-			}
-			checked.ServeHTTP(w, r)
-		})
-	}
+	spec := contract.ForTest(t)
+	checked := spec.Middleware(t, srv)
+	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_emulator/") { // part URLs are not Apple's API
+			srv.ServeHTTP(w, r)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if _, err := spec.CheckRequest(r.Clone(context.Background()), body); err != nil {
+			t.Errorf("request: %v", err)
+		}
+		checked.ServeHTTP(w, r)
+	})
 	hs := httptest.NewServer(h)
 	t.Cleanup(func() { hs.Close(); srv.Close() })
 	return &World{URL: hs.URL, Key: key, Clock: c, Writes: &Writes{next: http.DefaultTransport}, Server: srv}

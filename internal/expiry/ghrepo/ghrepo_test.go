@@ -215,3 +215,25 @@ func TestNewClientAndRepo(t *testing.T) {
 		})
 	}
 }
+
+// Regression (issue #14): an audit that could not list anything found
+// nothing expiring, and closed the tracking issue saying all was well.
+func TestIncompleteAuditLeavesTheIssueOpen(t *testing.T) {
+	f, srv := newFakeGitHub(t)
+	ctx := context.Background()
+	opts := IssueOptions{Repo: Repo{"octo", "app"}}
+	if _, err := SyncIssue(ctx, client(t, srv.URL), opts, report(now, 3)); err != nil {
+		t.Fatal(err)
+	}
+	incomplete := expiry.NewReport([]expiry.Item{
+		expiry.ErrorItem(expiry.KindCertificate, "certificates", errors.New("certificates could not be listed: 500")),
+	}, expiry.DefaultThresholds(), now)
+	before := f.writes()
+	res, err := SyncIssue(ctx, client(t, srv.URL), opts, incomplete)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Action != IssueUnchanged || f.writes() != before || f.issues[0].State != "open" {
+		t.Errorf("result %+v, %d writes, state %s; want the issue left open and untouched", res, f.writes()-before, f.issues[0].State)
+	}
+}

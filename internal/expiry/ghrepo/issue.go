@@ -75,12 +75,18 @@ func SyncIssue(ctx context.Context, gh *github.Client, opts IssueOptions, r *exp
 		if issue == nil || issue.GetState() != "open" {
 			return res, nil
 		}
+		if r.Incomplete() {
+			// Nothing expiring among what could be checked says nothing of
+			// what could not: an incomplete audit never closes the issue.
+			res.Action = IssueUnchanged
+			return res, nil
+		}
 		comment := fmt.Sprintf("Nothing is expired or within %d days of expiry any more; closing. The scheduled audit reopens this issue when something is.", r.Thresholds.WarnDays)
 		if _, _, err := gh.Issues.CreateComment(ctx, opts.Repo.Owner, opts.Repo.Name, issue.GetNumber(), github.IssueCommentRequest{Body: comment}); err != nil {
 			return res, apiError("comment on", opts.Repo, issue.GetNumber(), err)
 		}
 		if _, _, err := gh.Issues.Update(ctx, opts.Repo.Owner, opts.Repo.Name, issue.GetNumber(), github.UpdateIssueRequest{
-			State: github.Ptr("closed"), StateReason: github.Ptr("completed"),
+			State: new("closed"), StateReason: new("completed"),
 		}); err != nil {
 			return res, apiError("close", opts.Repo, issue.GetNumber(), err)
 		}
@@ -88,7 +94,7 @@ func SyncIssue(ctx context.Context, gh *github.Client, opts IssueOptions, r *exp
 		return res, nil
 	}
 
-	body := r.IssueBody()
+	body := r.IssueBody().String()
 	switch {
 	case issue == nil:
 		if err := ensureLabel(ctx, gh, opts); err != nil {
@@ -103,7 +109,7 @@ func SyncIssue(ctx context.Context, gh *github.Client, opts IssueOptions, r *exp
 		return IssueResult{Action: IssueOpened, Number: created.GetNumber(), URL: created.GetHTMLURL()}, nil
 	case issue.GetState() != "open":
 		if _, _, err := gh.Issues.Update(ctx, opts.Repo.Owner, opts.Repo.Name, issue.GetNumber(), github.UpdateIssueRequest{
-			State: github.Ptr("open"), Body: &body,
+			State: new("open"), Body: &body,
 		}); err != nil {
 			return res, apiError("reopen", opts.Repo, issue.GetNumber(), err)
 		}
@@ -186,7 +192,7 @@ func nextPage(list *github.IssueListByRepoOptions, resp *github.Response) bool {
 // ensureLabel creates the label; one that already exists is fine.
 func ensureLabel(ctx context.Context, gh *github.Client, opts IssueOptions) error {
 	_, _, err := gh.Issues.CreateLabel(ctx, opts.Repo.Owner, opts.Repo.Name, github.CreateIssueLabelRequest{
-		Name: opts.Label, Color: github.Ptr(labelColor), Description: github.Ptr(labelDescription),
+		Name: opts.Label, Color: new(labelColor), Description: new(labelDescription),
 	})
 	if err == nil || statusOf(err) == http.StatusUnprocessableEntity { // already_exists
 		return nil

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"errors"
 	"os"
@@ -322,5 +323,133 @@ func FuzzParseMobileProvision(f *testing.F) {
 			t.Fatal("accepted a profile without ExpirationDate")
 		}
 		_ = p.Items()
+	})
+}
+
+// lowerIterationBound keeps each fuzz execution under a few milliseconds:
+// the bound is what is being tested, not its value.
+func lowerIterationBound(f *testing.F) {
+	old := maxP12Iterations
+	maxP12Iterations = 4096
+	f.Cleanup(func() { maxP12Iterations = old })
+}
+
+// fuzzPassword marks the passwords of the fuzz seeds, which no error may
+// repeat (a fuzzed password without it may be a word an error holds).
+const fuzzPassword = "Fz-p12-Pass-7"
+
+func p12Seeds(f *testing.F) [][]byte {
+	key, cert := localfiletest.Cert(f, "Apple Distribution: X (T)", "T", 7, notAfter)
+	var out [][]byte
+	for _, enc := range []*pkcs12.Encoder{pkcs12.Modern, pkcs12.LegacyRC2} {
+		der, err := enc.Encode(key, cert, nil, fuzzPassword)
+		if err != nil {
+			f.Fatal(err)
+		}
+		out = append(out, der, der[:len(der)/2])
+	}
+	return append(out, nil, []byte{0x30, 0x82, 0xff, 0xff, 0x02, 0x01, 0x03}, []byte("0123456789abcdefghij"))
+}
+
+// checkP12 holds DecodeP12's contract on any input: an *Error naming
+// p12-base64 that repeats no password, or a certificate with a date.
+func checkP12(t *testing.T, p *P12, err error, password string) {
+	if err != nil {
+		var fe *Error
+		if !errors.As(err, &fe) || fe.Input != InputP12 || !strings.HasPrefix(err.Error(), "p12-base64: ") {
+			t.Fatalf("error is not an *Error naming the input: %v", err)
+		}
+		if strings.HasPrefix(password, "Fz-") && strings.Contains(err.Error(), password) {
+			t.Fatal("the error repeats the password")
+		}
+		return
+	}
+	if p.NotAfter.IsZero() {
+		t.Fatal("accepted a .p12 whose certificate has no NotAfter")
+	}
+	if it := p.Item(); it.Kind != expiry.KindP12 || !it.ExpiresAt.Equal(p.NotAfter) {
+		t.Fatalf("item %+v", it)
+	}
+}
+
+// A .p12 asking for more key-derivation iterations than maxP12Iterations
+// is refused before the library runs them (found by FuzzDecodeP12: a
+// mutated count held one decode for hours).
+func TestP12IterationBound(t *testing.T) {
+	key, cert := localfiletest.Cert(t, "c", "T", 1, notAfter)
+	for _, enc := range []*pkcs12.Encoder{pkcs12.LegacyRC2, pkcs12.Modern} {
+		ok, err := enc.WithIterations(int(maxP12Iterations/100)).Encode(key, cert, nil, "pw-Value-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := DecodeP12(ok, "pw-Value-1"); err != nil {
+			t.Errorf("%d iterations refused: %v", maxP12Iterations/100, err)
+		}
+		// The encoder's own bound is an int; write a larger count into the
+		// DER where the MAC's iteration count is, as a corrupt file would.
+		bad, err := enc.WithIterations(2048).Encode(key, cert, nil, "pw-Value-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad = setMacIterations(t, bad, 1<<40)
+		// Without the bound this call does not return for hours.
+		_, err = DecodeP12(bad, "pw-Value-1")
+		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "iterations") {
+			t.Errorf("2^40 iterations: %v; want ErrMalformed naming the iterations", err)
+		}
+	}
+}
+
+// setMacIterations rewrites the MacData iteration count of a PFX.
+func setMacIterations(t *testing.T, der []byte, n int64) []byte {
+	t.Helper()
+	var pfx struct {
+		Version  int
+		AuthSafe asn1.RawValue
+		MacData  struct {
+			Mac        asn1.RawValue
+			MacSalt    []byte
+			Iterations int64
+		}
+	}
+	if _, err := asn1.Unmarshal(der, &pfx); err != nil {
+		t.Fatal(err)
+	}
+	pfx.MacData.Iterations = n
+	out, err := asn1.Marshal(pfx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// FuzzDecodeP12: a .p12 from a secret is untrusted bytes; whatever they
+// hold, DecodeP12 returns a certificate or a clear error, never a panic.
+func FuzzDecodeP12(f *testing.F) {
+	lowerIterationBound(f)
+	for _, der := range p12Seeds(f) {
+		f.Add(der, fuzzPassword)
+		f.Add(der, "")
+	}
+	f.Fuzz(func(t *testing.T, der []byte, password string) {
+		p, err := DecodeP12(der, password)
+		checkP12(t, p, err, password)
+	})
+}
+
+// FuzzReadP12Base64: the p12-base64 input as pasted (any base64 alphabet,
+// wrapped, or not base64 at all).
+func FuzzReadP12Base64(f *testing.F) {
+	lowerIterationBound(f)
+	for _, der := range p12Seeds(f) {
+		f.Add(base64.StdEncoding.EncodeToString(der), fuzzPassword)
+		f.Add(base64.RawURLEncoding.EncodeToString(der), fuzzPassword)
+	}
+	f.Add("  \n", "")
+	f.Add("./certs/dist.p12", fuzzPassword)
+	f.Add("====", fuzzPassword)
+	f.Fuzz(func(t *testing.T, b64, password string) {
+		p, err := ReadP12Base64(b64, password)
+		checkP12(t, p, err, password)
 	})
 }

@@ -2,8 +2,12 @@ package localfile
 
 import (
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"math"
+	"math/big"
 	"strings"
 	"time"
 
@@ -69,6 +73,9 @@ func DecodeP12(der []byte, password string) (*P12, error) {
 	if len(der) > maxFileSize {
 		return nil, newError(InputP12, ErrTooLarge, "is larger than 4 MiB; a .p12 is a few kilobytes, check that the right file was encoded", nil)
 	}
+	if n := maxIterations(der, 0); n > maxP12Iterations {
+		return nil, newError(InputP12, ErrMalformed, fmt.Sprintf("asks for %d key-derivation iterations, more than the %d this tool runs (exporters use 2048 to 600,000); export the certificate again", n, maxP12Iterations), nil)
+	}
 	_, cert, _, err := decodeChain(der, password)
 	if err != nil {
 		if errors.Is(err, pkcs12.ErrIncorrectPassword) || errors.Is(err, pkcs12.ErrDecryption) {
@@ -80,6 +87,54 @@ func DecodeP12(der []byte, password string) (*P12, error) {
 		return nil, newError(InputP12, ErrMalformed, "holds no certificate; export the certificate with its key as .p12", nil)
 	}
 	return p12FromCert(cert), nil
+}
+
+// maxP12Iterations bounds the key-derivation iterations a .p12 may ask for
+// (the MAC's and each encryption's): the library runs whatever the file
+// says, so a corrupt or hostile count of 2^31 would hold the step for
+// hours. At about 4 µs an iteration, the bound is a few seconds. A
+// variable so fuzz tests can lower it.
+var maxP12Iterations int64 = 1_000_000
+
+// maxIterations returns the largest iteration count in a PKCS#12 file's
+// DER as the library will read it before decrypting anything: every
+// INTEGER that follows an OCTET STRING (the salt) in a SEQUENCE, which is
+// where pbeParams, PBKDF2-params and MacData keep it. OCTET STRINGs whose
+// content is itself DER (the authenticated safe, the safe contents) are
+// read too; depth is bounded. Bytes that are not DER yield 0, for the
+// library to refuse.
+func maxIterations(der []byte, depth int) int64 {
+	if depth > 16 {
+		return 0
+	}
+	var most int64
+	afterOctets := false
+	for rest := der; len(rest) > 0; {
+		var v asn1.RawValue
+		r, err := asn1.Unmarshal(rest, &v)
+		if err != nil {
+			return most
+		}
+		rest = r
+		universal := v.Class == asn1.ClassUniversal
+		switch {
+		case universal && v.Tag == asn1.TagInteger && afterOctets:
+			n := new(big.Int).SetBytes(v.Bytes)
+			if len(v.Bytes) > 0 && v.Bytes[0]&0x80 != 0 {
+				n.SetInt64(0) // negative: the library refuses it
+			}
+			if !n.IsInt64() {
+				return math.MaxInt64
+			}
+			most = max(most, n.Int64())
+		case v.IsCompound:
+			most = max(most, maxIterations(v.Bytes, depth+1))
+		case universal && v.Tag == asn1.TagOctetString:
+			most = max(most, maxIterations(v.Bytes, depth+1))
+		}
+		afterOctets = universal && v.Tag == asn1.TagOctetString
+	}
+	return most
 }
 
 // decodeChain calls the library, turning a panic on hostile input into an

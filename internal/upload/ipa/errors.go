@@ -6,8 +6,11 @@ import (
 )
 
 // Sentinel errors, matched with errors.Is against an *Error.
+//
+//lint:file-ignore ST1005 Info.plist is a file name
 var (
 	ErrOpen                 = errors.New("cannot open the build file")
+	ErrNotRegular           = errors.New("not a regular file")
 	ErrNotZip               = errors.New("not a zip archive")
 	ErrNoApp                = errors.New("no Payload/<Name>.app")
 	ErrNoInfoPlist          = errors.New("no Info.plist")

@@ -19,6 +19,8 @@ import (
 	"strings"
 
 	"howett.net/plist"
+
+	"github.com/asc-action/asc-action/internal/httpx"
 )
 
 // Platform is App Store Connect's platform name for a build (the
@@ -134,8 +136,10 @@ type Artifact struct {
 // Limits on the small entries we read, so a hostile archive cannot make us
 // allocate without bound (real Info.plists are a few KiB, profiles ~20 KiB).
 const (
-	maxPlistSize     = 8 << 20
-	maxProvisionSize = 4 << 20
+	// MaxPlistBytes bounds the Info.plist read.
+	MaxPlistBytes = 8 << 20
+	// MaxProvisionBytes bounds the embedded.mobileprovision read.
+	MaxProvisionBytes = 4 << 20
 )
 
 // Inspect reads the build file at path and returns its facts, with the
@@ -143,22 +147,11 @@ const (
 // Info.plist; a .pkg must come with explicit versions (see CheckPackage).
 // Every failure is an *Error naming the file and the fix.
 func Inspect(path string, override Facts) (*Artifact, error) {
-	f, err := os.Open(path)
+	f, st, err := OpenRegular(path)
 	if err != nil {
-		return nil, &Error{File: path, Err: ErrOpen, Detail: err.Error(), Fix: "check the app-path input points at the exported .ipa or .pkg"}
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, &Error{File: path, Err: ErrOpen, Detail: err.Error()}
-	}
-	if st.IsDir() {
-		fix := "pass the exported .ipa file, not a directory"
-		if strings.HasSuffix(path, ".app") || strings.HasSuffix(path, ".xcarchive") {
-			fix = "this is an .app or .xcarchive bundle; export an .ipa with `xcodebuild -exportArchive` and pass that"
-		}
-		return nil, &Error{File: path, Err: ErrNotZip, Detail: "is a directory", Fix: fix}
-	}
 	art := &Artifact{Path: path, Name: filepath.Base(path), Size: st.Size(), Kind: KindIPA}
 	if strings.EqualFold(filepath.Ext(path), ".pkg") {
 		art.Kind = KindPKG
@@ -184,6 +177,60 @@ func Inspect(path string, override Facts) (*Artifact, error) {
 		return nil, err
 	}
 	return art, nil
+}
+
+// OpenRegular opens the build file at path for reading, refusing anything
+// but a regular file (a symbolic link to one is fine) BEFORE opening it: a
+// FIFO would block the open forever, a device (/dev/zero) never ends, a
+// directory or socket is not a build. Failures are *Error values naming the
+// file and the fix.
+func OpenRegular(path string) (*os.File, os.FileInfo, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, &Error{File: path, Err: ErrOpen, Detail: err.Error(), Fix: "check the app-path input points at the exported .ipa or .pkg"}
+	}
+	if err := checkRegular(path, st); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, &Error{File: path, Err: ErrOpen, Detail: err.Error(), Fix: "check the app-path input points at the exported .ipa or .pkg"}
+	}
+	fst, err := f.Stat()
+	if err == nil && !os.SameFile(st, fst) {
+		err = errors.New("the file was replaced while being opened")
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, &Error{File: path, Err: ErrOpen, Detail: err.Error(), Fix: "do not modify the file while the step runs"}
+	}
+	return f, fst, nil
+}
+
+// checkRegular refuses what is not a regular file, naming what it is.
+func checkRegular(path string, st os.FileInfo) error {
+	m := st.Mode()
+	if m.IsDir() {
+		fix := "pass the exported .ipa file, not a directory"
+		if strings.HasSuffix(path, ".app") || strings.HasSuffix(path, ".xcarchive") {
+			fix = "this is an .app or .xcarchive bundle; export an .ipa with `xcodebuild -exportArchive` and pass that"
+		}
+		return &Error{File: path, Err: ErrNotZip, Detail: "is a directory", Fix: fix}
+	}
+	if m.IsRegular() {
+		return nil
+	}
+	what := "special file"
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		what = "named pipe (FIFO)"
+	case m&os.ModeSocket != 0:
+		what = "socket"
+	case m&os.ModeDevice != 0:
+		what = "device"
+	}
+	return &Error{File: path, Err: ErrNotRegular, Detail: "is a " + what + ", which is not opened",
+		Fix: "pass the exported .ipa or .pkg file itself (written to disk by `xcodebuild -exportArchive`)"}
 }
 
 // CheckPackage validates the facts for a macOS .pkg, which this tool does not
@@ -303,7 +350,7 @@ func Read(r io.ReaderAt, size int64) (*Contents, error) {
 			Fix: "the app bundle is incomplete; rebuild and re-export it"}
 	}
 	c := &Contents{AppDir: app}
-	data, err := readEntry(info, maxPlistSize)
+	data, err := readEntry(info, MaxPlistBytes, "ipa.MaxPlistBytes")
 	if err != nil {
 		return nil, &Error{Err: ErrBadPlist, Detail: info.Name + ": " + err.Error(), Fix: "the archive is damaged; export the .ipa again"}
 	}
@@ -317,7 +364,7 @@ func Read(r io.ReaderAt, size int64) (*Contents, error) {
 	}
 	c.Facts = facts
 	if prov != nil && path.Dir(prov.Name) == app {
-		p, err := readEntry(prov, maxProvisionSize)
+		p, err := readEntry(prov, MaxProvisionBytes, "ipa.MaxProvisionBytes")
 		if err != nil {
 			return nil, &Error{Err: ErrBadProvision, Detail: prov.Name + ": " + err.Error(), Fix: "the archive is damaged; export the .ipa again"}
 		}
@@ -335,23 +382,16 @@ func appendUnique(s []string, v string) []string {
 	return append(s, v)
 }
 
-func readEntry(f *zip.File, limit int64) ([]byte, error) {
+func readEntry(f *zip.File, limit int64, name string) ([]byte, error) {
 	if f.UncompressedSize64 > uint64(limit) {
-		return nil, fmt.Errorf("entry is %d bytes, more than the %d this tool reads", f.UncompressedSize64, limit)
+		return nil, fmt.Errorf("entry is %d bytes, more than the %d this tool reads (limit %s)", f.UncompressedSize64, limit, name)
 	}
 	rc, err := f.Open()
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("entry is larger than the %d bytes this tool reads", limit)
-	}
-	return data, nil
+	return httpx.ReadAll(rc, limit, "the entry", name)
 }
 
 // parseInfo decodes an Info.plist (any format howett.net/plist reads) into

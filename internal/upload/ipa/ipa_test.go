@@ -316,7 +316,7 @@ func TestWriteIsReproducible(t *testing.T) {
 		copy(s[:], h.Sum(nil))
 		return s
 	}
-	if sum(1) != sum(1) {
+	if first := sum(1); sum(1) != first {
 		t.Error("same seed gave different IPAs")
 	}
 	if sum(1) == sum(2) {

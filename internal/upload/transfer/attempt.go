@@ -2,18 +2,18 @@ package transfer
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/httpx"
+	"github.com/asc-action/asc-action/internal/retry"
 )
 
 // Sentinel errors, matched with errors.Is against a *PartError or *PlanError.
@@ -139,31 +139,62 @@ func (b *countingBody) Read(p []byte) (int, error) {
 // Close does nothing: the file belongs to the caller of Send.
 func (b *countingBody) Close() error { return nil }
 
-// maxErrBody is how much of a response body is read for diagnosis.
+// maxErrBody is how much of a storage host's answer is read, for diagnosis
+// (S3-style error documents are under 1 KiB); the rest is left unread.
 const maxErrBody = 64 << 10
 
 // attempt sends one part once.
 func (s *sender) attempt(ctx context.Context, p *part, op Operation) *attemptError {
 	var over atomic.Bool
 	defer over.Store(true)
-	partNumber, attempt := op.PartNumber, p.attempt // the body is read on the transport's goroutine
 	// A connection that stops moving (no byte read for StallTimeout, from
 	// the start to the end of the answer) is abandoned and the part retried,
 	// rather than left to the kernel's TCP timeouts.
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	watchdog := time.AfterFunc(s.opt.StallTimeout, func() { cancel(errStalled) })
-	defer watchdog.Stop()
+	dog := httpx.NewWatchdog(s.opt.StallTimeout, cancel, errStalled)
+	defer dog.Stop()
+	req, err := s.newRequest(ctx, p, op, dog, &over)
+	if err != nil {
+		return &attemptError{class: classPermanent, err: fmt.Errorf("bad part URL: %v", redact(err))}
+	}
+	resp, err := s.opt.Client.Do(req)
+	if err != nil {
+		if context.Cause(ctx) == errStalled {
+			return &attemptError{class: classRetry, err: fmt.Errorf("%w (%v)", errStalled, s.opt.StallTimeout)}
+		}
+		return s.classify(ctx, nil, nil, err, op)
+	}
+	defer resp.Body.Close()
+	body, _, rerr := httpx.ReadPrefix(httpx.KickingReader{R: resp.Body, W: dog}, maxErrBody)
+	if rerr != nil && context.Cause(ctx) == errStalled {
+		rerr = fmt.Errorf("%w (%v)", errStalled, s.opt.StallTimeout)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if rerr != nil {
+			// The status said yes but the answer was cut: sending a part
+			// again is harmless, assuming it arrived is not.
+			return &attemptError{class: classRetry, status: resp.StatusCode, err: fmt.Errorf("reading the answer: %v", redact(rerr))}
+		}
+		return nil
+	}
+	return s.classify(ctx, resp, body, nil, op)
+}
+
+// newRequest builds the part's request: its bytes streamed from the file,
+// Apple's headers exactly, never an Authorization.
+func (s *sender) newRequest(ctx context.Context, p *part, op Operation, dog *httpx.Watchdog, over *atomic.Bool) (*http.Request, error) {
+	partNumber, attempt := op.PartNumber, p.attempt // the body is read on the transport's goroutine
 	newBody := func() io.ReadCloser {
 		s.resetSent(p)
 		return &countingBody{r: io.NewSectionReader(s.r, op.Offset, op.Length), onRead: func(n int) {
-			watchdog.Reset(s.opt.StallTimeout)
+			dog.Kick()
 			s.onBytes(p, partNumber, attempt, n)
 		}, onEOF: func() {
 			if !over.Load() { // not a transport goroutine outliving its attempt
 				s.releaseSlot(p)
 			}
-		}, closed: &over}
+		}, closed: over}
 	}
 	method := op.Method
 	if method == "" {
@@ -171,7 +202,7 @@ func (s *sender) attempt(ctx context.Context, p *part, op Operation) *attemptErr
 	}
 	req, err := http.NewRequestWithContext(ctx, method, op.URL, nil)
 	if err != nil {
-		return &attemptError{class: classPermanent, err: fmt.Errorf("bad part URL: %v", redact(err))}
+		return nil, err
 	}
 	req.Body = newBody()
 	req.GetBody = func() (io.ReadCloser, error) { return newBody(), nil }
@@ -189,71 +220,32 @@ func (s *sender) attempt(ctx context.Context, p *part, op Operation) *attemptErr
 	if _, ok := req.Header["User-Agent"]; !ok {
 		req.Header["User-Agent"] = []string{""} // an empty value stops Go adding its own
 	}
-	resp, err := s.opt.Client.Do(req)
-	if err != nil {
-		if context.Cause(ctx) == errStalled {
-			return &attemptError{class: classRetry, err: fmt.Errorf("%w (%v)", errStalled, s.opt.StallTimeout)}
-		}
-		return classifyNetErr(err)
+	return req, nil
+}
+
+// classify applies the project's retry policy (internal/retry) to a failed
+// attempt; what it does not retry is an expired URL (to renew) or final.
+func (s *sender) classify(ctx context.Context, resp *http.Response, body []byte, err error, op Operation) *attemptError {
+	ae := &attemptError{class: classPermanent, err: redact(err)}
+	if resp != nil {
+		ae.status, ae.detail = resp.StatusCode, errorDetail(body)
 	}
-	defer resp.Body.Close()
-	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrBody))
-	if rerr != nil && context.Cause(ctx) == errStalled {
-		rerr = fmt.Errorf("%w (%v)", errStalled, s.opt.StallTimeout)
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		if rerr != nil {
-			// The status said yes but the answer was cut: sending a part
-			// again is harmless, assuming it arrived is not.
-			return &attemptError{class: classRetry, status: resp.StatusCode, err: fmt.Errorf("reading the answer: %v", redact(rerr))}
-		}
-		return nil
-	}
-	ae := &attemptError{status: resp.StatusCode, detail: errorDetail(body)}
+	v, _ := retry.Check(ctx, resp, body, err, s.opt.Now())
 	switch {
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		ae.class = classRetry
-		ae.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.opt.Now())
-		ae.throttled = resp.StatusCode == http.StatusTooManyRequests || slowDown.Match(body)
-	case resp.StatusCode == http.StatusRequestTimeout:
-		ae.class = classRetry
-	case resp.StatusCode == http.StatusBadRequest && retryableCode.Match(body):
-		// S3-style hosts answer 400 when the body arrived short or too slowly;
-		// sending the part again is the documented remedy.
-		ae.class = classRetry
-		ae.throttled = slowDown.Match(body)
-	case (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnauthorized) &&
+	case v.Retry:
+		ae.class, ae.throttled = classRetry, v.Throttled
+		if v.HasRetryAfter && v.RetryAfter > 0 {
+			ae.retryAfter = v.RetryAfter
+		}
+	case resp != nil && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnauthorized) &&
 		(strings.Contains(strings.ToLower(string(body)), "expired") || s.pastExpiry(op)):
 		ae.class = classExpired
-	default:
-		ae.class = classPermanent
 	}
 	return ae
 }
 
 func (s *sender) pastExpiry(op Operation) bool {
 	return !op.Expiration.IsZero() && !s.opt.Now().Before(op.Expiration)
-}
-
-var (
-	tooManyRedirects = regexp.MustCompile(`stopped after \d+ redirects\z`)
-	badScheme        = regexp.MustCompile(`unsupported protocol scheme`)
-)
-
-// classifyNetErr decides whether a transport error is worth another attempt:
-// dropped connections, resets and timeouts are; bad URLs and certificate
-// failures are not (go-retryablehttp's policy).
-func classifyNetErr(err error) *attemptError {
-	ae := &attemptError{class: classRetry, err: redact(err)}
-	var cv *tls.CertificateVerificationError
-	var ua x509.UnknownAuthorityError
-	switch {
-	case errors.As(err, &cv), errors.As(err, &ua):
-		ae.class = classPermanent
-	case tooManyRedirects.MatchString(err.Error()), badScheme.MatchString(err.Error()):
-		ae.class = classPermanent
-	}
-	return ae
 }
 
 // redact removes the query string (the signature) from URLs in err.
@@ -277,10 +269,6 @@ func redactURL(s string) string {
 	return u.String()
 }
 
-var slowDown = regexp.MustCompile(`<Code>SlowDown</Code>`)
-
-var retryableCode = regexp.MustCompile(`<Code>(RequestTimeout|IncompleteBody|InternalError|SlowDown)</Code>`)
-
 var xmlTag = regexp.MustCompile(`<(Code|Message)>([^<]{1,200})</(?:Code|Message)>`)
 
 // errorDetail keeps the storage host's error code and message (S3-style XML)
@@ -291,24 +279,4 @@ func errorDetail(body []byte) string {
 		parts = append(parts, string(m[2]))
 	}
 	return strings.Join(parts, ": ")
-}
-
-// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		return time.Duration(min(n, 1_000_000)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return min(d, 1_000_000*time.Second)
-		}
-	}
-	return 0
 }

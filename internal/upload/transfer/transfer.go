@@ -20,6 +20,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/httpx"
+	"github.com/asc-action/asc-action/internal/retry"
 )
 
 // Header is one request header Apple requires on a part request.
@@ -73,8 +76,13 @@ const (
 	DefaultMaxRetryAfter    = 5 * time.Minute
 	DefaultExpiryMargin     = 30 * time.Second
 	DefaultProgressInterval = 250 * time.Millisecond
-	DefaultStallTimeout     = 2 * time.Minute
+	DefaultStallTimeout     = httpx.PartStallTimeout
 )
+
+// MaxParts is the most operations a plan may hold: S3-style multipart
+// uploads allow 10,000 parts, and App Store Connect's parts are megabytes
+// each, so a plan with more is not Apple's.
+const MaxParts = 10_000
 
 // Options tune Send. The zero value works: every field has a default.
 type Options struct {
@@ -190,13 +198,12 @@ func NewHTTPClient(parallelism int) *http.Client {
 	if parallelism <= 0 {
 		parallelism = DefaultParallelism
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t := httpx.NewTransport(httpx.PartHeaderTimeout)
 	t.ForceAttemptHTTP2 = false
 	t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	t.MaxIdleConns = parallelism * 2
 	t.MaxIdleConnsPerHost = parallelism * 2
 	t.DisableCompression = true
-	t.ResponseHeaderTimeout = 2 * time.Minute
 	return &http.Client{Transport: t}
 }
 
@@ -243,7 +250,7 @@ func Send(ctx context.Context, r io.ReaderAt, size int64, ops []Operation, opt O
 	opt = opt.withDefaults()
 	s := &sender{opt: opt, r: r, size: size, start: opt.Now()}
 	res := &Result{Parts: len(ops)}
-	if err := checkPlan(size, ops); err != nil {
+	if err := CheckPlan(size, ops); err != nil {
 		return res, err
 	}
 	for _, op := range ops {
@@ -356,7 +363,7 @@ func (o Options) withDefaults() Options {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = retry.Sleep
 	}
 	if o.Rand == nil {
 		o.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
@@ -364,25 +371,16 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// checkPlan verifies the operations tile [0, size) exactly, so a wrong file
-// size or a malformed answer is caught before anything is sent.
-func checkPlan(size int64, ops []Operation) error {
+// CheckPlan verifies the operations tile [0, size) exactly, so a wrong file
+// size or a malformed or hostile answer (more parts than MaxParts or than the
+// file has bytes, ranges outside the file, overlapping or empty) is caught
+// before anything is sent.
+func CheckPlan(size int64, ops []Operation) error {
 	if len(ops) == 0 {
 		return &PlanError{Detail: "App Store Connect returned no upload operations"}
+	}
+	if len(ops) > MaxParts || int64(len(ops)) > max(size, 1) {
+		return &PlanError{Detail: fmt.Sprintf("%d parts for a file of %d bytes (limit transfer.MaxParts, %d parts, and at most one per byte)", len(ops), size, MaxParts)}
 	}
 	sorted := make([]Operation, len(ops))
 	copy(sorted, ops)
@@ -393,8 +391,8 @@ func checkPlan(size int64, ops []Operation) error {
 		switch {
 		case op.URL == "":
 			return &PlanError{Detail: fmt.Sprintf("part %d has no URL", op.PartNumber)}
-		case op.Length <= 0 || op.Offset < 0:
-			return &PlanError{Detail: fmt.Sprintf("part %d has offset %d and length %d", op.PartNumber, op.Offset, op.Length)}
+		case op.Length <= 0 || op.Offset < 0 || op.Length > size-op.Offset:
+			return &PlanError{Detail: fmt.Sprintf("part %d has offset %d and length %d, outside the file's %d bytes", op.PartNumber, op.Offset, op.Length, size)}
 		case op.Offset != next:
 			return &PlanError{Detail: fmt.Sprintf("part %d starts at byte %d, expected %d (parts overlap or leave a gap)", op.PartNumber, op.Offset, next)}
 		case op.PartNumber != 0 && seen[op.PartNumber]:
@@ -641,21 +639,12 @@ func sameSlot(a, b Operation) bool {
 // it gave one (capped), else exponential from MinBackoff (ThrottleBackoff when
 // the host asked to slow down) with full jitter.
 func (s *sender) backoff(attempt int, ae *attemptError) time.Duration {
-	if ae.retryAfter > 0 {
-		return min(ae.retryAfter, s.opt.MaxRetryAfter)
-	}
-	d := s.opt.MinBackoff
-	if ae.throttled {
-		d = max(d, s.opt.ThrottleBackoff)
-	}
-	for i := 1; i < attempt && d < s.opt.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, s.opt.MaxBackoff)
-	s.mu.Lock()
-	j := s.opt.Rand.Int64N(int64(d) + 1)
-	s.mu.Unlock()
-	return time.Duration(j)
+	p := retry.Policy{Min: s.opt.MinBackoff, Max: s.opt.MaxBackoff, Throttle: s.opt.ThrottleBackoff, MaxRetryAfter: s.opt.MaxRetryAfter}
+	v := retry.Verdict{Throttled: ae.throttled, RetryAfter: ae.retryAfter, HasRetryAfter: ae.retryAfter > 0}
+	s.mu.Lock() // guards opt.Rand
+	defer s.mu.Unlock()
+	d, _ := p.Delay(attempt-1, v, s.opt.Rand)
+	return d
 }
 
 func (s *sender) partError(p *part, op Operation, kind error, cause error) *PartError {

@@ -1,4 +1,4 @@
-package main
+package generate
 
 import (
 	"bytes"
@@ -227,7 +227,7 @@ func TestNativeActionRuns(t *testing.T) {
 func TestNativeActionScriptsShellcheck(t *testing.T) {
 	sc, err := exec.LookPath("shellcheck")
 	if err != nil {
-		t.Skip("shellcheck is not installed; the composite action's scripts are not linted here")
+		t.Skip("shellcheck is not installed (apt-get install shellcheck; .ci/run installs it); the composite action's scripts are not linted here")
 	}
 	a := readAction(t, "native/action.yml")
 	for _, s := range a.Runs.Steps {

@@ -1,4 +1,4 @@
-package main
+package generate
 
 import (
 	"fmt"
@@ -60,101 +60,131 @@ var kebab = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 // refuses declarations the Action could not carry (bad or duplicate names,
 // missing descriptions, an input named `command`).
 func Collect(cmds []*command.Command) (*Model, error) {
-	m := &Model{}
-	inIdx := map[string]int{}
-	outIdx := map[string]int{}
-	var errs []string
-	seenCmd := map[string]bool{}
-	for _, c := range cmds {
-		if c == nil {
-			errs = append(errs, "a nil command is registered")
-			continue
-		}
-		if c.CLIOnly {
-			continue // not offered as an Action's command: none of its inputs or outputs either
-		}
-		if !kebab.MatchString(c.Name) {
-			errs = append(errs, fmt.Sprintf("command %q: name must be kebab-case", c.Name))
-		}
-		if seenCmd[c.Name] {
-			errs = append(errs, fmt.Sprintf("command %q is registered twice", c.Name))
-			continue
-		}
-		seenCmd[c.Name] = true
-		m.CommandNames = append(m.CommandNames, c.Name)
+	c := collector{m: &Model{}, inIdx: map[string]int{}, outIdx: map[string]int{}, seenCmd: map[string]bool{}}
+	for _, cmd := range cmds {
+		c.command(cmd)
+	}
+	if len(c.m.CommandNames) == 0 && len(c.errs) == 0 {
+		c.errs = append(c.errs, "no commands are registered")
+	}
+	if len(c.errs) > 0 {
+		return nil, fmt.Errorf("the command declarations cannot be rendered:\n  %s", strings.Join(c.errs, "\n  "))
+	}
+	c.m.settle()
+	return c.m, nil
+}
 
-		seenIn := map[string]bool{}
-		for _, in := range c.Inputs {
-			if in.CLIOnly {
-				continue
-			}
-			switch {
-			case in.Name == commandInput:
-				errs = append(errs, fmt.Sprintf("command %s: input %q is reserved for choosing the command", c.Name, in.Name))
-				continue
-			case !kebab.MatchString(in.Name):
-				errs = append(errs, fmt.Sprintf("command %s: input %q must be kebab-case (lower-case letters, digits, single hyphens)", c.Name, in.Name))
-				continue
-			case seenIn[in.Name]:
-				errs = append(errs, fmt.Sprintf("command %s: input %q is declared twice", c.Name, in.Name))
-				continue
-			case strings.TrimSpace(in.Usage) == "":
-				errs = append(errs, fmt.Sprintf("command %s: input %q has no Usage text to describe it", c.Name, in.Name))
-				continue
-			}
-			seenIn[in.Name] = true
-			i, ok := inIdx[in.Name]
-			if !ok {
-				i = len(m.Inputs)
-				inIdx[in.Name] = i
-				m.Inputs = append(m.Inputs, InputDoc{Name: in.Name, Defaults: map[string]string{}})
-			}
-			d := &m.Inputs[i]
-			d.usage.add(c.Name, in.Usage)
-			d.Commands = append(d.Commands, c.Name)
-			def := in.Default
-			if in.ActionDefault != "" {
-				def = in.ActionDefault
-			}
-			d.Defaults[c.Name] = def
-			d.Secret = d.Secret || in.Secret
-			d.Bool = d.Bool || in.Bool
-			if in.Env != "" && !slices.Contains(d.Env, in.Env) {
-				d.Env = append(d.Env, in.Env)
-			}
-		}
+// collector gathers the model one command at a time, noting every
+// declaration the Action could not carry.
+type collector struct {
+	m             *Model
+	inIdx, outIdx map[string]int
+	seenCmd       map[string]bool
+	errs          []string
+}
 
-		seenOut := map[string]bool{}
-		for _, out := range c.Outputs {
-			switch {
-			case !kebab.MatchString(out.Name):
-				errs = append(errs, fmt.Sprintf("command %s: output %q must be kebab-case", c.Name, out.Name))
-				continue
-			case seenOut[out.Name]:
-				errs = append(errs, fmt.Sprintf("command %s: output %q is declared twice", c.Name, out.Name))
-				continue
-			case strings.TrimSpace(out.Usage) == "":
-				errs = append(errs, fmt.Sprintf("command %s: output %q has no Usage text to describe it", c.Name, out.Name))
-				continue
-			}
-			seenOut[out.Name] = true
-			i, ok := outIdx[out.Name]
-			if !ok {
-				i = len(m.Outputs)
-				outIdx[out.Name] = i
-				m.Outputs = append(m.Outputs, OutputDoc{Name: out.Name})
-			}
-			o := &m.Outputs[i]
-			o.usage.add(c.Name, out.Usage)
-			o.Commands = append(o.Commands, c.Name)
+func (c *collector) errorf(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Sprintf(format, args...))
+}
+
+func (c *collector) command(cmd *command.Command) {
+	switch {
+	case cmd == nil:
+		c.errorf("a nil command is registered")
+		return
+	case cmd.CLIOnly:
+		return // not offered as an Action's command: none of its inputs or outputs either
+	}
+	if !kebab.MatchString(cmd.Name) {
+		c.errorf("command %q: name must be kebab-case", cmd.Name)
+	}
+	if c.seenCmd[cmd.Name] {
+		c.errorf("command %q is registered twice", cmd.Name)
+		return
+	}
+	c.seenCmd[cmd.Name] = true
+	c.m.CommandNames = append(c.m.CommandNames, cmd.Name)
+	seenIn := map[string]bool{}
+	for _, in := range cmd.Inputs {
+		if !in.CLIOnly && c.inputOK(cmd.Name, in, seenIn) {
+			c.input(cmd.Name, in)
 		}
 	}
-	if len(m.CommandNames) == 0 && len(errs) == 0 {
-		errs = append(errs, "no commands are registered")
+	seenOut := map[string]bool{}
+	for _, out := range cmd.Outputs {
+		if c.outputOK(cmd.Name, out, seenOut) {
+			c.output(cmd.Name, out)
+		}
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("the command declarations cannot be rendered:\n  %s", strings.Join(errs, "\n  "))
+}
+
+func (c *collector) inputOK(cmd string, in command.Input, seen map[string]bool) bool {
+	if in.Name == commandInput {
+		c.errorf("command %s: input %q is reserved for choosing the command", cmd, in.Name)
+		return false
 	}
+	return c.declared(cmd, "input", in.Name, in.Usage, " (lower-case letters, digits, single hyphens)", seen)
+}
+
+func (c *collector) outputOK(cmd string, out command.Output, seen map[string]bool) bool {
+	return c.declared(cmd, "output", out.Name, out.Usage, "", seen)
+}
+
+// declared checks one input or output declaration of cmd: a kebab-case
+// name, declared once, with a usage text.
+func (c *collector) declared(cmd, kind, name, usage, kebabHint string, seen map[string]bool) bool {
+	switch {
+	case !kebab.MatchString(name):
+		c.errorf("command %s: %s %q must be kebab-case%s", cmd, kind, name, kebabHint)
+	case seen[name]:
+		c.errorf("command %s: %s %q is declared twice", cmd, kind, name)
+	case strings.TrimSpace(usage) == "":
+		c.errorf("command %s: %s %q has no Usage text to describe it", cmd, kind, name)
+	default:
+		seen[name] = true
+		return true
+	}
+	return false
+}
+
+func (c *collector) input(cmd string, in command.Input) {
+	d := entry(c.inIdx, &c.m.Inputs, in.Name, func() InputDoc { return InputDoc{Name: in.Name, Defaults: map[string]string{}} })
+	d.usage.add(cmd, in.Usage)
+	d.Commands = append(d.Commands, cmd)
+	def := in.Default
+	if in.ActionDefault != "" {
+		def = in.ActionDefault
+	}
+	d.Defaults[cmd] = def
+	d.Secret = d.Secret || in.Secret
+	d.Bool = d.Bool || in.Bool
+	if in.Env != "" && !slices.Contains(d.Env, in.Env) {
+		d.Env = append(d.Env, in.Env)
+	}
+}
+
+func (c *collector) output(cmd string, out command.Output) {
+	o := entry(c.outIdx, &c.m.Outputs, out.Name, func() OutputDoc { return OutputDoc{Name: out.Name} })
+	o.usage.add(cmd, out.Usage)
+	o.Commands = append(o.Commands, cmd)
+}
+
+// entry returns the element of list called name (its index in idx), adding
+// a new one made by add the first time the name is seen.
+func entry[T any](idx map[string]int, list *[]T, name string, add func() T) *T {
+	i, ok := idx[name]
+	if !ok {
+		i = len(*list)
+		idx[name] = i
+		*list = append(*list, add())
+	}
+	return &(*list)[i]
+}
+
+// settle fills the descriptions and folds the defaults every command
+// agrees on into one; a secret's default is dropped, as action.yml would
+// publish it.
+func (m *Model) settle() {
 	for i := range m.Outputs {
 		m.Outputs[i].Description = m.Outputs[i].usage.String()
 	}
@@ -172,11 +202,9 @@ func Collect(cmds []*command.Command) (*Model, error) {
 			d.Default, d.Defaults = first, nil
 		}
 		if d.Secret {
-			// A secret's default would be published in action.yml.
 			d.Default, d.Defaults = "", nil
 		}
 	}
-	return m, nil
 }
 
 // usageSet collects each command's usage text for one input or output.

@@ -1,4 +1,4 @@
-package main
+package generate
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v4"
 
 	"github.com/asc-action/asc-action/internal/command"
 )
@@ -140,15 +142,15 @@ func TestCollectRefuses(t *testing.T) {
 	}
 }
 
-func TestReplaceTopLevel(t *testing.T) {
+func TestSetTopLevel(t *testing.T) {
 	block := generatedNote + "\ninputs:\n  a:\n    description: \"x\"\n"
 	tests := []struct {
 		name, doc, want, err string
 	}{
 		{
-			name: "replaces the block and keeps the rest",
-			doc:  "name: n\n\ninputs:\n  old:\n    description: y\n\n  other: z\n\nruns:\n  using: docker\n",
-			want: "name: n\n\n" + block + "\nruns:\n  using: docker\n",
+			name: "replaces the block and keeps the rest, comments too",
+			doc:  "# head\nname: n # why\n\ninputs:\n  old:\n    description: y\n\n  other: z\n\nruns:\n  # how\n  using: docker\n",
+			want: "# head\nname: n # why\n\n" + block + "\nruns:\n  # how\n  using: docker\n",
 		},
 		{
 			name: "replaces its own earlier output",
@@ -158,19 +160,24 @@ func TestReplaceTopLevel(t *testing.T) {
 		{
 			name: "empty key",
 			doc:  "name: n\ninputs:\nruns: {}\n",
-			want: "name: n\n" + block + "runs: {}\n",
+			want: "name: n\n\n" + block + "\nruns: {}\n",
 		},
 		{
 			name: "absent key is appended",
 			doc:  "name: n\n",
 			want: "name: n\n\n" + block,
 		},
+		{
+			name: "flow mapping becomes a block",
+			doc:  "inputs: {}\n",
+			want: block,
+		},
 		{name: "twice", doc: "inputs:\n  a: 1\ninputs:\n", err: "twice"},
-		{name: "flow mapping", doc: "inputs: {}\n", err: "block mapping"},
+		{name: "not a mapping", doc: "- a\n", err: "not a YAML mapping"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ReplaceTopLevel(tt.doc, "inputs", block)
+			doc, err := loadYAML(tt.doc)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err %v, want %q", err, tt.err)
@@ -180,10 +187,37 @@ func TestReplaceTopLevel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			SetTopLevel(doc, "inputs", mapping(scalar("a"), mapping(scalar("description"), quoted("x"))), generatedNote)
+			got, err := dumpYAML(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got != tt.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestReplaceMarkedPairs(t *testing.T) {
+	const doc = "env:\n  KEEP: 1\n  # b\n  OLD: 1\n  OLDER: 2\n  # e\n  AFTER: 3\n"
+	d, err := loadYAML(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := lookup(d.Content[0], "env")
+	if err := ReplaceMarkedPairs(env, "# b", "# e", []*yaml.Node{scalar("A"), scalar("x")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := dumpYAML(d)
+	if want := "env:\n  KEEP: 1\n  # b\n  A: x\n  # e\n  AFTER: 3\n"; err != nil || got != want {
+		t.Errorf("got %q, %v; want %q", got, err, want)
+	}
+	for _, src := range []string{"env:\n  A: 1\n", "env:\n  # e\n  A: 1\n  # b\n  B: 2\n"} {
+		d, _ := loadYAML(src)
+		if err := ReplaceMarkedPairs(lookup(d.Content[0], "env"), "# b", "# e", []*yaml.Node{scalar("A"), scalar("x")}); !errors.Is(err, ErrNoMarkers) {
+			t.Errorf("%q: err %v, want ErrNoMarkers", src, err)
+		}
 	}
 }
 

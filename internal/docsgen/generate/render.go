@@ -1,10 +1,10 @@
-package main
+package generate
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
+
+	"go.yaml.in/yaml/v4"
 )
 
 // runStepID is the id of native/action.yml's step that runs the binary;
@@ -26,50 +26,42 @@ const (
 // generatedNote heads every generated YAML block.
 const generatedNote = "# Generated from the commands by `go run ./internal/docsgen -write`; do not edit by hand."
 
-// yamlString quotes s as a YAML double-quoted scalar (a JSON string is one).
-func yamlString(s string) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	return strings.TrimSuffix(b.String(), "\n")
-}
-
 // envName is the variable the runner sets for an input: INPUT_ and the
 // name upper-cased, hyphens kept, spaces turned into underscores.
 func envName(input string) string {
 	return "INPUT_" + strings.ToUpper(strings.ReplaceAll(input, " ", "_"))
 }
 
-// RenderActionInputs renders the top-level `inputs:` block of an action.yml.
-func RenderActionInputs(m *Model) string {
-	var b strings.Builder
-	b.WriteString(generatedNote + "\n")
-	b.WriteString("inputs:\n")
-	fmt.Fprintf(&b, "  %s:\n    description: %s\n    required: false\n    default: %s\n",
-		commandInput, yamlString(m.CommandDescription()), yamlString(defaultCommand))
+// ActionInputs renders the value of an action.yml's top-level `inputs:`.
+func ActionInputs(m *Model) *yaml.Node {
+	falseNode := func() *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"} }
+	in := mapping(scalar(commandInput), mapping(
+		scalar("description"), quoted(m.CommandDescription()),
+		scalar("required"), falseNode(),
+		scalar("default"), quoted(defaultCommand),
+	))
 	for _, d := range m.Inputs {
-		fmt.Fprintf(&b, "  %s:\n    description: %s\n    required: false\n", d.Name, yamlString(m.FullDescription(d)))
+		v := mapping(scalar("description"), quoted(m.FullDescription(d)), scalar("required"), falseNode())
 		if d.Default != "" {
-			fmt.Fprintf(&b, "    default: %s\n", yamlString(d.Default))
+			v.Content = append(v.Content, scalar("default"), quoted(d.Default))
 		}
+		in.Content = append(in.Content, scalar(d.Name), v)
 	}
-	return b.String()
+	return in
 }
 
-// RenderActionOutputs renders the top-level `outputs:` block; a composite
+// ActionOutputs renders the value of the top-level `outputs:`; a composite
 // action's outputs also name the step output they take their value from.
-func RenderActionOutputs(m *Model, composite bool) string {
-	var b strings.Builder
-	b.WriteString(generatedNote + "\n")
-	b.WriteString("outputs:\n")
+func ActionOutputs(m *Model, composite bool) *yaml.Node {
+	out := mapping()
 	for _, d := range m.Outputs {
-		fmt.Fprintf(&b, "  %s:\n    description: %s\n", d.Name, yamlString(m.OutputDescription(d)))
+		v := mapping(scalar("description"), quoted(m.OutputDescription(d)))
 		if composite {
-			fmt.Fprintf(&b, "    value: ${{ steps.%s.outputs.%s }}\n", runStepID, d.Name)
+			v.Content = append(v.Content, scalar("value"), scalar(fmt.Sprintf("${{ steps.%s.outputs.%s }}", runStepID, d.Name)))
 		}
+		out.Content = append(out.Content, scalar(d.Name), v)
 	}
-	return b.String()
+	return out
 }
 
 // stepEnvName is the variable the composite action's run step gets an
@@ -89,14 +81,14 @@ func (m *Model) inputNames() []string {
 	return names
 }
 
-// RenderNativeEnv renders the env entries of the composite action's run
-// step: every input in a variable the shell keeps.
-func RenderNativeEnv(m *Model) string {
-	var b strings.Builder
+// NativeEnv renders the env entries of the composite action's run step
+// (keys and values alternating): every input in a variable the shell keeps.
+func NativeEnv(m *Model) []*yaml.Node {
+	var pairs []*yaml.Node
 	for _, n := range m.inputNames() {
-		fmt.Fprintf(&b, "%s: ${{ inputs.%s }}\n", stepEnvName(n), n)
+		pairs = append(pairs, scalar(stepEnvName(n)), scalar(fmt.Sprintf("${{ inputs.%s }}", n)))
 	}
-	return b.String()
+	return pairs
 }
 
 // RenderNativeArgs renders the lines of the run step's script that collect
