@@ -78,7 +78,7 @@ func (l *localKMS) env(t testing.TB) []string {
 	}
 }
 
-func startLocalKMS(t *testing.T) *localKMS {
+func startLocalKMS(t testing.TB) *localKMS {
 	t.Helper()
 	bin := localKMSBinary(t)
 	k := newKey(t)
@@ -135,7 +135,7 @@ func startLocalKMS(t *testing.T) *localKMS {
 
 // publicPEM is the key's public half as the KMS hands it out (GetPublicKey),
 // which is all the emulator needs.
-func (l *localKMS) publicPEM(t *testing.T) string {
+func (l *localKMS) publicPEM(t testing.TB) string {
 	t.Helper()
 	out, err := l.client.GetPublicKey(context.Background(), &awskms.GetPublicKeyInput{KeyId: aws.String(kmsAlias)})
 	if err != nil {
