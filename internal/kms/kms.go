@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -207,8 +208,12 @@ func (p *provider) wrap(uri string, err error) error {
 	return &Error{Kind: kind, Provider: p, URI: uri, Permission: perm, Err: err}
 }
 
+var rule = regexp.MustCompile(`-{8,}`)
+
+// oneLine folds a provider's error onto one line (Azure's draw rules of
+// dashes around the response) and bounds it.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(rule.ReplaceAllString(s, " ")), " ")
 	if len(s) > 600 {
 		s = s[:600] + "..."
 	}
