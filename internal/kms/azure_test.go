@@ -63,11 +63,8 @@ func (f *fakeKeyVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	kid := "https://" + r.Host + "/keys/asc/0123456789abcdef"
 	if !isSign {
-		pub := f.key.PublicKey
-		size := (pub.Curve.Params().BitSize + 7) / 8
-		x, y := make([]byte, size), make([]byte, size)
-		pub.X.FillBytes(x)
-		pub.Y.FillBytes(y)
+		raw, _ := f.key.PublicKey.Bytes() // 0x04, X, Y
+		x, y := raw[1:1+len(raw)/2], raw[1+len(raw)/2:]
 		json.NewEncoder(w).Encode(map[string]any{"key": map[string]any{"kid": kid, "kty": "EC", "crv": f.crv,
 			"x": base64.RawURLEncoding.EncodeToString(x), "y": base64.RawURLEncoding.EncodeToString(y), "key_ops": []string{"sign"}},
 			"attributes": map[string]any{"enabled": true}})

@@ -56,9 +56,16 @@ type provider struct {
 	load       func(ctx context.Context, uri string) (sigkms.SignerVerifier, error)
 	// valid checks the URI's shape before anything is loaded.
 	valid func(uri string) error
-	// classify maps a provider error to one of the kinds (nil: unknown) and
-	// says which permission it lacked when it can tell.
-	classify func(err error) (kind error, permission string)
+	// classify maps a provider error to one of the kinds and says which
+	// permission it lacked when it can tell.
+	classify func(err error) verdict
+}
+
+// verdict is what a provider's error means: one of the kinds (nil when
+// unknown) and, for access denied, the permission lacking when known.
+type verdict struct {
+	kind       error
+	permission string
 }
 
 var providers []*provider
@@ -196,7 +203,8 @@ func (e *Error) Error() string {
 func (e *Error) Permanent() bool { return e.Kind != ErrUnavailable }
 
 func (p *provider) wrap(uri string, err error) error {
-	kind, perm := p.classify(err)
+	v := p.classify(err)
+	kind, perm := v.kind, v.permission
 	if kind == nil {
 		switch {
 		case errors.Is(err, context.DeadlineExceeded):
