@@ -1,6 +1,8 @@
-# asc-action container image: one static binary, the CA bundle and an empty
-# /tmp on an empty base. GitHub builds this for `uses: asc-action/asc-action@v1`;
-# the release workflow publishes it as ghcr.io/asc-action/asc-action:<tag>.
+# asc-action container image from source: one static binary, the CA bundle
+# and an empty /tmp on an empty base, as the release image (image/Dockerfile,
+# built by GoReleaser from the release binaries). The runner builds this one
+# for `uses: asc-action/asc-action@<branch or commit>`; at a release tag
+# action.yml runs the published image instead. For `docker build .` too.
 #
 # Build stage: the Go toolchain named by go.mod. The version is stamped with
 #   docker build --build-arg VERSION=v1.2.3 .

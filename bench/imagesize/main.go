@@ -1,11 +1,11 @@
-// Command imagesize measures the container image the Dockerfile describes
-// without a Docker engine: it builds the binary with the Dockerfile's own
-// `go build` line (same environment and flags, for linux), rebuilds each
-// layer the final stage adds from its COPY instructions, and prints the
-// sizes. It also prints a plain `go build` for comparison.
+// Command imagesize builds the release image (image/Dockerfile) with podman
+// from a linux binary built with the release flags (or the one given with
+// -bin, e.g. from a GoReleaser snapshot in dist/), writes it as a registry
+// stores it (gzip layers) and prints its sizes.
 //
-//	go run ./bench/imagesize            # linux/amd64
+//	go run ./bench/imagesize                   # linux/amd64
 //	go run ./bench/imagesize -arch arm64
+//	go run ./bench/imagesize -bin dist/asc-action_linux_amd64_v1/asc-action
 package main
 
 import (
@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/asc-action/asc-action/internal/shipcheck"
@@ -23,86 +22,89 @@ import (
 
 func main() {
 	arch := flag.String("arch", "amd64", "GOARCH of the image")
-	version := flag.String("version", "v1.0.0", "VERSION build arg stamped into the binary")
+	bin := flag.String("bin", "", "linux binary to put in the image (default: build one with the release flags)")
 	flag.Parse()
-	if err := run(*arch, *version); err != nil {
+	if err := run(*arch, *bin); err != nil {
 		fmt.Fprintln(os.Stderr, "imagesize:", err)
 		os.Exit(1)
 	}
 }
 
-func run(arch, version string) error {
-	wd, err := os.Getwd()
+func run(arch, bin string) error {
+	if err := shipcheck.LookPodman(); err != nil {
+		return err
+	}
+	root, err := findRoot()
 	if err != nil {
 		return err
 	}
-	root, err := findRoot(wd)
+	work, err := os.MkdirTemp("", "imagesize-")
 	if err != nil {
 		return err
 	}
+	defer os.RemoveAll(work)
 	ctx := context.Background()
-	rep, err := shipcheck.MeasureImage(ctx, shipcheck.MeasureOptions{Root: root, Version: version, GOARCH: arch})
-	if err != nil {
-		return err
-	}
-	plain, err := plainBuild(ctx, root, arch)
-	if err != nil {
-		return err
-	}
-	gover, _ := exec.Command("go", "env", "GOVERSION").Output()
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	var shown []string
-	for _, a := range rep.GoBuild {
-		if strings.ContainsAny(a, " \"'") {
-			a = fmt.Sprintf("%q", a)
+	if bin == "" {
+		bin = filepath.Join(work, "asc-action")
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w -X github.com/asc-action/asc-action/internal/app.Version=v1.0.0", "-o", bin, ".")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build: %v\n%s", err, out)
 		}
-		shown = append(shown, a)
 	}
-	fmt.Printf("linux/%s, %s\nbuild: %s go %s\n\n", arch, strings.TrimSpace(string(gover)), strings.Join(rep.Env, " "), strings.Join(shown, " "))
+	cdir := filepath.Join(work, "context")
+	if err := os.MkdirAll(cdir, 0o755); err != nil {
+		return err
+	}
+	if err := shipcheck.ImageContext(root, cdir, map[string]string{arch: bin}, 0); err != nil {
+		return err
+	}
+	pod := shipcheck.Podman{Root: filepath.Join(work, "podman")}
+	defer func() { _, _ = pod.Run(context.Background(), "system", "reset", "--force") }()
+	const tag = "localhost/asc-action:imagesize"
+	if _, err := pod.Build(ctx, cdir, "linux/"+arch, tag, 0); err != nil {
+		return err
+	}
+	im, err := pod.PushOCI(ctx, tag, filepath.Join(work, "oci"))
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(bin)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Printf("linux/%s image %s\n\n", arch, im.Digest)
 	fmt.Fprintln(w, "what\tbytes\tMiB\t")
-	fmt.Fprintf(w, "binary, plain `go build`\t%d\t%.2f\t\n", plain, mib(plain))
-	fmt.Fprintf(w, "binary, Dockerfile flags\t%d\t%.2f\t\n", rep.BinaryBytes, mib(rep.BinaryBytes))
-	fmt.Fprintf(w, "base (%s)\t%d\t%.2f\t\n", rep.Base, rep.BaseBytes, mib(rep.BaseBytes))
-	for _, l := range rep.Layers {
-		fmt.Fprintf(w, "layer %s, tar / gzip\t%d / %d\t%.2f / %.2f\t\n", l.Dest, l.Tar, l.Gzip, mib(l.Tar), mib(l.Gzip))
+	fmt.Fprintf(w, "binary\t%d\t%.2f\t\n", st.Size(), mib(st.Size()))
+	var files int64
+	for _, l := range im.Layers {
+		var n int64
+		for _, e := range l.Entries {
+			n += e.Size
+		}
+		files += n
+		fmt.Fprintf(w, "layer %s (%d entries): files / gzip\t%d / %d\t%.2f / %.2f\t\n", l.Digest[:19], len(l.Entries), n, l.Compressed, mib(n), mib(l.Compressed))
 	}
-	fmt.Fprintf(w, "image, uncompressed\t%d\t%.2f\t\n", rep.Uncompressed(), mib(rep.Uncompressed()))
-	fmt.Fprintf(w, "image, compressed (pulled)\t%d\t%.2f\t\n", rep.Compressed(), mib(rep.Compressed()))
+	fmt.Fprintf(w, "image, files\t%d\t%.2f\t\n", files, mib(files))
+	fmt.Fprintf(w, "image, compressed (manifest + config + gzip layers: what a runner pulls)\t%d\t%.2f\t\n", im.CompressedSize(), mib(im.CompressedSize()))
 	return w.Flush()
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
-// plainBuild builds the binary with no flags at all, for comparison.
-func plainBuild(ctx context.Context, root, arch string) (int64, error) {
-	dir, err := os.MkdirTemp("", "imagesize-plain-")
+func findRoot() (string, error) {
+	wd, err := os.Getwd()
 	if err != nil {
-		return 0, err
+		return "", err
 	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "asc-action")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+arch)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	st, err := os.Stat(bin)
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), nil
-}
-
-func findRoot(dir string) (string, error) {
-	for d := dir; ; {
+	for d := wd; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
 			return d, nil
 		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", fmt.Errorf("no go.mod above %s", dir)
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod above %s", wd)
 		}
-		d = parent
 	}
 }

@@ -11,10 +11,8 @@ import (
 
 	"github.com/asc-action/asc-action/internal/actions"
 	"github.com/asc-action/asc-action/internal/cli"
+	"github.com/asc-action/asc-action/internal/httpx"
 )
-
-// Version is stamped at build time with -ldflags "-X .../internal/app.Version=v1.2.3".
-var Version = "dev"
 
 // System is what the process gets from the operating system.
 type System struct {
@@ -34,7 +32,9 @@ func Main(ctx context.Context, sys System) int {
 		sys.Now = time.Now
 	}
 	if sys.HTTP == nil {
-		sys.HTTP = &http.Client{Transport: http.DefaultTransport}
+		// Every network wait bounded (internal/httpx), for App Store
+		// Connect and the GitHub API alike.
+		sys.HTTP = &http.Client{Transport: httpx.NewTransport(httpx.APIHeaderTimeout)}
 	}
 	cmds := Commands()
 	if sys.Getenv("GITHUB_ACTIONS") == "true" && len(sys.Args) == 0 {
@@ -47,7 +47,7 @@ func Main(ctx context.Context, sys System) int {
 		Getenv:   sys.Getenv,
 		Now:      sys.Now,
 		HTTP:     sys.HTTP,
-		Version:  Version,
+		Version:  VersionString(),
 	}
 	return r.Run(ctx, sys.Args)
 }

@@ -20,6 +20,10 @@ type apiDoc struct {
 
 type apiPathItem struct {
 	Get        *apiOperation  `json:"get"`
+	Post       *apiOperation  `json:"post"`
+	Patch      *apiOperation  `json:"patch"`
+	Put        *apiOperation  `json:"put"`
+	Delete     *apiOperation  `json:"delete"`
 	Parameters []apiParameter `json:"parameters"`
 }
 

@@ -58,9 +58,14 @@ const (
 //   - every role reads apps, builds and build uploads;
 //   - certificates and profiles: ADMIN, ACCOUNT_HOLDER, APP_MANAGER, DEVELOPER;
 //   - uploading builds: ADMIN, ACCOUNT_HOLDER, APP_MANAGER;
-//   - TestFlight: see testflightAllowed.
+//   - TestFlight: see testflightAllowed;
+//   - creating and deleting bundle IDs, certificates and profiles: ADMIN,
+//     ACCOUNT_HOLDER, APP_MANAGER (AccessProvisioningWrite);
+//   - App Store versions and their localizations: ADMIN, ACCOUNT_HOLDER,
+//     APP_MANAGER, MARKETING (AccessMetadata).
 //
-// Individual keys are refused on certificates and profiles whatever the role.
+// Individual keys are refused on certificates, profiles and bundle IDs
+// whatever the role.
 func Allowed(role string, a Access) bool {
 	if role == "" {
 		role = RoleAdmin
@@ -80,6 +85,10 @@ func Allowed(role string, a Access) bool {
 		}
 	case AccessTestFlightRead, AccessTestFlight:
 		return testflightAllowed(role, a)
+	case AccessProvisioningWrite:
+		return provisioningManagers[role]
+	case AccessMetadata:
+		return metadataEditors[role]
 	}
 	return false
 }

@@ -43,6 +43,9 @@ type readOp struct {
 	contentType string  // 200 content type (kindOther)
 }
 
+// writeOp is an operation that changes state, by its mux pattern.
+type writeOp struct{ pattern, id string }
+
 // relDef is one relationship of a resource type.
 type relDef struct {
 	name   string
@@ -63,9 +66,10 @@ type resType struct {
 
 // catalog indexes the document.
 type catalog struct {
-	ops   []*readOp
-	types map[string]*resType
-	gets  map[string]bool // every path with a GET, e.g. "/v1/apps/{id}/builds"
+	ops    []*readOp
+	writes []writeOp // every other operation
+	types  map[string]*resType
+	gets   map[string]bool // every path with a GET, e.g. "/v1/apps/{id}/builds"
 }
 
 var (
@@ -103,9 +107,15 @@ func buildCatalog(doc *apiDoc) *catalog {
 		}
 	}
 	for _, p := range sortedKeys(doc.Paths) {
-		if item := doc.Paths[p]; item.Get != nil {
+		item := doc.Paths[p]
+		if item.Get != nil {
 			c.gets[p] = true
 			c.ops = append(c.ops, c.newOp(p, item))
+		}
+		for method, o := range map[string]*apiOperation{"POST": item.Post, "PATCH": item.Patch, "PUT": item.Put, "DELETE": item.Delete} {
+			if o != nil {
+				c.writes = append(c.writes, writeOp{method + " " + p, o.OperationID})
+			}
 		}
 	}
 	// Relationships whose schema has links only learn their target from

@@ -182,6 +182,10 @@ func TestUploadedBuildAppearsEverywhere(t *testing.T) {
 	if got := ids(t, e.mustGet("/v1/preReleaseVersions/"+ids(t, prvs)[0]+"/builds")); !slices.Contains(got, build) {
 		t.Errorf("preReleaseVersions/{id}/builds: %v", got)
 	}
+	if r := e.do("PATCH", "/v1/builds/"+build, map[string]any{"data": map[string]any{"type": "builds", "id": build,
+		"attributes": map[string]any{"usesNonExemptEncryption": false}}}); r.status != 200 {
+		t.Fatalf("export compliance: %d %s", r.status, r.body)
+	}
 	if r := e.do("POST", "/v1/builds/"+build+"/relationships/betaGroups", tfLinkages("betaGroups", "GROUP00002")); r.status != 204 {
 		t.Fatalf("add to group: %d %s", r.status, r.body)
 	}

@@ -227,6 +227,9 @@ func (s *Server) addBuildToBetaGroups(w http.ResponseWriter, r *http.Request, _ 
 				fmt.Sprintf("Beta group '%s' belongs to another app than build '%s'.", l.ID, b.ID), fmt.Sprintf("/data/%d/id", n))
 			return
 		}
+		if complianceMissing(w, b, s.data.BetaGroups[i]) {
+			return
+		}
 		idx = append(idx, i)
 	}
 	for _, i := range idx {

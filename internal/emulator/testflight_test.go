@@ -88,6 +88,14 @@ func TestTestFlightBetaGroups(t *testing.T) {
 	}
 
 	add := "/v1/builds/BUILD00001/relationships/betaGroups"
+	// External testers only get a build whose export compliance is answered.
+	if r := e.do("POST", add, tfLinkages("betaGroups", "GROUP00002")); r.status != 422 || r.errorCode(t) != "ENTITY_ERROR.RELATIONSHIP.INVALID" {
+		t.Fatalf("external group before export compliance: %d %s", r.status, r.body)
+	}
+	if r := e.do("PATCH", "/v1/builds/BUILD00001", map[string]any{"data": map[string]any{"type": "builds", "id": "BUILD00001",
+		"attributes": map[string]any{"usesNonExemptEncryption": false}}}); r.status != 200 {
+		t.Fatalf("export compliance: %d %s", r.status, r.body)
+	}
 	if r := e.do("POST", add, tfLinkages("betaGroups", "GROUP00001", "GROUP00002")); r.status != 204 || len(r.body) != 0 {
 		t.Fatalf("add to groups: %d %s", r.status, r.body)
 	}

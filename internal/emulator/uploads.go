@@ -814,6 +814,12 @@ func (s *Server) advance() {
 		}
 		s.decide(u, f, faults)
 	}
+	for i := range s.data.BetaAppReviewSubmissions {
+		sub := &s.data.BetaAppReviewSubmissions[i]
+		if sub.State == "WAITING_FOR_REVIEW" && !sub.SubmittedDate.IsZero() && !now.Before(sub.SubmittedDate.Add(s.cfg.BetaReviewDelay)) {
+			sub.State = "APPROVED"
+		}
+	}
 	for i := range s.data.Builds {
 		b := &s.data.Builds[i]
 		if b.ProcessingState != "PROCESSING" || b.UploadedDate.IsZero() {
@@ -889,28 +895,8 @@ func partError(w http.ResponseWriter, status int, code, msg string) {
 // putPart receives one part's bytes at a presigned URL and writes them at
 // their offset in the file's store.
 func (s *Server) putPart(w http.ResponseWriter, r *http.Request) {
-	rest := strings.TrimPrefix(r.URL.Path, partPrefix)
-	fileID, partStr, ok := strings.Cut(rest, "/")
-	part, err := strconv.Atoi(partStr)
-	q := r.URL.Query()
-	expires, err2 := strconv.ParseInt(q.Get("expires"), 10, 64)
-	issue, err3 := strconv.ParseUint(q.Get("issue"), 10, 64)
-	sig := q.Get("signature")
-	if !ok || err != nil || err2 != nil || err3 != nil || part < 1 ||
-		!hmac.Equal([]byte(sig), []byte(s.sign(fileID, part, expires, issue))) {
-		partError(w, http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
-		return
-	}
-	if r.Method != http.MethodPut {
-		partError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "The specified method is not allowed against this resource.")
-		return
-	}
-	if r.Header.Get("Authorization") != "" {
-		partError(w, http.StatusBadRequest, "InvalidArgument", "Only one auth mechanism allowed; a presigned URL must be sent without an Authorization header.")
-		return
-	}
-	if !s.now().Before(time.Unix(expires, 0)) || s.faults.expired(sig) {
-		partError(w, http.StatusForbidden, "AccessDenied", "Request has expired")
+	fileID, part, ok := s.checkPartURL(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -968,6 +954,34 @@ func (s *Server) putPart(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	w.Header().Set("ETag", strconv.Quote(fmt.Sprintf("%s-%d", fileID[:8], part)))
 	w.WriteHeader(http.StatusOK)
+}
+
+// checkPartURL reads a part URL's file and part number after checking, in
+// S3's order and words, its signature, the method, that no Authorization
+// header came along, and its expiry.
+func (s *Server) checkPartURL(w http.ResponseWriter, r *http.Request) (fileID string, part int, ok bool) {
+	fileID, partStr, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, partPrefix), "/")
+	part, err := strconv.Atoi(partStr)
+	q := r.URL.Query()
+	expires, err2 := strconv.ParseInt(q.Get("expires"), 10, 64)
+	issue, err3 := strconv.ParseUint(q.Get("issue"), 10, 64)
+	sig := q.Get("signature")
+	if !ok || err != nil || err2 != nil || err3 != nil || part < 1 ||
+		!hmac.Equal([]byte(sig), []byte(s.sign(fileID, part, expires, issue))) {
+		partError(w, http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
+		return "", 0, false
+	}
+	switch {
+	case r.Method != http.MethodPut:
+		partError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+	case r.Header.Get("Authorization") != "":
+		partError(w, http.StatusBadRequest, "InvalidArgument", "Only one auth mechanism allowed; a presigned URL must be sent without an Authorization header.")
+	case !s.now().Before(time.Unix(expires, 0)) || s.faults.expired(sig):
+		partError(w, http.StatusForbidden, "AccessDenied", "Request has expired")
+	default:
+		return fileID, part, true
+	}
+	return "", 0, false
 }
 
 func (s *Server) writePart(f *uploadFile, off, length int64, body io.Reader) (int64, error) {

@@ -44,7 +44,7 @@ var (
 // in-page anchors name a heading, relative links name a file.
 func TestDocsLinks(t *testing.T) {
 	r := root(t)
-	for _, doc := range []string{"docs/troubleshooting.md", "docs/migration.md"} {
+	for _, doc := range []string{"docs/troubleshooting.md", "docs/migration.md", "docs/security.md", "docs/releasing.md", "docs/key-custody.md", "docs/emulator.md"} {
 		t.Run(doc, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join(r, doc))
 			if err != nil {

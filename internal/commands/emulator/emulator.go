@@ -36,6 +36,7 @@ type Options struct {
 	RateLimit   int
 	UploadDelay time.Duration
 	BuildDelay  time.Duration
+	ReviewDelay time.Duration
 	Verbose     bool
 	StoreDir    string
 }
@@ -53,6 +54,7 @@ func (o *Options) fields() []command.Field {
 		command.Int(&o.RateLimit, command.Input{Name: "rate-limit", Default: "3500", Usage: "requests per key per rolling hour", CLIOnly: true}, 1, 1<<30),
 		command.Duration(&o.UploadDelay, command.Input{Name: "upload-delay", Default: "5s", Usage: "time from commit to the upload's COMPLETE", CLIOnly: true}),
 		command.Duration(&o.BuildDelay, command.Input{Name: "build-delay", Default: "10s", Usage: "time from COMPLETE to the build's VALID", CLIOnly: true}),
+		command.Duration(&o.ReviewDelay, command.Input{Name: "review-delay", Default: "30s", Usage: "time from a beta review submission to APPROVED", CLIOnly: true}),
 		command.Bool(&o.Verbose, command.Input{Name: "verbose", Usage: "log every request and every refused token (never the token)", CLIOnly: true}),
 		command.String(&o.StoreDir, command.Input{Name: "store-dir", Usage: "directory for uploaded bytes (default: a temporary one, removed on exit)", CLIOnly: true}),
 	}
@@ -68,7 +70,7 @@ func newCommand(onReady ready) *command.Command {
 	return command.New(command.Command{
 		Name:    "emulator",
 		CLIOnly: true,
-		Summary: "Run the App Store Connect emulator (apps, certificates, profiles, builds, build uploads) on a local address",
+		Summary: "Run the App Store Connect emulator (every GET of Apple's API, uploads, TestFlight, provisioning) on a local address",
 		Long: `Serves until interrupted (Ctrl-C). Give the public half of your test key with
 --public-key (a PUBLIC KEY PEM, or the .p8 itself: only its public half is used), --key-id
 and --issuer-id; or give none, and a throwaway key is generated and written to
@@ -111,7 +113,7 @@ func (o *Options) config(env *command.Env) (emu.Config, error) {
 		cfg.Data = emu.DefaultData(env.Now())
 	}
 	cfg.RateLimitPerHour = o.RateLimit
-	cfg.UploadProcessingDelay, cfg.BuildProcessingDelay = o.UploadDelay, o.BuildDelay
+	cfg.UploadProcessingDelay, cfg.BuildProcessingDelay, cfg.BetaReviewDelay = o.UploadDelay, o.BuildDelay, o.ReviewDelay
 	cfg.StoreDir = o.StoreDir
 	cfg.Now = env.Now
 	return cfg, nil

@@ -39,7 +39,7 @@ func (c *composite) eval(s string) string {
 			return c.inputs[parts[1]]
 		case len(parts) == 4 && parts[0] == "steps" && parts[2] == "outputs":
 			return c.steps[parts[1]][parts[3]]
-		case e == "github.action_ref":
+		case e == "github.action_ref", e == "github.action_repository", e == "github.token":
 			return ""
 		case e == "github.action_path":
 			return filepath.Join(c.root, "native")

@@ -1,0 +1,321 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+)
+
+// The write flows of release pipelines beyond uploads and the first
+// TestFlight steps (testflight.go): beta groups and testers, builds in and
+// out of groups, bundle IDs, certificates, profiles, App Store versions
+// and their localizations. Each answers with the resource as the generic
+// reads render it, so a write is read back the way Apple shows it.
+
+// Access levels of the writes here, after those of testflight.go.
+const (
+	AccessProvisioningWrite Access = AccessTestFlight + 1 + iota // create and delete bundle IDs, certificates, profiles
+	AccessMetadata                                               // App Store versions and their localizations
+)
+
+var (
+	provisioningManagers = set(RoleAdmin, RoleAccountHolder, RoleAppManager)
+	metadataEditors      = set(RoleAdmin, RoleAccountHolder, RoleAppManager, RoleMarketing)
+)
+
+// entity is a create or update request body, decoded loosely: the
+// handlers check what they need and answer Apple's entity errors.
+type entity struct {
+	Data struct {
+		Type          string                     `json:"type"`
+		ID            string                     `json:"id"`
+		Attributes    map[string]any             `json:"attributes"`
+		Relationships map[string]json.RawMessage `json:"relationships"`
+	} `json:"data"`
+}
+
+func (e *entity) str(name string) string {
+	s, _ := e.Data.Attributes[name].(string)
+	return s
+}
+
+func (e *entity) boolean(name string) bool {
+	b, _ := e.Data.Attributes[name].(bool)
+	return b
+}
+
+// one returns the to-one linkage of a relationship, or nil.
+func (e *entity) one(name string) *linkage {
+	var rel struct {
+		Data *linkage `json:"data"`
+	}
+	if json.Unmarshal(e.Data.Relationships[name], &rel) != nil {
+		return nil
+	}
+	return rel.Data
+}
+
+// many returns the IDs of a to-many relationship's linkages.
+func (e *entity) many(name string) []string {
+	var rel struct {
+		Data []linkage `json:"data"`
+	}
+	_ = json.Unmarshal(e.Data.Relationships[name], &rel)
+	var ids []string
+	for _, l := range rel.Data {
+		ids = append(ids, l.ID)
+	}
+	return ids
+}
+
+// readEntity decodes a body of type typ; for an update, its id must be the
+// path's.
+func readEntity(w http.ResponseWriter, r *http.Request, typ string, update bool) (*entity, bool) {
+	var e entity
+	if !readBody(w, r, &e, typ) {
+		return nil, false
+	}
+	if update && !idMatches(w, e.Data.ID, r.PathValue("id")) {
+		return nil, false
+	}
+	return &e, true
+}
+
+// writeState answers a write with the resource as reads render it. The
+// caller holds s.mu.
+func (s *Server) writeState(w http.ResponseWriter, r *http.Request, status int, typ, id string) {
+	cat, err := loadCatalog()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "UNEXPECTED_ERROR", "An unexpected error occurred.", err.Error())
+		return
+	}
+	wd := s.newWorld(r, cat)
+	o := wd.find(typ, id)
+	if o == nil {
+		writeNotFound(w, typ, id)
+		return
+	}
+	writeJSON(w, status, map[string]any{"data": wd.render(o, readQuery{}, nil),
+		"links": map[string]any{"self": baseURL(r) + "/v1/" + typ + "/" + id}})
+}
+
+// duplicateAttr answers Apple's 409 for a value that must be unique.
+func duplicateAttr(w http.ResponseWriter, attr, value string) {
+	writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE",
+		"The provided entity includes an attribute with a value that has already been used",
+		fmt.Sprintf("The value '%s' of '%s' is already used.", value, attr), "/data/attributes/"+attr)
+}
+
+// removeFrom deletes the resource with this id from list; false when absent.
+func removeFrom[T any](list *[]T, id string, idOf func(T) string) bool {
+	i := slices.IndexFunc(*list, func(v T) bool { return idOf(v) == id })
+	if i < 0 {
+		return false
+	}
+	*list = slices.Delete(*list, i, i+1)
+	return true
+}
+
+// --- TestFlight groups and testers.
+
+func (s *Server) createBetaGroup(w http.ResponseWriter, r *http.Request, _ *Key) {
+	e, ok := readEntity(w, r, "betaGroups", false)
+	if !ok || !requiredAttr(w, "name", e.str("name")) {
+		return
+	}
+	app := e.one("app")
+	if !requiredRelationship(w, "app", "apps", app) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.findApp(app.ID); !ok {
+		writeNoSuchRelated(w, "app", app)
+		return
+	}
+	for _, g := range s.data.BetaGroups {
+		if g.App == app.ID && g.Name == e.str("name") {
+			duplicateAttr(w, "name", g.Name)
+			return
+		}
+	}
+	g := BetaGroup{ID: newUUID(), App: app.ID, Name: e.str("name"), IsInternalGroup: e.boolean("isInternalGroup"),
+		HasAccessToAllBuilds: e.boolean("hasAccessToAllBuilds"), PublicLinkEnabled: e.boolean("publicLinkEnabled"),
+		PublicLinkLimitEnabled: e.boolean("publicLinkLimitEnabled"), FeedbackEnabled: e.boolean("feedbackEnabled"),
+		CreatedDate: s.now()}
+	if n, ok := e.Data.Attributes["publicLinkLimit"].(float64); ok {
+		g.PublicLinkLimit = int(n)
+	}
+	s.data.BetaGroups = append(s.data.BetaGroups, g)
+	s.writeState(w, r, http.StatusCreated, "betaGroups", g.ID)
+}
+
+func (s *Server) deleteBetaGroup(w http.ResponseWriter, r *http.Request, _ *Key) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !removeFrom(&s.data.BetaGroups, id, func(g BetaGroup) string { return g.ID }) {
+		writeNotFound(w, "betaGroups", id)
+		return
+	}
+	for i := range s.data.BetaTesters {
+		t := &s.data.BetaTesters[i]
+		t.Groups = slices.DeleteFunc(t.Groups, func(g string) bool { return g == id })
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// complianceMissing reports a build that cannot go to external testers:
+// App Store Connect asks the export-compliance question first.
+func complianceMissing(w http.ResponseWriter, b Build, g BetaGroup) bool {
+	if g.IsInternalGroup || b.UsesNonExemptEncryption != nil {
+		return false
+	}
+	writeInvalidRelationship(w, http.StatusUnprocessableEntity,
+		fmt.Sprintf("Build '%s' is missing export compliance: answer usesNonExemptEncryption (PATCH /v1/builds/%s) before giving it to the external group '%s'.",
+			b.ID, b.ID, g.Name), "/data")
+	return true
+}
+
+// groupBuilds is POST and DELETE /v1/betaGroups/{id}/relationships/builds.
+func (s *Server) groupBuilds(w http.ResponseWriter, r *http.Request, _ *Key) {
+	var req linkagesRequest
+	if !readLinkages(w, r, &req, "builds") {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	gi, ok := s.findBetaGroup(r.PathValue("id"))
+	if !ok {
+		writeNotFound(w, "betaGroups", r.PathValue("id"))
+		return
+	}
+	g := &s.data.BetaGroups[gi]
+	for n, l := range req.Data {
+		b, ok := s.findBuild(l.ID)
+		if !ok {
+			writeEntityError(w, http.StatusNotFound, "NOT_FOUND", notFoundTitle,
+				fmt.Sprintf("There is no resource of type 'builds' with id '%s'", l.ID), fmt.Sprintf("/data/%d/id", n))
+			return
+		}
+		if r.Method == http.MethodPost && (b.App != g.App || complianceMissing(w, b, *g)) {
+			if b.App != g.App {
+				writeInvalidRelationship(w, http.StatusUnprocessableEntity,
+					fmt.Sprintf("Build '%s' belongs to another app than beta group '%s'.", b.ID, g.ID), fmt.Sprintf("/data/%d/id", n))
+			}
+			return
+		}
+	}
+	for _, l := range req.Data {
+		g.Builds = slices.DeleteFunc(g.Builds, func(id string) bool { return id == l.ID })
+		if r.Method == http.MethodPost {
+			g.Builds = append(g.Builds, l.ID)
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// removeBuildFromGroups is DELETE /v1/builds/{id}/relationships/betaGroups.
+func (s *Server) removeBuildFromGroups(w http.ResponseWriter, r *http.Request, _ *Key) {
+	var req linkagesRequest
+	if !readLinkages(w, r, &req, "betaGroups") {
+		return
+	}
+	id := r.PathValue("id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.findBuild(id); !ok {
+		writeNotFound(w, "builds", id)
+		return
+	}
+	for _, l := range req.Data {
+		if i, ok := s.findBetaGroup(l.ID); ok {
+			g := &s.data.BetaGroups[i]
+			g.Builds = slices.DeleteFunc(g.Builds, func(b string) bool { return b == id })
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// groupTesters is POST and DELETE /v1/betaGroups/{id}/relationships/betaTesters.
+func (s *Server) groupTesters(w http.ResponseWriter, r *http.Request, _ *Key) {
+	var req linkagesRequest
+	if !readLinkages(w, r, &req, "betaTesters") {
+		return
+	}
+	gid := r.PathValue("id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.findBetaGroup(gid); !ok {
+		writeNotFound(w, "betaGroups", gid)
+		return
+	}
+	for n, l := range req.Data {
+		if !slices.ContainsFunc(s.data.BetaTesters, func(t BetaTester) bool { return t.ID == l.ID }) {
+			writeEntityError(w, http.StatusNotFound, "NOT_FOUND", notFoundTitle,
+				fmt.Sprintf("There is no resource of type 'betaTesters' with id '%s'", l.ID), fmt.Sprintf("/data/%d/id", n))
+			return
+		}
+	}
+	for i := range s.data.BetaTesters {
+		t := &s.data.BetaTesters[i]
+		if !slices.ContainsFunc(req.Data, func(l linkage) bool { return l.ID == t.ID }) {
+			continue
+		}
+		t.Groups = slices.DeleteFunc(t.Groups, func(g string) bool { return g == gid })
+		if r.Method == http.MethodPost {
+			t.Groups = append(t.Groups, gid)
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) createBetaTester(w http.ResponseWriter, r *http.Request, _ *Key) {
+	e, ok := readEntity(w, r, "betaTesters", false)
+	if !ok || !requiredAttr(w, "email", e.str("email")) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	groups := e.many("betaGroups")
+	for _, g := range groups {
+		if _, ok := s.findBetaGroup(g); !ok {
+			writeNoSuchRelated(w, "betaGroups", &linkage{Type: "betaGroups", ID: g})
+			return
+		}
+	}
+	for i := range s.data.BetaTesters {
+		if t := &s.data.BetaTesters[i]; t.Email == e.str("email") { // Apple adds a known tester to the groups
+			for _, g := range groups {
+				if !slices.Contains(t.Groups, g) {
+					t.Groups = append(t.Groups, g)
+				}
+			}
+			s.writeState(w, r, http.StatusCreated, "betaTesters", t.ID)
+			return
+		}
+	}
+	t := BetaTester{ID: newUUID(), Email: e.str("email"), FirstName: e.str("firstName"), LastName: e.str("lastName"),
+		Groups: groups, Builds: e.many("builds")}
+	s.data.BetaTesters = append(s.data.BetaTesters, t)
+	s.writeState(w, r, http.StatusCreated, "betaTesters", t.ID)
+}
+
+func (s *Server) deleteBetaTester(w http.ResponseWriter, r *http.Request, _ *Key) {
+	s.deleteState(w, r, "betaTesters", func(id string) bool {
+		return removeFrom(&s.data.BetaTesters, id, func(t BetaTester) string { return t.ID })
+	})
+}
+
+// deleteState answers DELETE for a resource remove takes out of the state.
+func (s *Server) deleteState(w http.ResponseWriter, r *http.Request, typ string, remove func(id string) bool) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !remove(id) {
+		writeNotFound(w, typ, id)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

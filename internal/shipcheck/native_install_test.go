@@ -1,0 +1,428 @@
+package shipcheck
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.yaml.in/yaml/v4"
+
+	"github.com/asc-action/asc-action/internal/actions/actionstest"
+)
+
+// release is a set of release assets as GoReleaser names them, and the
+// checksums.txt the release process writes into native/.
+type release struct {
+	version   string            // without the v
+	assets    map[string][]byte // asset name -> bytes
+	checksums string
+}
+
+var platforms = []struct{ runnerOS, runnerArch, goos, goarch string }{
+	{"Linux", "X64", "linux", "amd64"}, {"Linux", "ARM64", "linux", "arm64"},
+	{"macOS", "X64", "darwin", "amd64"}, {"macOS", "ARM64", "darwin", "arm64"},
+	{"Windows", "X64", "windows", "amd64"}, {"Windows", "ARM64", "windows", "arm64"},
+}
+
+func assetName(version, goos, goarch string) string {
+	n := fmt.Sprintf("asc-action_%s_%s_%s", version, goos, goarch)
+	if goos == "windows" {
+		n += ".exe"
+	}
+	return n
+}
+
+// testRelease is the snapshot's release ($ASC_RELEASE_DIST: its bare
+// binaries and its checksums.txt, archives and SBOMs included), or else a
+// release made here: this machine's binary for its own platform and
+// stand-in bytes for the others.
+func testRelease(t *testing.T) release {
+	t.Helper()
+	r := release{assets: map[string][]byte{}}
+	if dist := os.Getenv(distEnv); dist != "" {
+		sums, err := os.ReadFile(filepath.Join(dist, "checksums.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.checksums = string(sums)
+		for _, a := range distArtifacts(t, dist) {
+			if a.Type != "Archive" && a.Type != "UploadableBinary" {
+				continue
+			}
+			b, err := os.ReadFile(a.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.assets[a.Name] = b
+			if a.Type == "UploadableBinary" && a.Goos == "linux" && a.Goarch == "amd64" {
+				r.version = strings.TrimSuffix(strings.TrimPrefix(a.Name, "asc-action_"), "_linux_amd64")
+			}
+		}
+		if r.version == "" {
+			t.Fatalf("%s holds no bare linux/amd64 binary (archives id binaries)", dist)
+		}
+		return r
+	}
+	r.version = strings.TrimPrefix(testVersion, "v")
+	var sums strings.Builder
+	for _, p := range platforms {
+		name := assetName(r.version, p.goos, p.goarch)
+		b := []byte("stand-in for " + name)
+		if p.goos == runtime.GOOS && p.goarch == runtime.GOARCH {
+			var err error
+			if b, err = os.ReadFile(releaseBinary(t, p.goos, p.goarch)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.assets[name] = b
+		sum := sha256.Sum256(b)
+		fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(sum[:]), name)
+	}
+	r.checksums = sums.String()
+	return r
+}
+
+// server serves release assets as GitHub does: GET /v<version>/<asset>.
+type server struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests []string
+	tamper   bool // flip a byte of every asset
+	missing  bool // answer 404 to everything
+}
+
+func newServer(t *testing.T, r release) *server {
+	s := &server{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		s.mu.Lock()
+		s.requests = append(s.requests, req.URL.Path)
+		tamper, missing := s.tamper, s.missing
+		s.mu.Unlock()
+		b, ok := r.assets[strings.TrimPrefix(req.URL.Path, "/v"+r.version+"/")]
+		if !ok || missing {
+			http.NotFound(w, req)
+			return
+		}
+		if tamper {
+			b = bytes.Clone(b)
+			b[len(b)/2] ^= 0x01
+		}
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *server) paths() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// installer is a copy of the native action's folder with the release's
+// checksums.txt, and a runner's environment to run install.sh in.
+type installer struct {
+	t                 *testing.T
+	action            string // the copy of native/
+	toolCache, temp   string
+	env               []string
+	runnerOS, runArch string
+}
+
+func newInstaller(t *testing.T, checksums string) *installer {
+	t.Helper()
+	script, err := os.ReadFile(filepath.Join(root(t), "native", "install.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &installer{t: t, action: t.TempDir(), toolCache: t.TempDir(), temp: t.TempDir()}
+	if err := os.WriteFile(filepath.Join(in.action, "install.sh"), script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if checksums != "" {
+		if err := os.WriteFile(filepath.Join(in.action, "checksums.txt"), []byte(checksums), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return in
+}
+
+type installResult struct {
+	outputs map[string]string
+	log     string
+	err     error
+}
+
+// run runs install.sh as the composite action's first step does.
+func (in *installer) run(runnerOS, runnerArch string, env ...string) installResult {
+	t := in.t
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "output")
+	if err := os.WriteFile(out, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", filepath.Join(in.action, "install.sh"))
+	cmd.Env = append([]string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		"RUNNER_OS=" + runnerOS, "RUNNER_ARCH=" + runnerArch,
+		"RUNNER_TOOL_CACHE=" + in.toolCache, "RUNNER_TEMP=" + in.temp, "GITHUB_OUTPUT=" + out,
+	}, env...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	err := cmd.Run()
+	b, _ := os.ReadFile(out)
+	outputs, perr := actionstest.ParseOutputFile(string(b))
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	return installResult{outputs: outputs, log: log.String(), err: err}
+}
+
+// noDownloadsLeft fails when a download is left in RUNNER_TEMP.
+func (in *installer) noDownloadsLeft() {
+	in.t.Helper()
+	ents, _ := os.ReadDir(in.temp)
+	for _, e := range ents {
+		in.t.Errorf("RUNNER_TEMP still holds %s", e.Name())
+	}
+}
+
+func TestNativeInstallPicksTheRunnersAsset(t *testing.T) {
+	r := testRelease(t)
+	srv := newServer(t, r)
+	for _, p := range platforms {
+		t.Run(p.runnerOS+"/"+p.runnerArch, func(t *testing.T) {
+			in := newInstaller(t, r.checksums) // a runner: its own tool cache
+			before := len(srv.paths())
+			res := in.run(p.runnerOS, p.runnerArch, "ASC_ACTION_DOWNLOAD_URL="+srv.URL+"/")
+			if res.err != nil {
+				t.Fatalf("install.sh failed: %v\n%s", res.err, res.log)
+			}
+			name := assetName(r.version, p.goos, p.goarch)
+			if got := srv.paths()[before:]; !slices.Equal(got, []string{"/v" + r.version + "/" + name}) {
+				t.Errorf("requested %q, want only /v%s/%s", got, r.version, name)
+			}
+			want := filepath.Join(in.toolCache, "asc-action", r.version, strings.ToLower(p.runnerArch), "asc-action")
+			if p.goos == "windows" {
+				want += ".exe"
+			}
+			if res.outputs["bin"] != want || res.outputs["build"] != "" {
+				t.Errorf("outputs %v, want bin=%s", res.outputs, want)
+			}
+			b, err := os.ReadFile(want)
+			if err != nil || !bytes.Equal(b, r.assets[name]) {
+				t.Errorf("the tool cache does not hold %s as served (%v)", name, err)
+			}
+			if st, err := os.Stat(want); err == nil && st.Mode().Perm()&0o111 == 0 {
+				t.Errorf("%s is not executable", want)
+			}
+			if _, err := os.Stat(filepath.Dir(want) + ".complete"); err != nil {
+				t.Errorf("no tool-cache completion marker: %v", err)
+			}
+			if !strings.Contains(res.log, "matches native/checksums.txt") {
+				t.Errorf("the log does not say the checksum was checked:\n%s", res.log)
+			}
+			in.noDownloadsLeft()
+			if p.goos == runtime.GOOS && p.goarch == runtime.GOARCH {
+				out, err := exec.Command(want, "--version").CombinedOutput()
+				if err != nil || !strings.Contains(string(out), "asc-action v"+r.version) {
+					t.Errorf("%s --version: %v %q", want, err, out)
+				}
+			}
+		})
+	}
+
+	in := newInstaller(t, r.checksums)
+	if res := in.run("Linux", "X64", "ASC_ACTION_DOWNLOAD_URL="+srv.URL); res.err != nil {
+		t.Fatalf("install.sh: %v\n%s", res.err, res.log)
+	}
+	t.Run("second run uses the tool cache", func(t *testing.T) {
+		before := len(srv.paths())
+		res := in.run("Linux", "X64", "ASC_ACTION_DOWNLOAD_URL="+srv.URL)
+		if res.err != nil || res.outputs["bin"] == "" {
+			t.Fatalf("install.sh: %v %v\n%s", res.err, res.outputs, res.log)
+		}
+		if got := srv.paths()[before:]; len(got) != 0 {
+			t.Errorf("downloaded again: %q", got)
+		}
+		if !strings.Contains(res.log, "from the tool cache") {
+			t.Errorf("the log does not say the tool cache was used:\n%s", res.log)
+		}
+	})
+
+	t.Run("a tampered tool cache is not trusted", func(t *testing.T) {
+		bin := filepath.Join(in.toolCache, "asc-action", r.version, "x64", "asc-action")
+		if err := os.WriteFile(bin, []byte("#!/bin/sh\necho tampered\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		before := len(srv.paths())
+		res := in.run("Linux", "X64", "ASC_ACTION_DOWNLOAD_URL="+srv.URL)
+		if res.err != nil || len(srv.paths()) != before+1 {
+			t.Fatalf("install.sh did not download a fresh copy: %v, %d requests\n%s", res.err, len(srv.paths())-before, res.log)
+		}
+		b, _ := os.ReadFile(bin)
+		if !bytes.Equal(b, r.assets[assetName(r.version, "linux", "amd64")]) {
+			t.Errorf("the tool cache still holds the tampered binary")
+		}
+	})
+}
+
+func TestNativeInstallRefusesATamperedAsset(t *testing.T) {
+	r := testRelease(t)
+	srv := newServer(t, r)
+	srv.tamper = true
+	in := newInstaller(t, r.checksums)
+	for _, p := range []struct{ os, arch string }{{"Linux", "X64"}, {"Windows", "X64"}, {"macOS", "ARM64"}} {
+		res := in.run(p.os, p.arch, "ASC_ACTION_DOWNLOAD_URL="+srv.URL)
+		if res.err == nil {
+			t.Fatalf("%s/%s: install.sh accepted a tampered asset\n%s", p.os, p.arch, res.log)
+		}
+		if !strings.Contains(res.log, "::error title=asc-action checksum mismatch::") || !strings.Contains(res.log, "was deleted and not run") {
+			t.Errorf("%s/%s: the error does not say what happened:\n%s", p.os, p.arch, res.log)
+		}
+		if len(res.outputs) != 0 {
+			t.Errorf("%s/%s: outputs %v; the run step must get no binary and no source build", p.os, p.arch, res.outputs)
+		}
+	}
+	if ents, _ := os.ReadDir(in.toolCache); len(ents) != 0 {
+		t.Errorf("the tool cache holds %d entries after a refused download", len(ents))
+	}
+	in.noDownloadsLeft()
+}
+
+func TestNativeInstallFallsBackToTheSourceBuild(t *testing.T) {
+	r := testRelease(t)
+	tests := []struct {
+		name      string
+		checksums string
+		missing   bool
+		os, arch  string
+		want      string // in the notice
+	}{
+		{name: "no release at this ref", os: "Linux", arch: "X64", want: "this ref of the action has no release"},
+		{name: "release assets missing on the server", checksums: r.checksums, missing: true, os: "macOS", arch: "ARM64", want: "(HTTP status 404)"},
+		{name: "runner architecture without a release binary", checksums: r.checksums, os: "Linux", arch: "ARM", want: "no release binary for runner architecture 'ARM'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, r)
+			srv.missing = tt.missing
+			in := newInstaller(t, tt.checksums)
+			res := in.run(tt.os, tt.arch, "ASC_ACTION_DOWNLOAD_URL="+srv.URL)
+			if res.err != nil {
+				t.Fatalf("install.sh failed instead of falling back: %v\n%s", res.err, res.log)
+			}
+			if res.outputs["build"] != "true" || res.outputs["bin"] != "" {
+				t.Errorf("outputs %v, want build=true and no bin", res.outputs)
+			}
+			if !strings.Contains(res.log, "::notice title=asc-action::") || !strings.Contains(res.log, tt.want) || !strings.Contains(res.log, "building asc-action from source") {
+				t.Errorf("the notice does not say %q and that it builds from source:\n%s", tt.want, res.log)
+			}
+			in.noDownloadsLeft()
+		})
+	}
+}
+
+// TestNativeInstallChecksTheAttestation puts a stand-in gh on PATH that
+// records its arguments: gh attestation verify runs on the downloaded file
+// before it is installed, and its failure stops the step.
+func TestNativeInstallChecksTheAttestation(t *testing.T) {
+	r := testRelease(t)
+	srv := newServer(t, r)
+	for _, tt := range []struct {
+		name string
+		exit int
+	}{{"provenance verified", 0}, {"no valid provenance", 1}} {
+		t.Run(tt.name, func(t *testing.T) {
+			bin := t.TempDir()
+			argsFile := filepath.Join(t.TempDir(), "gh-args")
+			gh := fmt.Sprintf("#!/bin/sh\nprintf '%%s\\n' \"$@\" > %q\nexit %d\n", argsFile, tt.exit)
+			if err := os.WriteFile(filepath.Join(bin, "gh"), []byte(gh), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			in := newInstaller(t, r.checksums)
+			res := in.run("Linux", "X64", "PATH="+bin+":"+os.Getenv("PATH"),
+				"ASC_ACTION_DOWNLOAD_URL="+srv.URL, "ASC_ACTION_ATTESTATION=require", "ASC_ACTION_REPOSITORY=owner/fork")
+			args, err := os.ReadFile(argsFile)
+			if err != nil {
+				t.Fatalf("gh was not run: %v\n%s", err, res.log)
+			}
+			f := strings.Fields(string(args))
+			if len(f) != 5 || f[0] != "attestation" || f[1] != "verify" || filepath.Base(f[2]) != assetName(r.version, "linux", "amd64") || f[3] != "--repo" || f[4] != "owner/fork" {
+				t.Errorf("gh %q, want attestation verify <asset> --repo owner/fork", f)
+			}
+			if tt.exit == 0 {
+				if res.err != nil || res.outputs["bin"] == "" {
+					t.Errorf("install.sh: %v %v\n%s", res.err, res.outputs, res.log)
+				}
+				return
+			}
+			if res.err == nil || len(res.outputs) != 0 || !strings.Contains(res.log, "no valid build provenance") {
+				t.Errorf("a failed attestation did not stop the step: %v %v\n%s", res.err, res.outputs, res.log)
+			}
+			if ents, _ := os.ReadDir(in.toolCache); len(ents) != 0 {
+				t.Errorf("installed despite the failed attestation")
+			}
+		})
+	}
+	t.Run("required without gh", func(t *testing.T) {
+		if _, err := exec.LookPath("gh"); err == nil {
+			t.Skip("gh is installed here; the case needs a PATH without it") // not the case on CI's machines
+		}
+		in := newInstaller(t, r.checksums)
+		res := in.run("Linux", "X64", "ASC_ACTION_DOWNLOAD_URL="+srv.URL, "ASC_ACTION_ATTESTATION=require")
+		if res.err == nil || !strings.Contains(res.log, "gh is not on PATH") {
+			t.Errorf("ASC_ACTION_ATTESTATION=require without gh: %v\n%s", res.err, res.log)
+		}
+	})
+}
+
+// TestNativeActionWiring reads native/action.yml: the installer runs
+// first, Go is set up and the binary built only when it asks for the
+// source build, and the run step takes whichever binary there is.
+func TestNativeActionWiring(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root(t), "native", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a struct {
+		Runs struct {
+			Steps []struct {
+				ID   string            `yaml:"id"`
+				If   string            `yaml:"if"`
+				Uses string            `yaml:"uses"`
+				Run  string            `yaml:"run"`
+				Env  map[string]string `yaml:"env"`
+			} `yaml:"steps"`
+		} `yaml:"runs"`
+	}
+	if err := yaml.Unmarshal(b, &a); err != nil {
+		t.Fatal(err)
+	}
+	steps := a.Runs.Steps
+	if len(steps) < 3 || steps[0].ID != "install" || !strings.Contains(steps[0].Run, `"$GITHUB_ACTION_PATH/install.sh"`) || steps[0].If != "" {
+		t.Fatalf("the first step must run install.sh unconditionally, with id install")
+	}
+	const onBuild = "steps.install.outputs.build == 'true'"
+	for _, s := range steps[1 : len(steps)-1] {
+		if s.If != onBuild {
+			t.Errorf("step %q (%s) runs without `if: %s`: the download path must not set up Go", s.ID, s.Uses, onBuild)
+		}
+	}
+	last := steps[len(steps)-1]
+	if last.If != "" || last.Env["ASC_ACTION_RELEASE_BIN"] != "${{ steps.install.outputs.bin }}" || last.Env["ASC_ACTION_BUILT_BIN"] != "${{ steps.build.outputs.bin }}" ||
+		!strings.Contains(last.Run, `bin="${ASC_ACTION_RELEASE_BIN:-$ASC_ACTION_BUILT_BIN}"`) {
+		t.Errorf("the run step does not take the installed binary, or else the built one")
+	}
+}

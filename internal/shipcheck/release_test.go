@@ -1,0 +1,113 @@
+package shipcheck
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// distEnv names the directory of a GoReleaser snapshot (dist/), which
+// .ci/run makes with `goreleaser release --snapshot` before the tests: the
+// image and the installer are then tested with the release's own binaries
+// and checksums.txt.
+const distEnv = "ASC_RELEASE_DIST"
+
+// artifact is an entry of GoReleaser's dist/artifacts.json.
+type artifact struct {
+	Name   string `json:"name"`
+	Path   string `json:"path"`
+	Goos   string `json:"goos"`
+	Goarch string `json:"goarch"`
+	Type   string `json:"type"`
+}
+
+func distArtifacts(t *testing.T, dist string) []artifact {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dist, "artifacts.json"))
+	if err != nil {
+		t.Fatalf("%s=%s: %v (run `goreleaser release --snapshot --clean` first, as .ci/run does)", distEnv, dist, err)
+	}
+	var arts []artifact
+	if err := json.Unmarshal(b, &arts); err != nil {
+		t.Fatal(err)
+	}
+	for i := range arts {
+		if !filepath.IsAbs(arts[i].Path) {
+			// Paths in artifacts.json are relative to the project root, above dist/.
+			arts[i].Path = filepath.Join(filepath.Dir(dist), arts[i].Path)
+		}
+	}
+	return arts
+}
+
+var (
+	builtOnce sync.Map // "goos/goarch" -> *builtBinary
+)
+
+type builtBinary struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// releaseBinary is the release's asc-action for goos/goarch: from the
+// snapshot in $ASC_RELEASE_DIST, or else built here with the release's
+// flags (.goreleaser.yaml: CGO_ENABLED=0, -trimpath, -s -w, version
+// stamped), once per test binary.
+func releaseBinary(t *testing.T, goos, goarch string) string {
+	t.Helper()
+	if dist := os.Getenv(distEnv); dist != "" {
+		for _, a := range distArtifacts(t, dist) {
+			if a.Type == "Binary" && a.Goos == goos && a.Goarch == goarch {
+				return a.Path
+			}
+		}
+		t.Fatalf("%s has no %s/%s binary", os.Getenv(distEnv), goos, goarch)
+	}
+	v, _ := builtOnce.LoadOrStore(goos+"/"+goarch, &builtBinary{})
+	b := v.(*builtBinary)
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "shipcheck-bin-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.path = filepath.Join(dir, "asc-action")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags",
+			"-s -w -X github.com/asc-action/asc-action/internal/app.Version="+testVersion, "-o", b.path, ".")
+		cmd.Dir = root(t)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	t.Logf("%s not set: testing a binary built here with the release flags", distEnv)
+	return b.path
+}
+
+// testVersion is stamped into binaries built by the tests.
+const testVersion = "v9.8.7"
+
+// root is the module root, above the test's working directory.
+func root(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			t.Fatal("no go.mod above", wd)
+		}
+	}
+}
