@@ -115,9 +115,13 @@ func Open(ctx context.Context, uri string) (*Signer, error) {
 		return nil, &Error{Kind: ErrBadURI, Provider: p, URI: uri, Err: err}
 	}
 	TranslateWorkspacePaths()
+	// The Google and Azure signers keep the context they are loaded with
+	// and use it later (refreshing the key version and the cloud token
+	// during a long upload): it must outlive this call, so it is not the
+	// timed one.
+	sv, err := p.load(context.WithoutCancel(ctx), uri)
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
-	sv, err := p.load(ctx, uri)
 	if err != nil {
 		return nil, p.wrap(uri, err)
 	}
