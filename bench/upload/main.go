@@ -42,9 +42,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -380,36 +378,8 @@ type sample struct {
 // generate writes a valid IPA of about size bytes (the payload is size
 // bytes) and returns its SHA-256 and length.
 func generate(path string, size int64) (string, int64, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	cw := &countWriter{w: io.MultiWriter(f, h)}
-	w := bufio.NewWriterSize(cw, 1<<20)
 	facts := ipa.Facts{BundleID: emulator.DemoBundleID, BuildVersion: "2", ShortVersion: "1.0", Platform: ipa.IOS}
-	if err := ipa.Write(w, facts, ipa.WriteOptions{PayloadSize: size, Binary: true, Seed: 1, AppName: "Bench"}); err != nil {
-		return "", 0, fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
-		return "", 0, fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return "", 0, fmt.Errorf("writing %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), cw.n, nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+	return ipa.WriteFile(path, facts, ipa.WriteOptions{PayloadSize: size, Binary: true, Seed: 1, AppName: "Bench"})
 }
 
 // emulatorRun is a fresh emulator on loopback with its own store directory,

@@ -32,21 +32,14 @@ type ListAppsOptions struct {
 
 // ListApps returns every app the key can see, following pages.
 func (c *Client) ListApps(ctx context.Context, opts *ListAppsOptions) ([]App, *Response, error) {
-	q := newQuery()
-	if opts != nil {
-		q.list("filter[bundleId]", opts.BundleID...).list("filter[name]", opts.Name...).int("limit", opts.Limit)
+	if opts == nil {
+		opts = &ListAppsOptions{}
 	}
-	return ListAll[App](ctx, c, q.path("v1/apps"), opts.maxPages())
+	q := newQuery().list("filter[bundleId]", opts.BundleID...).list("filter[name]", opts.Name...).int("limit", opts.Limit)
+	return ListAll[App](ctx, c, q.path("v1/apps"), opts.MaxPages)
 }
 
 // GetApp returns one app by its App Store Connect ID.
 func (c *Client) GetApp(ctx context.Context, id string) (*App, *Response, error) {
 	return Get[App](ctx, c, "v1/apps/"+pathEscape(id))
-}
-
-func (o *ListAppsOptions) maxPages() int {
-	if o == nil {
-		return 0
-	}
-	return o.MaxPages
 }

@@ -135,20 +135,13 @@ type ListBuildUploadsOptions struct {
 
 // ListAppBuildUploads returns the app's uploads, following pages.
 func (c *Client) ListAppBuildUploads(ctx context.Context, appID string, opts *ListBuildUploadsOptions) ([]BuildUpload, *Response, error) {
-	q := newQuery()
-	if opts != nil {
-		q.list("filter[cfBundleShortVersionString]", opts.CFBundleShortVersionString...).
-			list("filter[cfBundleVersion]", opts.CFBundleVersion...).
-			list("filter[platform]", opts.Platform...).
-			list("filter[state]", opts.State...).
-			list("sort", opts.Sort).int("limit", opts.Limit)
+	if opts == nil {
+		opts = &ListBuildUploadsOptions{}
 	}
-	return ListAll[BuildUpload](ctx, c, q.path("v1/apps/"+pathEscape(appID)+"/buildUploads"), opts.maxPages())
-}
-
-func (o *ListBuildUploadsOptions) maxPages() int {
-	if o == nil {
-		return 0
-	}
-	return o.MaxPages
+	q := newQuery().list("filter[cfBundleShortVersionString]", opts.CFBundleShortVersionString...).
+		list("filter[cfBundleVersion]", opts.CFBundleVersion...).
+		list("filter[platform]", opts.Platform...).
+		list("filter[state]", opts.State...).
+		list("sort", opts.Sort).int("limit", opts.Limit)
+	return ListAll[BuildUpload](ctx, c, q.path("v1/apps/"+pathEscape(appID)+"/buildUploads"), opts.MaxPages)
 }

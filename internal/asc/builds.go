@@ -60,24 +60,17 @@ type ListBuildsOptions struct {
 
 // ListBuilds returns every build matching opts, following pages.
 func (c *Client) ListBuilds(ctx context.Context, opts *ListBuildsOptions) ([]Build, *Response, error) {
-	q := newQuery()
-	if opts != nil {
-		q.list("filter[app]", opts.AppID...).list("filter[version]", opts.Version...).
-			list("filter[preReleaseVersion.version]", opts.PreReleaseVersion...).
-			list("filter[processingState]", opts.ProcessingState...).
-			list("sort", opts.Sort).int("limit", opts.Limit)
+	if opts == nil {
+		opts = &ListBuildsOptions{}
 	}
-	return ListAll[Build](ctx, c, q.path("v1/builds"), opts.maxPages())
+	q := newQuery().list("filter[app]", opts.AppID...).list("filter[version]", opts.Version...).
+		list("filter[preReleaseVersion.version]", opts.PreReleaseVersion...).
+		list("filter[processingState]", opts.ProcessingState...).
+		list("sort", opts.Sort).int("limit", opts.Limit)
+	return ListAll[Build](ctx, c, q.path("v1/builds"), opts.MaxPages)
 }
 
 // GetBuild returns one build by ID.
 func (c *Client) GetBuild(ctx context.Context, id string) (*Build, *Response, error) {
 	return Get[Build](ctx, c, "v1/builds/"+pathEscape(id))
-}
-
-func (o *ListBuildsOptions) maxPages() int {
-	if o == nil {
-		return 0
-	}
-	return o.MaxPages
 }

@@ -44,16 +44,9 @@ type ListCertificatesOptions struct {
 // ListCertificates returns every certificate, following pages. Individual
 // keys are refused here by Apple (403).
 func (c *Client) ListCertificates(ctx context.Context, opts *ListCertificatesOptions) ([]Certificate, *Response, error) {
-	q := newQuery()
-	if opts != nil {
-		q.list("filter[certificateType]", opts.CertificateType...).list("fields[certificates]", opts.Fields...).int("limit", opts.Limit)
+	if opts == nil {
+		opts = &ListCertificatesOptions{}
 	}
-	return ListAll[Certificate](ctx, c, q.path("v1/certificates"), opts.maxPages())
-}
-
-func (o *ListCertificatesOptions) maxPages() int {
-	if o == nil {
-		return 0
-	}
-	return o.MaxPages
+	q := newQuery().list("filter[certificateType]", opts.CertificateType...).list("fields[certificates]", opts.Fields...).int("limit", opts.Limit)
+	return ListAll[Certificate](ctx, c, q.path("v1/certificates"), opts.MaxPages)
 }

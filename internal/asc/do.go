@@ -367,7 +367,7 @@ func (c *Client) checkSkew(e *APIError, method, path string, attempt int) bool {
 	}
 	skew := server.Sub(c.now())
 	e.ClockSkew = skew
-	if absDur(skew) <= SkewThreshold {
+	if skew.Abs() <= SkewThreshold {
 		return false
 	}
 	corrected := false

@@ -110,7 +110,7 @@ func (e *APIError) Error() string {
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, "; retry after %v", e.RetryAfter)
 	}
-	if e.StatusCode == http.StatusUnauthorized && absDur(e.ClockSkew) > SkewThreshold {
+	if e.StatusCode == http.StatusUnauthorized && e.ClockSkew.Abs() > SkewThreshold {
 		size, direction := SkewWords(e.ClockSkew)
 		fmt.Fprintf(&b, "; this machine's clock is %v %s App Store Connect's", size, direction)
 		if e.ClockCorrected {
@@ -300,12 +300,5 @@ func SkewWords(skew time.Duration) (size time.Duration, direction string) {
 	if skew > 0 { // the server is later: the local clock is behind
 		direction = "behind"
 	}
-	return absDur(skew).Round(time.Second), direction
-}
-
-func absDur(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
+	return skew.Abs().Round(time.Second), direction
 }

@@ -139,17 +139,3 @@ func requestData[T any](ctx context.Context, c *Client, method, path string, bod
 	}
 	return doc.Data, resp, nil
 }
-
-// listAll, getOne and sendOne are the unexported names of ListAll, Get and
-// Send, kept for the files of this package written against them.
-func listAll[T any](ctx context.Context, c *Client, path string) ([]T, *Response, error) {
-	return ListAll[T](ctx, c, path, 0)
-}
-
-func getOne[T any](ctx context.Context, c *Client, path string) (*T, *Response, error) {
-	return Get[T](ctx, c, path)
-}
-
-func sendOne[T any](ctx context.Context, c *Client, method, path string, body any) (*T, *Response, error) {
-	return Send[T](ctx, c, method, path, body)
-}

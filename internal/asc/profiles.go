@@ -54,17 +54,10 @@ type ListProfilesOptions struct {
 // ListProfiles returns every provisioning profile, following pages.
 // Individual keys are refused here by Apple (403).
 func (c *Client) ListProfiles(ctx context.Context, opts *ListProfilesOptions) ([]Profile, *Response, error) {
-	q := newQuery()
-	if opts != nil {
-		q.list("filter[profileType]", opts.ProfileType...).list("filter[name]", opts.Name...).
-			list("filter[profileState]", opts.ProfileState...).list("fields[profiles]", opts.Fields...).int("limit", opts.Limit)
+	if opts == nil {
+		opts = &ListProfilesOptions{}
 	}
-	return ListAll[Profile](ctx, c, q.path("v1/profiles"), opts.maxPages())
-}
-
-func (o *ListProfilesOptions) maxPages() int {
-	if o == nil {
-		return 0
-	}
-	return o.MaxPages
+	q := newQuery().list("filter[profileType]", opts.ProfileType...).list("filter[name]", opts.Name...).
+		list("filter[profileState]", opts.ProfileState...).list("fields[profiles]", opts.Fields...).int("limit", opts.Limit)
+	return ListAll[Profile](ctx, c, q.path("v1/profiles"), opts.MaxPages)
 }

@@ -66,12 +66,12 @@ func (c *Client) ListBetaGroups(ctx context.Context, opts *ListBetaGroupsOptions
 			list("filter[id]", opts.ID...).list("filter[builds]", opts.BuildID...).
 			list("sort", opts.Sort).int("limit", opts.Limit)
 	}
-	return listAll[BetaGroup](ctx, c, q.path("v1/betaGroups"))
+	return ListAll[BetaGroup](ctx, c, q.path("v1/betaGroups"), 0)
 }
 
 // GetBetaGroup returns one beta group by ID.
 func (c *Client) GetBetaGroup(ctx context.Context, id string) (*BetaGroup, *Response, error) {
-	return getOne[BetaGroup](ctx, c, "v1/betaGroups/"+pathEscape(id))
+	return Get[BetaGroup](ctx, c, "v1/betaGroups/"+pathEscape(id))
 }
 
 type betaGroupLinkages struct {
@@ -131,13 +131,13 @@ func (c *Client) ListBetaBuildLocalizations(ctx context.Context, opts *ListBetaB
 	if opts != nil {
 		q.list("filter[build]", opts.BuildID...).list("filter[locale]", opts.Locale...).int("limit", opts.Limit)
 	}
-	return listAll[BetaBuildLocalization](ctx, c, q.path("v1/betaBuildLocalizations"))
+	return ListAll[BetaBuildLocalization](ctx, c, q.path("v1/betaBuildLocalizations"), 0)
 }
 
 // ListBuildBetaBuildLocalizations returns every beta localization of one
 // build (GET /v1/builds/{id}/betaBuildLocalizations).
 func (c *Client) ListBuildBetaBuildLocalizations(ctx context.Context, buildID string) ([]BetaBuildLocalization, *Response, error) {
-	return listAll[BetaBuildLocalization](ctx, c, "v1/builds/"+pathEscape(buildID)+"/betaBuildLocalizations")
+	return ListAll[BetaBuildLocalization](ctx, c, "v1/builds/"+pathEscape(buildID)+"/betaBuildLocalizations", 0)
 }
 
 type betaBuildLocalizationCreateRequest struct {
@@ -163,7 +163,7 @@ func (c *Client) CreateBetaBuildLocalization(ctx context.Context, buildID, local
 	body.Data.Attributes.Locale = locale
 	body.Data.Attributes.WhatsNew = whatsNew
 	body.Data.Relationships.Build = Relationship{Data: &ResourceIdentifier{Type: "builds", ID: buildID}}
-	return sendOne[BetaBuildLocalization](ctx, c, http.MethodPost, "v1/betaBuildLocalizations", body)
+	return Send[BetaBuildLocalization](ctx, c, http.MethodPost, "v1/betaBuildLocalizations", body)
 }
 
 type betaBuildLocalizationUpdateRequest struct {
@@ -183,7 +183,7 @@ func (c *Client) UpdateBetaBuildLocalization(ctx context.Context, id, whatsNew s
 	body.Data.Type = "betaBuildLocalizations"
 	body.Data.ID = id
 	body.Data.Attributes.WhatsNew = whatsNew
-	return sendOne[BetaBuildLocalization](ctx, c, http.MethodPatch, "v1/betaBuildLocalizations/"+pathEscape(id), body)
+	return Send[BetaBuildLocalization](ctx, c, http.MethodPatch, "v1/betaBuildLocalizations/"+pathEscape(id), body)
 }
 
 // BuildUpdate holds the build attributes UpdateBuild can change; nil fields
@@ -212,12 +212,12 @@ func (c *Client) UpdateBuild(ctx context.Context, id string, u BuildUpdate) (*Bu
 	body.Data.Type = "builds"
 	body.Data.ID = id
 	body.Data.Attributes = u
-	return sendOne[Build](ctx, c, http.MethodPatch, "v1/builds/"+pathEscape(id), body)
+	return Send[Build](ctx, c, http.MethodPatch, "v1/builds/"+pathEscape(id), body)
 }
 
 // GetBuildApp returns the app a build belongs to (GET /v1/builds/{id}/app).
 func (c *Client) GetBuildApp(ctx context.Context, buildID string) (*App, *Response, error) {
-	return getOne[App](ctx, c, "v1/builds/"+pathEscape(buildID)+"/app")
+	return Get[App](ctx, c, "v1/builds/"+pathEscape(buildID)+"/app")
 }
 
 // BetaAppReviewSubmission is a build's submission to TestFlight beta app
@@ -254,7 +254,7 @@ func (c *Client) ListBetaAppReviewSubmissions(ctx context.Context, opts *ListBet
 	}
 	q := newQuery().list("filter[build]", opts.BuildID...).
 		list("filter[betaReviewState]", opts.BetaReviewState...).int("limit", opts.Limit)
-	return listAll[BetaAppReviewSubmission](ctx, c, q.path("v1/betaAppReviewSubmissions"))
+	return ListAll[BetaAppReviewSubmission](ctx, c, q.path("v1/betaAppReviewSubmissions"), 0)
 }
 
 // GetBuildBetaAppReviewSubmission returns the build's beta review
@@ -300,5 +300,5 @@ func (c *Client) CreateBetaAppReviewSubmission(ctx context.Context, buildID stri
 	var body betaAppReviewSubmissionCreateRequest
 	body.Data.Type = "betaAppReviewSubmissions"
 	body.Data.Relationships.Build = Relationship{Data: &ResourceIdentifier{Type: "builds", ID: buildID}}
-	return sendOne[BetaAppReviewSubmission](ctx, c, http.MethodPost, "v1/betaAppReviewSubmissions", body)
+	return Send[BetaAppReviewSubmission](ctx, c, http.MethodPost, "v1/betaAppReviewSubmissions", body)
 }

@@ -76,8 +76,5 @@ func (p *LineProgress) lineLocked(t time.Time) string {
 	if rate > 0 && p.done < p.total {
 		eta = fmt.Sprint(time.Duration(float64(p.total-p.done) / rate * float64(time.Second)).Round(time.Second))
 	}
-	return fmt.Sprintf("%s: %s / %s (%.0f%%), %.1f MB/s, ETA %s", p.title, Bytes(p.done), Bytes(p.total), pct, rate/1e6, eta)
+	return fmt.Sprintf("%s: %s / %s (%.0f%%), %.1f MB/s, ETA %s", p.title, bytesize.Format(p.done), bytesize.Format(p.total), pct, rate/1e6, eta)
 }
-
-// Bytes formats a byte count in binary units (bytesize.Format).
-func Bytes(n int64) string { return bytesize.Format(n) }

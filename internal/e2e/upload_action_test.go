@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -36,18 +33,11 @@ func writeIPA(t *testing.T, build string, size int64) (string, string) {
 func writeIPAFor(t *testing.T, bundleID, build string, size int64) (string, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "App.ipa")
-	f, err := os.Create(path)
+	sum, _, err := ipa.WriteFile(path, ipa.Facts{BundleID: bundleID, BuildVersion: build, ShortVersion: "2.1", Platform: ipa.IOS}, ipa.WriteOptions{PayloadSize: size, Binary: true, Seed: 9})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := sha256.New()
-	if err := ipa.Write(io.MultiWriter(f, h), ipa.Facts{BundleID: bundleID, BuildVersion: build, ShortVersion: "2.1", Platform: ipa.IOS}, ipa.WriteOptions{PayloadSize: size, Binary: true, Seed: 9}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path, hex.EncodeToString(h.Sum(nil))
+	return path, sum
 }
 
 func TestVerifyStep(t *testing.T) {

@@ -1,7 +1,6 @@
 package upload
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -41,18 +40,9 @@ func benchSizes(b *testing.B) []int64 {
 // benchIPA writes an IPA of about size bytes once per size.
 func benchIPA(b *testing.B, size int64) string {
 	p := filepath.Join(benchDir(b), "Bench.ipa")
-	f, err := os.Create(p)
-	if err != nil {
+	if _, _, err := ipa.WriteFile(p, ipa.Facts{BundleID: emulator.DemoBundleID, BuildVersion: "2", ShortVersion: "1.0", Platform: ipa.IOS}, ipa.WriteOptions{PayloadSize: size, Binary: true, Seed: 1}); err != nil {
 		b.Fatal(err)
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	if err := ipa.Write(w, ipa.Facts{BundleID: emulator.DemoBundleID, BuildVersion: "2", ShortVersion: "1.0", Platform: ipa.IOS}, ipa.WriteOptions{PayloadSize: size, Binary: true, Seed: 1}); err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
 	return p
 }
 

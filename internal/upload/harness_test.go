@@ -1,9 +1,6 @@
 package upload
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
@@ -94,19 +91,12 @@ func (e *env) config(path string) Config {
 func writeIPA(t testing.TB, version string, payload int64, binary bool) (string, string) {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "Demo.ipa")
-	f, err := os.Create(p)
+	facts := ipa.Facts{BundleID: emulator.DemoBundleID, BuildVersion: version, ShortVersion: "1.1", Platform: ipa.IOS, MinimumOSVersion: "17.0"}
+	sum, _, err := ipa.WriteFile(p, facts, ipa.WriteOptions{PayloadSize: payload, Binary: binary, Seed: 42})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := sha256.New()
-	facts := ipa.Facts{BundleID: emulator.DemoBundleID, BuildVersion: version, ShortVersion: "1.1", Platform: ipa.IOS, MinimumOSVersion: "17.0"}
-	if err := ipa.Write(io.MultiWriter(f, h), facts, ipa.WriteOptions{PayloadSize: payload, Binary: binary, Seed: 42}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return p, hex.EncodeToString(h.Sum(nil))
+	return p, sum
 }
 
 // recorder keeps events.

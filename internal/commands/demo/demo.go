@@ -174,16 +174,11 @@ func (c *capture) SetOutput(name, value string) error {
 func (c *capture) Summary(untrusted.Markdown) {}
 
 func writeIPA(path string, size int64) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
 	facts := ipa.Facts{BundleID: emulator.DemoBundleID, BuildVersion: fmt.Sprint(time.Now().Unix()), ShortVersion: "1.0", Platform: ipa.IOS}
-	if err := ipa.Write(f, facts, ipa.WriteOptions{PayloadSize: size, Binary: true, Seed: 1}); err != nil {
-		f.Close()
+	if _, _, err := ipa.WriteFile(path, facts, ipa.WriteOptions{PayloadSize: size, Binary: true, Seed: 1}); err != nil {
 		return fmt.Errorf("generating the demo IPA: %w", err)
 	}
-	return f.Close()
+	return nil
 }
 
 func parseSize(s string) (int64, error) {

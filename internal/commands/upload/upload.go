@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/bytesize"
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/commands/auth"
 	"github.com/asc-action/asc-action/internal/commands/testflight"
@@ -304,7 +305,7 @@ func Summary(res *up.Result, err error) untrusted.Markdown {
 	}
 	row("File", res.FileName)
 	if res.Bytes > 0 {
-		row("Size", command.Bytes(res.Bytes))
+		row("Size", bytesize.Format(res.Bytes))
 	}
 	if t := res.Transfer; t != nil && t.Elapsed > 0 {
 		row("Transfer", fmt.Sprintf("%d parts in %.1fs, %.1f MB/s, %d retries, %d URL renewals", t.Parts, t.Elapsed.Seconds(), t.Throughput/1e6, t.Retries, t.Refreshes))

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -321,6 +322,36 @@ func TestWriteIsReproducible(t *testing.T) {
 	}
 	if sum(1) == sum(2) {
 		t.Error("different seeds gave the same IPA")
+	}
+}
+
+func TestWriteFile(t *testing.T) {
+	facts := Facts{"com.example.file", "12", "1.4", IOS, "17.0"}
+	opts := WriteOptions{PayloadSize: 3000, Binary: true, Seed: 5}
+	p := filepath.Join(t.TempDir(), "App.ipa")
+	sum, size, err := WriteFile(p, facts, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(data, generate(t, facts, opts)) {
+		t.Error("the file differs from what Write streams for the same facts and options")
+	}
+	if want := sha256.Sum256(data); sum != hex.EncodeToString(want[:]) || size != int64(len(data)) {
+		t.Errorf("WriteFile = %s, %d; want %x, %d", sum, size, want, len(data))
+	}
+	art, err := Inspect(p, Facts{})
+	if err != nil || art.Facts != facts {
+		t.Errorf("Inspect = %+v, %v; want facts %+v", art, err, facts)
+	}
+	if _, _, err := WriteFile(filepath.Join(t.TempDir(), "missing", "App.ipa"), facts, opts); err == nil {
+		t.Error("WriteFile into a missing directory: no error")
+	}
+	if _, _, err := WriteFile(filepath.Join(t.TempDir(), "bad.ipa"), facts, WriteOptions{PayloadSize: -1}); err == nil || !strings.Contains(err.Error(), "bad.ipa") {
+		t.Errorf("WriteFile with a negative size: %v; want an error naming the file", err)
 	}
 }
 

@@ -2,10 +2,14 @@ package ipa
 
 import (
 	"archive/zip"
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"time"
 
@@ -33,6 +37,32 @@ type WriteOptions struct {
 
 // sdkNames maps a platform to the SDK name Xcode writes in Info.plist.
 var sdkNames = map[Platform]string{IOS: "iphoneos", TVOS: "appletvos", VisionOS: "xros", MacOS: "macosx"}
+
+// WriteFile writes a generated IPA (see Write) to a new file at path and
+// returns the file's SHA-256, hex-encoded, and its size in bytes. Tests, the
+// demo command and the upload benchmark make their IPAs with it.
+func WriteFile(path string, f Facts, opts WriteOptions) (sha256Hex string, size int64, err error) {
+	file, err := os.Create(path)
+	if err != nil {
+		return "", 0, err
+	}
+	h := sha256.New()
+	w := bufio.NewWriterSize(io.MultiWriter(file, h), 1<<20)
+	err = Write(w, f, opts)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		size, err = file.Seek(0, io.SeekCurrent)
+	}
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("writing %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), size, nil
+}
 
 // Write streams a valid IPA to w: Payload/<AppName>.app/Info.plist holding f,
 // then the executable of opts.PayloadSize random bytes (stored, not deflated,
