@@ -348,24 +348,21 @@ func (c *Client) NewRequest(method, urlStr string, body any) (*http.Request, err
 	return req, nil
 }
 
-// resolve turns a relative path into a URL under the base URL, and checks an
-// absolute one points at the same scheme and host, so the bearer token is
-// never sent elsewhere.
+// resolve turns a relative path into a URL under the base URL, and checks
+// the result points at the same scheme and host (an absolute URL, or a
+// network-path one such as "//@" whose host is empty), so the bearer token
+// is never sent elsewhere. "v1/apps" lands under the base URL's path prefix;
+// a server-relative link ("/v1/apps?cursor=x") is taken as the server wrote it.
 func (c *Client) resolve(urlStr string) (*url.URL, error) {
 	ref, err := url.Parse(urlStr)
 	if err != nil {
 		return nil, fmt.Errorf("asc: bad URL %q: %w", urlStr, err)
 	}
-	if ref.IsAbs() || ref.Host != "" {
-		u := c.baseURL.ResolveReference(ref)
-		if !httpx.SameOrigin(u, c.baseURL) {
-			return nil, fmt.Errorf("asc: refusing to follow %s://%s%s: not the API host %s (the token would leave it)", u.Scheme, u.Host, u.Path, c.baseURL.Host)
-		}
-		return u, nil
+	u := c.baseURL.ResolveReference(ref)
+	if !httpx.SameOrigin(u, c.baseURL) {
+		return nil, fmt.Errorf("asc: refusing to follow %s://%s%s: not the API host %s (the token would leave it)", u.Scheme, u.Host, u.Path, c.baseURL.Host)
 	}
-	// "v1/apps" lands under the base URL's path prefix; a server-relative
-	// link ("/v1/apps?cursor=x") is taken as the server wrote it.
-	return c.baseURL.ResolveReference(ref), nil
+	return u, nil
 }
 
 // Response wraps the HTTP response with what App Store Connect reports

@@ -215,6 +215,7 @@ func TestKMSKeyEndToEnd(t *testing.T) {
 		}
 	})
 
+	var buildID string
 	t.Run("upload", func(t *testing.T) {
 		path, digest := writeIPA(t, "901", 3<<20+77)
 		s := runStep(t, map[string]string{"command": "upload", "private-key": uri, "key-id": keyID, "issuer-id": issuer, "api-url": ts.URL,
@@ -222,9 +223,30 @@ func TestKMSKeyEndToEnd(t *testing.T) {
 		if s.code != 0 || s.outputs["upload-state"] != "COMPLETE" || s.outputs["processing-state"] != "VALID" {
 			t.Fatalf("exit %d outputs %v\n%s\n%s", s.code, s.outputs, s.stdout, s.stderr)
 		}
+		buildID = s.outputs["build-id"]
 		files, err := srv.UploadedFiles()
 		if err != nil || !slices.ContainsFunc(files, func(f emulator.UploadedFile) bool { return f.SHA256 == digest && !f.Incomplete }) {
 			t.Errorf("the file did not arrive whole: %v %v", files, err)
+		}
+	})
+
+	t.Run("distribute", func(t *testing.T) {
+		if buildID == "" {
+			t.Fatal("no build from the upload")
+		}
+		s := runStep(t, map[string]string{"command": "distribute", "private-key": uri, "key-id": keyID, "issuer-id": issuer, "api-url": ts.URL,
+			"build-id": buildID, "testflight-groups": "Internal Testers", "whats-new": "Signed by a KMS."}, awsEnv...)
+		if s.code != 0 || !strings.Contains(s.outputs["testflight-groups-added"], "Internal Testers") {
+			t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, s.stdout)
+		}
+	})
+
+	t.Run("check-expiry", func(t *testing.T) {
+		s := runStep(t, map[string]string{"command": "check-expiry", "private-key": uri, "key-id": keyID, "issuer-id": issuer, "api-url": ts.URL,
+			"warn-days": "10", "fail-days": "0"}, awsEnv...)
+		// The demo account holds one expired certificate and one expired profile.
+		if s.code != 1 || s.outputs["expiring-count"] != "2" {
+			t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, s.stdout)
 		}
 	})
 

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+
+	"github.com/asc-action/asc-action/internal/openapi"
 )
 
 // BenchmarkPartPut measures how fast the emulator takes part bytes on
@@ -44,4 +46,44 @@ func BenchmarkPartPut(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCatalog measures what every start of the emulator pays to read
+// Apple's embedded OpenAPI document into the catalog of operations and
+// resource types (decompression is done once per process, before).
+func BenchmarkCatalog(b *testing.B) {
+	doc, err := openapi.JSON()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		d, err := parseAPIDoc(doc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if c := buildCatalog(d); len(c.ops) == 0 {
+			b.Fatal("no operations")
+		}
+	}
+}
+
+// BenchmarkGenericList measures one generic read: a page of builds with
+// their app, groups and pre-release version included.
+func BenchmarkGenericList(b *testing.B) {
+	data, err := LoadData("testdata/account.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	clock := newClock()
+	key := genKey(b, "BENCHKEY02", false, RoleAdmin)
+	srv := New(Config{Keys: []Key{key.Key}, Now: clock.Now, Data: data, StoreDir: b.TempDir()})
+	hs := httptest.NewServer(srv)
+	b.Cleanup(func() { hs.Close(); srv.Close() })
+	e := &env{t: b, srv: srv, hs: hs, clock: clock, key: key}
+	tok := key.token(b, clock.Now())
+	for b.Loop() {
+		if r := e.do("GET", "/v1/builds?include=app,betaGroups,preReleaseVersion&limit=50", nil, tok); r.status != 200 {
+			b.Fatal(r.status)
+		}
+	}
 }

@@ -30,7 +30,7 @@ func init() {
 	})
 }
 
-func classifyAWS(err error) (error, string) {
+func classifyAWS(err error) verdict {
 	perm := ""
 	var op *smithy.OperationError
 	if errors.As(err, &op) {
@@ -40,25 +40,25 @@ func classifyAWS(err error) (error, string) {
 	if errors.As(err, &api) {
 		switch api.ErrorCode() {
 		case "AccessDeniedException":
-			return ErrAccessDenied, perm
+			return verdict{ErrAccessDenied, perm}
 		case "NotFoundException":
-			return ErrKeyNotFound, ""
+			return verdict{kind: ErrKeyNotFound}
 		case "DisabledException", "KMSInvalidStateException":
-			return ErrKeyDisabled, ""
+			return verdict{kind: ErrKeyDisabled}
 		case "InvalidKeyUsageException", "UnsupportedOperationException":
-			return ErrWrongKeyType, ""
+			return verdict{kind: ErrWrongKeyType}
 		case "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException", "ExpiredToken":
-			return ErrNoCredentials, ""
+			return verdict{kind: ErrNoCredentials}
 		}
 	}
 	msg := err.Error()
 	for _, s := range []string{"failed to refresh cached credentials", "failed to retrieve credentials", "no EC2 IMDS role found", "AnonymousCredentials"} {
 		if strings.Contains(msg, s) {
-			return ErrNoCredentials, ""
+			return verdict{kind: ErrNoCredentials}
 		}
 	}
 	if strings.Contains(msg, "Invalid region") || strings.Contains(msg, "not resolve an endpoint") || strings.Contains(msg, "region") && strings.Contains(msg, "required") {
-		return ErrNoCredentials, ""
+		return verdict{kind: ErrNoCredentials}
 	}
-	return nil, ""
+	return verdict{}
 }

@@ -32,7 +32,7 @@ func init() {
 	})
 }
 
-func classifyAzure(err error) (error, string) {
+func classifyAzure(err error) verdict {
 	msg := err.Error()
 	perm := ""
 	if strings.Contains(msg, "signing the payload") {
@@ -44,23 +44,23 @@ func classifyAzure(err error) (error, string) {
 	if errors.As(err, &re) {
 		switch {
 		case strings.Contains(strings.ToLower(msg), "disabled"):
-			return ErrKeyDisabled, ""
+			return verdict{kind: ErrKeyDisabled}
 		case re.StatusCode == http.StatusForbidden:
-			return ErrAccessDenied, perm
+			return verdict{ErrAccessDenied, perm}
 		case re.StatusCode == http.StatusUnauthorized:
-			return ErrNoCredentials, ""
+			return verdict{kind: ErrNoCredentials}
 		case re.StatusCode == http.StatusNotFound:
-			return ErrKeyNotFound, ""
+			return verdict{kind: ErrKeyNotFound}
 		case re.StatusCode == http.StatusBadRequest && (strings.Contains(msg, "KeyType") || strings.Contains(msg, "operation") || strings.Contains(msg, "Algorithm")):
-			return ErrWrongKeyType, ""
+			return verdict{kind: ErrWrongKeyType}
 		}
 	}
 	var af *azidentity.AuthenticationFailedError
 	if errors.As(err, &af) || strings.Contains(msg, "DefaultAzureCredential") || strings.Contains(msg, "no credential") {
-		return ErrNoCredentials, ""
+		return verdict{kind: ErrNoCredentials}
 	}
 	if strings.Contains(msg, "unsupported key size") || strings.Contains(msg, "unsupported public key type") {
-		return ErrWrongKeyType, ""
+		return verdict{kind: ErrWrongKeyType}
 	}
-	return nil, ""
+	return verdict{}
 }

@@ -35,7 +35,7 @@ func init() {
 	})
 }
 
-func classifyGCP(err error) (error, string) {
+func classifyGCP(err error) verdict {
 	msg := err.Error()
 	perm := ""
 	switch {
@@ -47,28 +47,28 @@ func classifyGCP(err error) (error, string) {
 	if s, ok := status.FromError(err); ok {
 		switch s.Code() {
 		case codes.PermissionDenied:
-			return ErrAccessDenied, perm
+			return verdict{ErrAccessDenied, perm}
 		case codes.Unauthenticated:
-			return ErrNoCredentials, ""
+			return verdict{kind: ErrNoCredentials}
 		case codes.NotFound:
-			return ErrKeyNotFound, ""
+			return verdict{kind: ErrKeyNotFound}
 		case codes.FailedPrecondition:
-			return ErrKeyDisabled, ""
+			return verdict{kind: ErrKeyDisabled}
 		case codes.InvalidArgument:
 			if strings.Contains(msg, "purpose") || strings.Contains(msg, "algorithm") {
-				return ErrWrongKeyType, ""
+				return verdict{kind: ErrWrongKeyType}
 			}
 		case codes.Unavailable, codes.DeadlineExceeded:
-			return ErrUnavailable, ""
+			return verdict{kind: ErrUnavailable}
 		}
 	}
 	switch {
 	case strings.Contains(msg, "could not find default credentials"), strings.Contains(msg, "credentials: "):
-		return ErrNoCredentials, ""
+		return verdict{kind: ErrNoCredentials}
 	case strings.Contains(msg, "cannot be used to sign"):
-		return ErrWrongKeyType, ""
+		return verdict{kind: ErrWrongKeyType}
 	case strings.Contains(msg, "unable to find an enabled key version"):
-		return ErrKeyDisabled, ""
+		return verdict{kind: ErrKeyDisabled}
 	}
-	return nil, ""
+	return verdict{}
 }

@@ -36,7 +36,7 @@ func init() {
 	})
 }
 
-func classifyVault(err error) (error, string) {
+func classifyVault(err error) verdict {
 	msg := err.Error()
 	perm := ""
 	if strings.Contains(msg, "sign") {
@@ -49,26 +49,26 @@ func classifyVault(err error) (error, string) {
 		switch re.StatusCode {
 		case http.StatusForbidden:
 			if strings.Contains(msg, "invalid token") {
-				return ErrNoCredentials, ""
+				return verdict{kind: ErrNoCredentials}
 			}
-			return ErrAccessDenied, perm
+			return verdict{ErrAccessDenied, perm}
 		case http.StatusNotFound:
-			return ErrKeyNotFound, ""
+			return verdict{kind: ErrKeyNotFound}
 		case http.StatusBadRequest:
 			if strings.Contains(msg, "does not support signing") || strings.Contains(msg, "key type") {
-				return ErrWrongKeyType, ""
+				return verdict{kind: ErrWrongKeyType}
 			}
 		case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
-			return ErrUnavailable, ""
+			return verdict{kind: ErrUnavailable}
 		}
 	}
 	switch {
 	case strings.Contains(msg, "VAULT_ADDR or BAO_ADDR is not set"), strings.Contains(msg, "no Vault token"), strings.Contains(msg, "VAULT_TOKEN not set"), strings.Contains(msg, "token helper"):
-		return ErrNoCredentials, ""
+		return verdict{kind: ErrNoCredentials}
 	case strings.Contains(msg, "could not read data from transit key path"):
-		return ErrKeyNotFound, ""
+		return verdict{kind: ErrKeyNotFound}
 	case strings.Contains(msg, "could not parse public key pem"), strings.Contains(msg, "corrupted response"):
-		return ErrWrongKeyType, ""
+		return verdict{kind: ErrWrongKeyType}
 	}
-	return nil, ""
+	return verdict{}
 }

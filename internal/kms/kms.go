@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -55,9 +56,16 @@ type provider struct {
 	load       func(ctx context.Context, uri string) (sigkms.SignerVerifier, error)
 	// valid checks the URI's shape before anything is loaded.
 	valid func(uri string) error
-	// classify maps a provider error to one of the kinds (nil: unknown) and
-	// says which permission it lacked when it can tell.
-	classify func(err error) (kind error, permission string)
+	// classify maps a provider error to one of the kinds and says which
+	// permission it lacked when it can tell.
+	classify func(err error) verdict
+}
+
+// verdict is what a provider's error means: one of the kinds (nil when
+// unknown) and, for access denied, the permission lacking when known.
+type verdict struct {
+	kind       error
+	permission string
 }
 
 var providers []*provider
@@ -107,9 +115,13 @@ func Open(ctx context.Context, uri string) (*Signer, error) {
 		return nil, &Error{Kind: ErrBadURI, Provider: p, URI: uri, Err: err}
 	}
 	TranslateWorkspacePaths()
+	// The Google and Azure signers keep the context they are loaded with
+	// and use it later (refreshing the key version and the cloud token
+	// during a long upload): it must outlive this call, so it is not the
+	// timed one.
+	sv, err := p.load(context.WithoutCancel(ctx), uri)
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
-	sv, err := p.load(ctx, uri)
 	if err != nil {
 		return nil, p.wrap(uri, err)
 	}
@@ -195,7 +207,8 @@ func (e *Error) Error() string {
 func (e *Error) Permanent() bool { return e.Kind != ErrUnavailable }
 
 func (p *provider) wrap(uri string, err error) error {
-	kind, perm := p.classify(err)
+	v := p.classify(err)
+	kind, perm := v.kind, v.permission
 	if kind == nil {
 		switch {
 		case errors.Is(err, context.DeadlineExceeded):
@@ -207,8 +220,12 @@ func (p *provider) wrap(uri string, err error) error {
 	return &Error{Kind: kind, Provider: p, URI: uri, Permission: perm, Err: err}
 }
 
+var rule = regexp.MustCompile(`-{8,}`)
+
+// oneLine folds a provider's error onto one line (Azure's draw rules of
+// dashes around the response) and bounds it.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(rule.ReplaceAllString(s, " ")), " ")
 	if len(s) > 600 {
 		s = s[:600] + "..."
 	}

@@ -57,7 +57,8 @@ func testRelease(t *testing.T) release {
 		}
 		r.checksums = string(sums)
 		for _, a := range distArtifacts(t, dist) {
-			if a.Type != "Archive" && a.Type != "UploadableBinary" {
+			bare := a.Type == "Binary" && strings.HasPrefix(a.Name, "asc-action_")
+			if a.Type != "Archive" && !bare {
 				continue
 			}
 			b, err := os.ReadFile(a.Path)
@@ -65,7 +66,7 @@ func testRelease(t *testing.T) release {
 				t.Fatal(err)
 			}
 			r.assets[a.Name] = b
-			if a.Type == "UploadableBinary" && a.Goos == "linux" && a.Goarch == "amd64" {
+			if bare && a.Goos == "linux" && a.Goarch == "amd64" {
 				r.version = strings.TrimSuffix(strings.TrimPrefix(a.Name, "asc-action_"), "_linux_amd64")
 			}
 		}
@@ -236,8 +237,11 @@ func TestNativeInstallPicksTheRunnersAsset(t *testing.T) {
 			in.noDownloadsLeft()
 			if p.goos == runtime.GOOS && p.goarch == runtime.GOARCH {
 				out, err := exec.Command(want, "--version").CombinedOutput()
-				if err != nil || !strings.Contains(string(out), "asc-action v"+r.version) {
+				if err != nil || !strings.Contains(string(out), "asc-action v"+r.version+" (commit ") {
 					t.Errorf("%s --version: %v %q", want, err, out)
+				}
+				if os.Getenv(distEnv) != "" && strings.Contains(string(out), "unknown") {
+					t.Errorf("the release binary does not know its commit and date: %q", out)
 				}
 			}
 		})

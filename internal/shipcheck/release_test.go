@@ -62,7 +62,8 @@ func releaseBinary(t *testing.T, goos, goarch string) string {
 	t.Helper()
 	if dist := os.Getenv(distEnv); dist != "" {
 		for _, a := range distArtifacts(t, dist) {
-			if a.Type == "Binary" && a.Goos == goos && a.Goarch == goarch {
+			// The built binary; the bare binary asset has the same type and a versioned name.
+			if a.Type == "Binary" && a.Name == "asc-action" && a.Goos == goos && a.Goarch == goarch {
 				return a.Path
 			}
 		}
