@@ -3,11 +3,7 @@ package asc
 import "context"
 
 // App is an app record (resource type "apps").
-type App struct {
-	Type       string        `json:"type"`
-	ID         string        `json:"id"`
-	Attributes AppAttributes `json:"attributes"`
-}
+type App = Resource[AppAttributes]
 
 // AppAttributes are the app's fields we read.
 type AppAttributes struct {

@@ -20,11 +20,7 @@ const (
 
 // BuildUploadFile is a file of an upload, with the part operations that
 // carry its bytes (resource type "buildUploadFiles").
-type BuildUploadFile struct {
-	Type       string                    `json:"type"`
-	ID         string                    `json:"id"`
-	Attributes BuildUploadFileAttributes `json:"attributes"`
-}
+type BuildUploadFile = Resource[BuildUploadFileAttributes]
 
 // BuildUploadFileAttributes are the file's fields.
 type BuildUploadFileAttributes struct {

@@ -3,11 +3,7 @@ package asc
 import "context"
 
 // Certificate is a signing certificate (resource type "certificates").
-type Certificate struct {
-	Type       string                `json:"type"`
-	ID         string                `json:"id"`
-	Attributes CertificateAttributes `json:"attributes"`
-}
+type Certificate = Resource[CertificateAttributes]
 
 // CertificateAttributes are the certificate's fields we read.
 type CertificateAttributes struct {

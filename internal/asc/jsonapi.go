@@ -18,6 +18,15 @@ const (
 	PlatformVisionOS = "VISION_OS"
 )
 
+// Resource is a JSON:API resource object as App Store Connect sends it: its
+// type, its ID and its attributes (A). Resources read with relationships
+// (Build, BuildUpload) are structs of their own.
+type Resource[A any] struct {
+	Type       string `json:"type"`
+	ID         string `json:"id"`
+	Attributes A      `json:"attributes"`
+}
+
 // ResourceIdentifier names a resource in a relationship: {"type","id"}.
 type ResourceIdentifier struct {
 	Type string `json:"type"`

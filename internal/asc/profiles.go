@@ -9,11 +9,7 @@ const (
 )
 
 // Profile is a provisioning profile (resource type "profiles").
-type Profile struct {
-	Type       string            `json:"type"`
-	ID         string            `json:"id"`
-	Attributes ProfileAttributes `json:"attributes"`
-}
+type Profile = Resource[ProfileAttributes]
 
 // ProfileAttributes are the profile's fields we read.
 type ProfileAttributes struct {

@@ -18,11 +18,7 @@ const (
 // BetaGroup is a TestFlight group of testers (resource type "betaGroups").
 // Internal groups hold App Store Connect users; external groups need a beta
 // app review before their testers get a build.
-type BetaGroup struct {
-	Type       string              `json:"type"`
-	ID         string              `json:"id"`
-	Attributes BetaGroupAttributes `json:"attributes"`
-}
+type BetaGroup = Resource[BetaGroupAttributes]
 
 // BetaGroupAttributes are the group's fields we read.
 type BetaGroupAttributes struct {
@@ -100,11 +96,7 @@ func (c *Client) AddBuildToBetaGroups(ctx context.Context, buildID string, group
 
 // BetaBuildLocalization is a build's TestFlight text in one locale: the
 // "What to Test" notes (resource type "betaBuildLocalizations").
-type BetaBuildLocalization struct {
-	Type       string                          `json:"type"`
-	ID         string                          `json:"id"`
-	Attributes BetaBuildLocalizationAttributes `json:"attributes"`
-}
+type BetaBuildLocalization = Resource[BetaBuildLocalizationAttributes]
 
 // BetaBuildLocalizationAttributes are the localization's fields.
 type BetaBuildLocalizationAttributes struct {
@@ -223,11 +215,7 @@ func (c *Client) GetBuildApp(ctx context.Context, buildID string) (*App, *Respon
 // BetaAppReviewSubmission is a build's submission to TestFlight beta app
 // review, which external groups need (resource type
 // "betaAppReviewSubmissions").
-type BetaAppReviewSubmission struct {
-	Type       string                            `json:"type"`
-	ID         string                            `json:"id"`
-	Attributes BetaAppReviewSubmissionAttributes `json:"attributes"`
-}
+type BetaAppReviewSubmission = Resource[BetaAppReviewSubmissionAttributes]
 
 // BetaAppReviewSubmissionAttributes are the submission's fields.
 type BetaAppReviewSubmissionAttributes struct {
