@@ -132,13 +132,11 @@ func (s *server) paths() []string {
 }
 
 // installer is a copy of the native action's folder with the release's
-// checksums.txt, and a runner's environment to run install.sh in.
+// checksums.txt, and the runner's folders to run install.sh with.
 type installer struct {
-	t                 *testing.T
-	action            string // the copy of native/
-	toolCache, temp   string
-	env               []string
-	runnerOS, runArch string
+	t               *testing.T
+	action          string // the copy of native/
+	toolCache, temp string
 }
 
 func newInstaller(t *testing.T, checksums string) *installer {
