@@ -134,11 +134,9 @@ func (s *server) paths() []string {
 // installer is a copy of the native action's folder with the release's
 // checksums.txt, and a runner's environment to run install.sh in.
 type installer struct {
-	t                 *testing.T
-	action            string // the copy of native/
-	toolCache, temp   string
-	env               []string
-	runnerOS, runArch string
+	t               *testing.T
+	action          string // the copy of native/
+	toolCache, temp string
 }
 
 func newInstaller(t *testing.T, checksums string) *installer {
