@@ -210,11 +210,26 @@ func snippetWorkflow(snippet string) string {
 		}
 		return b.String()
 	}
+	// A snippet cut from inside a job keeps its indentation: remove it.
+	pad := -1
+	for _, l := range strings.Split(s, "\n") {
+		if t := strings.TrimLeft(l, " "); t != "" && (pad < 0 || len(l)-len(t) < pad) {
+			pad = len(l) - len(t)
+		}
+	}
+	if pad > 0 {
+		s = regexp.MustCompile(`(?m)^ {`+fmt.Sprint(pad)+`}`).ReplaceAllString(s, "")
+	}
 	const head = "name: snippet\non: push\n"
 	switch {
 	case strings.HasPrefix(s, "- "):
 		return head + "jobs:\n  snippet:\n    runs-on: ubuntu-latest\n    steps:\n" + indent(s, "      ")
 	case strings.HasPrefix(s, "runs-on:"):
+		return head + "jobs:\n  snippet:\n" + indent(s, "    ")
+	case !regexp.MustCompile(`(?m)^jobs:`).MatchString(s) && regexp.MustCompile(`(?m)^steps:`).MatchString(s):
+		if !regexp.MustCompile(`(?m)^runs-on:`).MatchString(s) {
+			s = "runs-on: ubuntu-latest\n" + s
+		}
 		return head + "jobs:\n  snippet:\n" + indent(s, "    ")
 	case !regexp.MustCompile(`(?m)^on:`).MatchString(s):
 		return head + s
