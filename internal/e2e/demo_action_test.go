@@ -3,6 +3,8 @@ package e2e
 import (
 	"strings"
 	"testing"
+
+	"github.com/asc-action/asc-action/internal/actions/actionstest"
 )
 
 // TestDemoStep runs `command: demo` as a step: the whole job against the
@@ -10,7 +12,7 @@ import (
 func TestDemoStep(t *testing.T) {
 	s := runStep(t, map[string]string{"command": "demo"})
 	if s.code != 0 || s.outputs["result"] != "ok" {
-		t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, s.stdout)
+		t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, actionstest.Masked(s.stdout, s.stdout))
 	}
 	for _, step := range []string{"| token | ok |", "| verify | ok |", "| upload | ok |", "processing-state=VALID", "beta-review-state=WAITING_FOR_REVIEW"} {
 		if !strings.Contains(s.summary, step) {

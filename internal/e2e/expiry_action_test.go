@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"github.com/asc-action/asc-action/internal/actions/actionstest"
 	"github.com/asc-action/asc-action/internal/emulator"
 	"strconv"
 	"strings"
@@ -28,7 +29,7 @@ func TestCheckExpiryStep(t *testing.T) {
 			s := runStep(t, map[string]string{"command": "check-expiry", "private-key": k.pem, "key-id": keyID, "issuer-id": issuer,
 				"api-url": url, "warn-days": tc.warn, "fail-days": tc.fail})
 			if s.code != tc.code {
-				t.Fatalf("exit %d, want %d\n%s", s.code, tc.code, s.stdout)
+				t.Fatalf("exit %d, want %d\n%s", s.code, tc.code, actionstest.Masked(s.stdout, s.stdout))
 			}
 			if n, err := strconv.Atoi(s.outputs["expiring-count"]); err != nil || n != tc.expiring {
 				t.Errorf("expiring-count %q, want %d", s.outputs["expiring-count"], tc.expiring)

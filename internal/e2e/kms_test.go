@@ -24,6 +24,7 @@ import (
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
+	"github.com/asc-action/asc-action/internal/actions/actionstest"
 	"github.com/asc-action/asc-action/internal/emulator"
 )
 
@@ -162,7 +163,7 @@ func TestKMSKeyEndToEnd(t *testing.T) {
 	t.Run("container action token", func(t *testing.T) {
 		s := runStep(t, map[string]string{"private-key": uri, "key-id": keyID, "issuer-id": issuer}, awsEnv...)
 		if s.code != 0 {
-			t.Fatalf("exit %d\n%s\n%s", s.code, s.stdout, s.stderr)
+			t.Fatalf("exit %d\n%s\n%s", s.code, actionstest.Masked(s.stdout, s.stdout), actionstest.Masked(s.stdout, s.stderr))
 		}
 		tok := s.outputs["token"]
 		claims := verifyJWT(t, tok, &l.key.PublicKey)
@@ -211,7 +212,7 @@ func TestKMSKeyEndToEnd(t *testing.T) {
 	t.Run("verify", func(t *testing.T) {
 		s := runStep(t, map[string]string{"command": "verify", "private-key": uri, "key-id": keyID, "issuer-id": issuer, "api-url": ts.URL}, awsEnv...)
 		if s.code != 0 || s.outputs["key-status"] != "valid" {
-			t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, s.stdout)
+			t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, actionstest.Masked(s.stdout, s.stdout))
 		}
 	})
 
@@ -221,7 +222,7 @@ func TestKMSKeyEndToEnd(t *testing.T) {
 		s := runStep(t, map[string]string{"command": "upload", "private-key": uri, "key-id": keyID, "issuer-id": issuer, "api-url": ts.URL,
 			"app-path": path, "wait": "processing", "poll-interval": "1s", "timeout": "1m"}, awsEnv...)
 		if s.code != 0 || s.outputs["upload-state"] != "COMPLETE" || s.outputs["processing-state"] != "VALID" {
-			t.Fatalf("exit %d outputs %v\n%s\n%s", s.code, s.outputs, s.stdout, s.stderr)
+			t.Fatalf("exit %d outputs %v\n%s\n%s", s.code, s.outputs, actionstest.Masked(s.stdout, s.stdout), actionstest.Masked(s.stdout, s.stderr))
 		}
 		buildID = s.outputs["build-id"]
 		files, err := srv.UploadedFiles()
@@ -237,7 +238,7 @@ func TestKMSKeyEndToEnd(t *testing.T) {
 		s := runStep(t, map[string]string{"command": "distribute", "private-key": uri, "key-id": keyID, "issuer-id": issuer, "api-url": ts.URL,
 			"build-id": buildID, "testflight-groups": "Internal Testers", "whats-new": "Signed by a KMS."}, awsEnv...)
 		if s.code != 0 || !strings.Contains(s.outputs["testflight-groups-added"], "Internal Testers") {
-			t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, s.stdout)
+			t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, actionstest.Masked(s.stdout, s.stdout))
 		}
 	})
 
@@ -246,14 +247,14 @@ func TestKMSKeyEndToEnd(t *testing.T) {
 			"warn-days": "10", "fail-days": "0"}, awsEnv...)
 		// The demo account holds one expired certificate and one expired profile.
 		if s.code != 1 || s.outputs["expiring-count"] != "2" {
-			t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, s.stdout)
+			t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, actionstest.Masked(s.stdout, s.stdout))
 		}
 	})
 
 	t.Run("rehearsal", func(t *testing.T) {
 		s := runStep(t, map[string]string{"command": "verify", "private-key": uri, "key-id": keyID, "issuer-id": issuer, "api-url": "emulator"}, awsEnv...)
 		if s.code != 0 || s.outputs["key-status"] != "valid" {
-			t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, s.stdout)
+			t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, actionstest.Masked(s.stdout, s.stdout))
 		}
 	})
 }
@@ -309,11 +310,11 @@ func TestKMSKeyErrors(t *testing.T) {
 			}
 			s := runStep(t, map[string]string{"private-key": "awskms:///" + tc.alias, "key-id": keyID, "issuer-id": issuer}, env...)
 			if s.code != 1 || !strings.Contains(s.stdout, "::error") {
-				t.Fatalf("exit %d\n%s", s.code, s.stdout)
+				t.Fatalf("exit %d\n%s", s.code, actionstest.Masked(s.stdout, s.stdout))
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(s.stdout, w) {
-					t.Errorf("error lacks %q:\n%s", w, s.stdout)
+					t.Errorf("error lacks %q:\n%s", w, actionstest.Masked(s.stdout, s.stdout))
 				}
 			}
 			if _, ok := s.outputs["token"]; ok {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/actions/actionstest"
 )
 
 const (
@@ -48,7 +50,7 @@ func TestTokenStepOutputsAndMasks(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := runStep(t, map[string]string{"private-key": form, "key-id": keyID, "issuer-id": issuer, "scope": "GET /v1/apps\nGET /v1/builds"})
 			if s.code != 0 {
-				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", s.code, s.stdout, s.stderr)
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", s.code, actionstest.Masked(s.stdout, s.stdout), actionstest.Masked(s.stdout, s.stderr))
 			}
 			if s.outputErr != nil {
 				t.Fatal(s.outputErr)
@@ -117,10 +119,10 @@ func TestTokenStepErrorPathsLeakNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := runStep(t, tc.inputs)
 			if s.code != tc.code {
-				t.Fatalf("exit %d, want %d\n%s%s", s.code, tc.code, s.stdout, s.stderr)
+				t.Fatalf("exit %d, want %d\n%s%s", s.code, tc.code, actionstest.Masked(s.stdout, s.stdout), actionstest.Masked(s.stdout, s.stderr))
 			}
 			if !strings.Contains(s.stdout, "::error") || !strings.Contains(s.stdout, tc.msg) {
-				t.Errorf("no error annotation with %q:\n%s", tc.msg, s.stdout)
+				t.Errorf("no error annotation with %q:\n%s", tc.msg, actionstest.Masked(s.stdout, s.stdout))
 			}
 			if _, ok := s.outputs["token"]; ok {
 				t.Error("a token output was set on an error path")
@@ -134,7 +136,7 @@ func TestIndividualKeyStep(t *testing.T) {
 	k := newKey(t)
 	s := runStep(t, map[string]string{"private-key": k.pem, "key-id": keyID, "key-type": "individual"})
 	if s.code != 0 {
-		t.Fatalf("exit %d: %s", s.code, s.stdout)
+		t.Fatalf("exit %d: %s", s.code, actionstest.Masked(s.stdout, s.stdout))
 	}
 	claims := verifyJWT(t, s.outputs["token"], &k.priv.PublicKey)
 	if claims["sub"] != "user" || claims["iss"] != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/actions/actionstest"
 	"github.com/asc-action/asc-action/internal/emulator"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 )
@@ -45,7 +46,7 @@ func TestVerifyStep(t *testing.T) {
 	_, url := emulatorFor(t, k, emulator.Config{})
 	s := runStep(t, map[string]string{"command": "verify", "private-key": k.pem, "key-id": keyID, "issuer-id": issuer, "api-url": url})
 	if s.code != 0 || s.outputs["key-status"] != "valid" || s.outputs["rate-limit-remaining"] == "" {
-		t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, s.stdout)
+		t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, actionstest.Masked(s.stdout, s.stdout))
 	}
 	if !strings.Contains(s.summary, "valid") {
 		t.Errorf("summary: %s", s.summary)
@@ -55,7 +56,7 @@ func TestVerifyStep(t *testing.T) {
 	// A fork's pull request: no secrets, a notice, success.
 	s = runStep(t, map[string]string{"command": "verify", "api-url": url}, "GITHUB_EVENT_NAME=pull_request")
 	if s.code != 0 || s.outputs["key-status"] != "skipped" || !strings.Contains(s.stdout, "::notice") {
-		t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, s.stdout)
+		t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, actionstest.Masked(s.stdout, s.stdout))
 	}
 }
 
@@ -67,7 +68,7 @@ func TestUploadStep(t *testing.T) {
 		"app-path": path, "wait": "processing", "poll-interval": "1s", "timeout": "1m"}
 	s := runStep(t, in)
 	if s.code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", s.code, s.stdout, s.stderr)
+		t.Fatalf("exit %d\n%s\n%s", s.code, actionstest.Masked(s.stdout, s.stdout), actionstest.Masked(s.stdout, s.stderr))
 	}
 	st, _ := os.Stat(path)
 	want := map[string]string{"upload-state": "COMPLETE", "processing-state": "VALID", "bytes": strconv.FormatInt(st.Size(), 10), "skipped": "false"}
@@ -100,7 +101,7 @@ func TestUploadStep(t *testing.T) {
 	before := srv.Requests()["buildUploads_createInstance"]
 	s = runStep(t, in)
 	if s.code == 0 || !strings.Contains(s.stdout, "already exists") {
-		t.Errorf("duplicate: exit %d\n%s", s.code, s.stdout)
+		t.Errorf("duplicate: exit %d\n%s", s.code, actionstest.Masked(s.stdout, s.stdout))
 	}
 	if srv.Requests()["buildUploads_createInstance"] != before {
 		t.Error("a build upload was created for an existing build number")
@@ -109,7 +110,7 @@ func TestUploadStep(t *testing.T) {
 	in["skip-existing"] = "true"
 	s = runStep(t, in)
 	if s.code != 0 || s.outputs["skipped"] != "true" {
-		t.Errorf("skip-existing: exit %d outputs %v\n%s", s.code, s.outputs, s.stdout)
+		t.Errorf("skip-existing: exit %d outputs %v\n%s", s.code, s.outputs, actionstest.Masked(s.stdout, s.stdout))
 	}
 }
 
@@ -133,7 +134,7 @@ func TestUploadStepBadInput(t *testing.T) {
 			}
 			s := runStep(t, in)
 			if s.code == 0 || !strings.Contains(s.stdout, "::error") {
-				t.Fatalf("exit %d\n%s", s.code, s.stdout)
+				t.Fatalf("exit %d\n%s", s.code, actionstest.Masked(s.stdout, s.stdout))
 			}
 			assertNoLeak(t, s, k.material())
 		})
@@ -149,13 +150,13 @@ func TestRehearsedRelease(t *testing.T) {
 	s := runStep(t, map[string]string{"command": "upload", "private-key": k.pem, "key-id": keyID, "issuer-id": issuer,
 		"api-url": "emulator", "app-path": path, "wait": "processing", "poll-interval": "1s", "app-id": "6450000000"})
 	if s.code != 0 {
-		t.Fatalf("exit %d\n%s", s.code, s.stdout)
+		t.Fatalf("exit %d\n%s", s.code, actionstest.Masked(s.stdout, s.stdout))
 	}
 	if s.outputs["processing-state"] != "VALID" || s.outputs["build-id"] == "" {
 		t.Errorf("outputs %v", s.outputs)
 	}
 	if !strings.Contains(s.stdout, "::notice title=rehearsal::") || !strings.Contains(s.stdout, "nothing is sent to Apple") {
-		t.Errorf("no rehearsal notice:\n%s", s.stdout)
+		t.Errorf("no rehearsal notice:\n%s", actionstest.Masked(s.stdout, s.stdout))
 	}
 	if !strings.Contains(s.summary, "com.acme.shop") {
 		t.Errorf("summary: %s", s.summary)
@@ -194,7 +195,7 @@ func TestReleaseToTestersSteps(t *testing.T) {
 	}
 	s := step(up)
 	if s.code != 0 {
-		t.Fatalf("upload+distribute: exit %d\n%s", s.code, s.stdout)
+		t.Fatalf("upload+distribute: exit %d\n%s", s.code, actionstest.Masked(s.stdout, s.stdout))
 	}
 	if s.outputs["processing-state"] != "VALID" || s.outputs["testflight-groups-added"] != "Internal Testers,Public Beta" || s.outputs["beta-review-state"] != "WAITING_FOR_REVIEW" {
 		t.Fatalf("outputs %v", s.outputs)

@@ -5,6 +5,7 @@ package actionstest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -122,4 +123,23 @@ func unescape(s string, property bool) string {
 	}
 	pairs = append(pairs, "%25", "%")
 	return strings.NewReplacer(pairs...).Replace(s)
+}
+
+// Masked returns text as the runner would show it: every value that log
+// registers with ::add-mask:: is replaced by ***, wherever it stands in text.
+// Tests print a step's output through it, so that no failure message shows
+// key material or a token, throwaway or not.
+func Masked(log, text string) string {
+	var secrets []string
+	for _, c := range Commands(log) {
+		if c.Name == "add-mask" && c.Data != "" {
+			secrets = append(secrets, c.Data)
+		}
+	}
+	// Longest first, so that a value that holds another is hidden whole.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for _, s := range secrets {
+		text = strings.ReplaceAll(text, s, "***")
+	}
+	return text
 }

@@ -41,3 +41,14 @@ func TestParseOutputFile(t *testing.T) {
 		})
 	}
 }
+
+func TestMaskedHidesEveryRegisteredValue(t *testing.T) {
+	log := "::add-mask::-----BEGIN PRIVATE KEY-----\n::add-mask::c2VjcmV0LWxpbmU=\n::add-mask::c2VjcmV0\nkey c2VjcmV0LWxpbmU= and c2VjcmV0 here\n"
+	got := Masked(log, log)
+	if strings.Contains(got, "c2VjcmV0") || strings.Contains(got, "BEGIN PRIVATE KEY") {
+		t.Errorf("Masked left a registered value:\n%s", got)
+	}
+	if !strings.Contains(got, "key *** and *** here") {
+		t.Errorf("Masked changed the rest of the log:\n%s", got)
+	}
+}
