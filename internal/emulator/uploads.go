@@ -319,7 +319,7 @@ func (s *Server) duplicate(appID, platform, version string) bool {
 
 func (s *Server) getBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) {
 	pid := r.PathValue("id")
-	q, ok := parseQuery(w, r, false)
+	q, ok := routeQuery(w, r)
 	if !ok {
 		return
 	}
@@ -341,18 +341,15 @@ func (s *Server) getBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) 
 			if f, ok := s.files[u.fileID]; ok {
 				included = append(included, s.fileResource(r, f, false))
 			}
-		case "assetDescriptionFile", "assetSpiFile":
-		default:
-			writeParamError(w, "PARAMETER_ERROR.INVALID", "include", fmt.Sprintf("'%s' is not a valid relationship name", inc))
-			return
-		}
+		} // assetDescriptionFile, assetSpiFile: the emulator keeps none; routeQuery refused any other name
+
 	}
 	writeOne(w, r, http.StatusOK, s.uploadResource(r, u), included...)
 }
 
 func (s *Server) listAppBuildUploads(w http.ResponseWriter, r *http.Request, _ *Key) {
 	pid := r.PathValue("id")
-	q, ok := parseQuery(w, r, true, "cfBundleShortVersionString", "cfBundleVersion", "platform", "state")
+	q, ok := routeQuery(w, r)
 	if !ok {
 		return
 	}
