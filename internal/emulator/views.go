@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"hash/crc32"
+	"net/http"
 	"slices"
 )
 
@@ -27,12 +28,18 @@ var stateViews = map[string]func(wd *world) []*object{
 	"buildUploadFiles":             viewBuildUploadFiles,
 }
 
-func viewApps(wd *world) []*object {
+// viewRendered is the view of a kept type whose objects are exactly the
+// resources its handlers render.
+func viewRendered[T any](wd *world, items []T, render func(*http.Request, T) resource) []*object {
 	var out []*object
-	for _, a := range wd.s.data.Apps {
-		out = append(out, fromResource(appResource(wd.r, a)))
+	for _, it := range items {
+		out = append(out, fromResource(render(wd.r, it)))
 	}
 	return out
+}
+
+func viewApps(wd *world) []*object {
+	return viewRendered(wd, wd.s.data.Apps, appResource)
 }
 
 func viewBuilds(wd *world) []*object {
@@ -88,11 +95,7 @@ func viewPreReleaseVersions(wd *world) []*object {
 }
 
 func viewCertificates(wd *world) []*object {
-	var out []*object
-	for _, c := range wd.s.data.Certificates {
-		out = append(out, fromResource(certificateResource(wd.r, c)))
-	}
-	return out
+	return viewRendered(wd, wd.s.data.Certificates, certificateResource)
 }
 
 func viewProfiles(wd *world) []*object {
@@ -167,19 +170,11 @@ func viewBetaTesters(wd *world) []*object {
 }
 
 func viewBetaBuildLocalizations(wd *world) []*object {
-	var out []*object
-	for _, l := range wd.s.data.BetaBuildLocalizations {
-		out = append(out, fromResource(betaBuildLocalizationResource(wd.r, l)))
-	}
-	return out
+	return viewRendered(wd, wd.s.data.BetaBuildLocalizations, betaBuildLocalizationResource)
 }
 
 func viewBetaAppReviewSubmissions(wd *world) []*object {
-	var out []*object
-	for _, sub := range wd.s.data.BetaAppReviewSubmissions {
-		out = append(out, fromResource(betaAppReviewSubmissionResource(wd.r, sub)))
-	}
-	return out
+	return viewRendered(wd, wd.s.data.BetaAppReviewSubmissions, betaAppReviewSubmissionResource)
 }
 
 func viewAppStoreVersions(wd *world) []*object {
