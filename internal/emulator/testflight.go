@@ -323,10 +323,7 @@ func (s *Server) createBetaBuildLocalization(w http.ResponseWriter, r *http.Requ
 	}
 	for _, l := range s.data.BetaBuildLocalizations {
 		if l.Build == rel.ID && strings.EqualFold(l.Locale, a.Locale) {
-			writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE",
-				"The provided entity includes an attribute with a value that has already been used",
-				fmt.Sprintf("Build '%s' already has a beta build localization for locale '%s' (id '%s').", rel.ID, l.Locale, l.ID),
-				"/data/attributes/locale")
+			alreadyUsed(w, "locale", fmt.Sprintf("Build '%s' already has a beta build localization for locale '%s' (id '%s').", rel.ID, l.Locale, l.ID))
 			return
 		}
 	}
@@ -401,8 +398,7 @@ func (s *Server) updateBuild(w http.ResponseWriter, r *http.Request, _ *Key) {
 	}
 	a := req.Data.Attributes
 	if a.Expired != nil && !*a.Expired {
-		writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.ATTRIBUTE.INVALID", "An attribute value is invalid.",
-			"An expired build cannot be made available again; only 'expired': true is accepted.", "/data/attributes/expired")
+		invalidAttr(w, http.StatusConflict, "expired", "An expired build cannot be made available again; only 'expired': true is accepted.")
 		return
 	}
 	s.mu.Lock()

@@ -102,9 +102,14 @@ func (s *Server) writeState(w http.ResponseWriter, r *http.Request, status int, 
 
 // duplicateAttr answers Apple's 409 for a value that must be unique.
 func duplicateAttr(w http.ResponseWriter, attr, value string) {
+	alreadyUsed(w, attr, fmt.Sprintf("The value '%s' of '%s' is already used.", value, attr))
+}
+
+// alreadyUsed answers Apple's 409 ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE
+// for attr with detail.
+func alreadyUsed(w http.ResponseWriter, attr, detail string) {
 	writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE",
-		"The provided entity includes an attribute with a value that has already been used",
-		fmt.Sprintf("The value '%s' of '%s' is already used.", value, attr), "/data/attributes/"+attr)
+		"The provided entity includes an attribute with a value that has already been used", detail, "/data/attributes/"+attr)
 }
 
 // removeFrom deletes the resource with this id from list; false when absent.
