@@ -77,47 +77,42 @@ func testflightAllowed(role string, a Access) bool {
 // validateTestFlight checks the TestFlight part of Data against the apps
 // and builds (IDs known, unique, enumerations Apple's).
 func (d *Data) validateTestFlight(apps, builds map[string]bool) error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalidData, fmt.Sprintf(format, a...))
-	}
 	seen := map[string]bool{}
 	for i, g := range d.BetaGroups {
 		if g.ID == "" || g.Name == "" {
-			return bad("betaGroups[%d]: id and name are required", i)
+			return invalidData("betaGroups[%d]: id and name are required", i)
 		}
 		if !apps[g.App] {
-			return bad("betaGroups[%d]: app %q is not among the apps", i, g.App)
+			return invalidData("betaGroups[%d]: app %q is not among the apps", i, g.App)
 		}
-		if seen[g.ID] {
-			return bad("betaGroups[%d]: id %q is used twice", i, g.ID)
+		if err := firstUse(seen, "betaGroups", i, g.ID); err != nil {
+			return err
 		}
-		seen[g.ID] = true
 		for _, b := range g.Builds {
 			if !builds[b] {
-				return bad("betaGroups[%d]: build %q is not among the builds", i, b)
+				return invalidData("betaGroups[%d]: build %q is not among the builds", i, b)
 			}
 		}
 	}
 	seen = map[string]bool{}
 	for i, l := range d.BetaBuildLocalizations {
 		if l.ID == "" || l.Locale == "" || !builds[l.Build] {
-			return bad("betaBuildLocalizations[%d]: id, locale and a known build are required", i)
+			return invalidData("betaBuildLocalizations[%d]: id, locale and a known build are required", i)
 		}
-		if seen[l.ID] {
-			return bad("betaBuildLocalizations[%d]: id %q is used twice", i, l.ID)
+		if err := firstUse(seen, "betaBuildLocalizations", i, l.ID); err != nil {
+			return err
 		}
-		seen[l.ID] = true
 	}
 	seen = map[string]bool{}
 	for i, s := range d.BetaAppReviewSubmissions {
 		if s.ID == "" || !builds[s.Build] {
-			return bad("betaAppReviewSubmissions[%d]: id and a known build are required", i)
+			return invalidData("betaAppReviewSubmissions[%d]: id and a known build are required", i)
 		}
 		if !betaReviewStates[s.State] {
-			return bad("betaAppReviewSubmissions[%d]: betaReviewState %q is not WAITING_FOR_REVIEW, IN_REVIEW, REJECTED or APPROVED", i, s.State)
+			return invalidData("betaAppReviewSubmissions[%d]: betaReviewState %q is not WAITING_FOR_REVIEW, IN_REVIEW, REJECTED or APPROVED", i, s.State)
 		}
 		if seen[s.Build] {
-			return bad("betaAppReviewSubmissions[%d]: build %q is submitted twice", i, s.Build)
+			return invalidData("betaAppReviewSubmissions[%d]: build %q is submitted twice", i, s.Build)
 		}
 		seen[s.Build] = true
 	}
