@@ -82,6 +82,28 @@ func readEntity(w http.ResponseWriter, r *http.Request, typ string, update bool)
 	return &e, true
 }
 
+// readCreate decodes a create request of type typ and checks that each of
+// the attributes is given, in order.
+func readCreate(w http.ResponseWriter, r *http.Request, typ string, attrs ...string) (*entity, bool) {
+	e, ok := readEntity(w, r, typ, false)
+	if !ok {
+		return nil, false
+	}
+	for _, name := range attrs {
+		if !requiredAttr(w, name, e.str(name)) {
+			return nil, false
+		}
+	}
+	return e, true
+}
+
+// requiredOne is the to-one relationship name of a create request, of type
+// typ, or false after Apple's ENTITY_ERROR.RELATIONSHIP.REQUIRED.
+func (e *entity) requiredOne(w http.ResponseWriter, name, typ string) (*linkage, bool) {
+	l := e.one(name)
+	return l, requiredRelationship(w, name, typ, l)
+}
+
 // writeState answers a write with the resource as reads render it. The
 // caller holds s.mu.
 func (s *Server) writeState(w http.ResponseWriter, r *http.Request, status int, typ, id string) {
@@ -125,12 +147,12 @@ func removeFrom[T any](list *[]T, id string, idOf func(T) string) bool {
 // --- TestFlight groups and testers.
 
 func (s *Server) createBetaGroup(w http.ResponseWriter, r *http.Request, _ *Key) {
-	e, ok := readEntity(w, r, "betaGroups", false)
-	if !ok || !requiredAttr(w, "name", e.str("name")) {
+	e, ok := readCreate(w, r, "betaGroups", "name")
+	if !ok {
 		return
 	}
-	app := e.one("app")
-	if !requiredRelationship(w, "app", "apps", app) {
+	app, ok := e.requiredOne(w, "app", "apps")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -277,8 +299,8 @@ func (s *Server) groupTesters(w http.ResponseWriter, r *http.Request, _ *Key) {
 }
 
 func (s *Server) createBetaTester(w http.ResponseWriter, r *http.Request, _ *Key) {
-	e, ok := readEntity(w, r, "betaTesters", false)
-	if !ok || !requiredAttr(w, "email", e.str("email")) {
+	e, ok := readCreate(w, r, "betaTesters", "email")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
