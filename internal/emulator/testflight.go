@@ -213,8 +213,7 @@ func (s *Server) addBuildToBetaGroups(w http.ResponseWriter, r *http.Request, _ 
 	for n, l := range req.Data {
 		i, ok := s.findBetaGroup(l.ID)
 		if !ok {
-			writeEntityError(w, http.StatusNotFound, "NOT_FOUND", notFoundTitle,
-				fmt.Sprintf("There is no resource of type 'betaGroups' with id '%s'", l.ID), fmt.Sprintf("/data/%d/id", n))
+			writeNoSuchLinkage(w, "betaGroups", n, l.ID)
 			return
 		}
 		if s.data.BetaGroups[i].App != b.App {

@@ -222,8 +222,7 @@ func (s *Server) groupBuilds(w http.ResponseWriter, r *http.Request, _ *Key) {
 	for n, l := range req.Data {
 		b, ok := s.findBuild(l.ID)
 		if !ok {
-			writeEntityError(w, http.StatusNotFound, "NOT_FOUND", notFoundTitle,
-				fmt.Sprintf("There is no resource of type 'builds' with id '%s'", l.ID), fmt.Sprintf("/data/%d/id", n))
+			writeNoSuchLinkage(w, "builds", n, l.ID)
 			return
 		}
 		if r.Method == http.MethodPost && (b.App != g.App || complianceMissing(w, b, *g)) {
@@ -280,8 +279,7 @@ func (s *Server) groupTesters(w http.ResponseWriter, r *http.Request, _ *Key) {
 	}
 	for n, l := range req.Data {
 		if !slices.ContainsFunc(s.data.BetaTesters, func(t BetaTester) bool { return t.ID == l.ID }) {
-			writeEntityError(w, http.StatusNotFound, "NOT_FOUND", notFoundTitle,
-				fmt.Sprintf("There is no resource of type 'betaTesters' with id '%s'", l.ID), fmt.Sprintf("/data/%d/id", n))
+			writeNoSuchLinkage(w, "betaTesters", n, l.ID)
 			return
 		}
 	}
