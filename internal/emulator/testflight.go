@@ -204,9 +204,7 @@ func (s *Server) addBuildToBetaGroups(w http.ResponseWriter, r *http.Request, _ 
 		writeNotFound(w, "builds", pid)
 		return
 	}
-	if st := b.ProcessingState; st != "" && st != "VALID" {
-		writeInvalidRelationship(w, http.StatusConflict,
-			fmt.Sprintf("Build '%s' cannot be added to beta groups while its processingState is %s.", b.ID, st), "/data")
+	if unprocessed(w, b, "added to beta groups", "/data") {
 		return
 	}
 	idx := make([]int, 0, len(req.Data))
@@ -466,9 +464,7 @@ func (s *Server) createBetaAppReviewSubmission(w http.ResponseWriter, r *http.Re
 		writeNoSuchRelated(w, "build", rel)
 		return
 	}
-	if st := b.ProcessingState; st != "" && st != "VALID" {
-		writeInvalidRelationship(w, http.StatusConflict,
-			fmt.Sprintf("Build '%s' cannot be submitted for beta review while its processingState is %s.", b.ID, st), "/data/relationships/build")
+	if unprocessed(w, b, "submitted for beta review", "/data/relationships/build") {
 		return
 	}
 	for _, sub := range s.data.BetaAppReviewSubmissions {
@@ -481,4 +477,15 @@ func (s *Server) createBetaAppReviewSubmission(w http.ResponseWriter, r *http.Re
 	sub := BetaAppReviewSubmission{ID: newUUID(), Build: rel.ID, State: "WAITING_FOR_REVIEW", SubmittedDate: s.now()}
 	s.data.BetaAppReviewSubmissions = append(s.data.BetaAppReviewSubmissions, sub)
 	writeOne(w, r, http.StatusCreated, betaAppReviewSubmissionResource(r, sub))
+}
+
+// unprocessed answers Apple's 409 when build b has a processingState other
+// than VALID: it cannot be (doing) yet; pointer names the refused part.
+func unprocessed(w http.ResponseWriter, b Build, doing, pointer string) bool {
+	st := b.ProcessingState
+	if st == "" || st == "VALID" {
+		return false
+	}
+	writeInvalidRelationship(w, http.StatusConflict, fmt.Sprintf("Build '%s' cannot be %s while its processingState is %s.", b.ID, doing, st), pointer)
+	return true
 }
