@@ -28,12 +28,17 @@ var stateViews = map[string]func(wd *world) []*object{
 	"buildUploadFiles":             viewBuildUploadFiles,
 }
 
-// viewRendered is the view of a kept type whose objects are exactly the
-// resources its handlers render.
-func viewRendered[T any](wd *world, items []T, render func(*http.Request, T) resource) []*object {
+// viewRendered is the view of a kept type whose objects are the resources
+// its handlers render, each then given to the relate functions, which add
+// the relationships the rendering leaves out.
+func viewRendered[T any](wd *world, items []T, render func(*http.Request, T) resource, relate ...func(*object, T)) []*object {
 	var out []*object
 	for _, it := range items {
-		out = append(out, fromResource(render(wd.r, it)))
+		o := fromResource(render(wd.r, it))
+		for _, f := range relate {
+			f(o, it)
+		}
+		out = append(out, o)
 	}
 	return out
 }
@@ -43,9 +48,7 @@ func viewApps(wd *world) []*object {
 }
 
 func viewBuilds(wd *world) []*object {
-	var out []*object
-	for _, b := range wd.s.data.Builds {
-		o := fromResource(wd.s.buildResource(wd.r, b))
+	return viewRendered(wd, wd.s.data.Builds, wd.s.buildResource, func(o *object, b Build) {
 		o.one["preReleaseVersion"] = preReleaseVersionID(b)
 		var groups []string
 		for _, g := range wd.s.data.BetaGroups {
@@ -61,9 +64,7 @@ func viewBuilds(wd *world) []*object {
 			}
 		}
 		o.many["individualTesters"] = testers
-		out = append(out, o)
-	}
-	return out
+	})
 }
 
 // preReleaseVersionID names the pre-release version (app, platform and
@@ -99,14 +100,10 @@ func viewCertificates(wd *world) []*object {
 }
 
 func viewProfiles(wd *world) []*object {
-	var out []*object
-	for _, p := range wd.s.data.Profiles {
-		o := fromResource(profileResource(wd.r, p))
+	return viewRendered(wd, wd.s.data.Profiles, profileResource, func(o *object, p Profile) {
 		o.one["bundleId"] = p.BundleID
 		o.many["certificates"] = p.Certificates
-		out = append(out, o)
-	}
-	return out
+	})
 }
 
 func viewBundleIDs(wd *world) []*object {
@@ -143,9 +140,7 @@ func anyList(v []string) []any {
 }
 
 func viewBetaGroups(wd *world) []*object {
-	var out []*object
-	for _, g := range wd.s.data.BetaGroups {
-		o := fromResource(betaGroupResource(wd.r, g))
+	return viewRendered(wd, wd.s.data.BetaGroups, betaGroupResource, func(o *object, g BetaGroup) {
 		var builds []string
 		for _, b := range wd.s.data.Builds {
 			if g.hasBuild(b) {
@@ -153,9 +148,7 @@ func viewBetaGroups(wd *world) []*object {
 			}
 		}
 		o.many["builds"] = builds
-		out = append(out, o)
-	}
-	return out
+	})
 }
 
 func viewBetaTesters(wd *world) []*object {
