@@ -134,6 +134,16 @@ func alreadyUsed(w http.ResponseWriter, attr, detail string) {
 		"The provided entity includes an attribute with a value that has already been used", detail, "/data/attributes/"+attr)
 }
 
+// relink removes id from the relationship ids and, when add, appends it
+// once: a POST to .../relationships/... adds, a DELETE removes.
+func relink(ids []string, id string, add bool) []string {
+	ids = slices.DeleteFunc(ids, func(v string) bool { return v == id })
+	if add {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // removeFrom deletes the resource with this id from list; false when absent.
 func removeFrom[T any](list *[]T, id string, idOf func(T) string) bool {
 	i := slices.IndexFunc(*list, func(v T) bool { return idOf(v) == id })
@@ -188,7 +198,7 @@ func (s *Server) deleteBetaGroup(w http.ResponseWriter, r *http.Request, _ *Key)
 	}
 	for i := range s.data.BetaTesters {
 		t := &s.data.BetaTesters[i]
-		t.Groups = slices.DeleteFunc(t.Groups, func(g string) bool { return g == id })
+		t.Groups = relink(t.Groups, id, false)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -234,10 +244,7 @@ func (s *Server) groupBuilds(w http.ResponseWriter, r *http.Request, _ *Key) {
 		}
 	}
 	for _, l := range req.Data {
-		g.Builds = slices.DeleteFunc(g.Builds, func(id string) bool { return id == l.ID })
-		if r.Method == http.MethodPost {
-			g.Builds = append(g.Builds, l.ID)
-		}
+		g.Builds = relink(g.Builds, l.ID, r.Method == http.MethodPost)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -258,7 +265,7 @@ func (s *Server) removeBuildFromGroups(w http.ResponseWriter, r *http.Request, _
 	for _, l := range req.Data {
 		if i, ok := s.findBetaGroup(l.ID); ok {
 			g := &s.data.BetaGroups[i]
-			g.Builds = slices.DeleteFunc(g.Builds, func(b string) bool { return b == id })
+			g.Builds = relink(g.Builds, id, false)
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -288,10 +295,7 @@ func (s *Server) groupTesters(w http.ResponseWriter, r *http.Request, _ *Key) {
 		if !slices.ContainsFunc(req.Data, func(l linkage) bool { return l.ID == t.ID }) {
 			continue
 		}
-		t.Groups = slices.DeleteFunc(t.Groups, func(g string) bool { return g == gid })
-		if r.Method == http.MethodPost {
-			t.Groups = append(t.Groups, gid)
-		}
+		t.Groups = relink(t.Groups, gid, r.Method == http.MethodPost)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
