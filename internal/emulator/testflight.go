@@ -275,9 +275,7 @@ type createBetaBuildLocalizationRequest struct {
 			Locale   string  `json:"locale"`
 		} `json:"attributes"`
 		Relationships struct {
-			Build struct {
-				Data *linkage `json:"data"`
-			} `json:"build"`
+			Build toOne `json:"build"`
 		} `json:"relationships"`
 	} `json:"data"`
 }
@@ -439,9 +437,7 @@ type createBetaAppReviewSubmissionRequest struct {
 	Data struct {
 		Type          string `json:"type"`
 		Relationships struct {
-			Build struct {
-				Data *linkage `json:"data"`
-			} `json:"build"`
+			Build toOne `json:"build"`
 		} `json:"relationships"`
 	} `json:"data"`
 }

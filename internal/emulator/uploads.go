@@ -208,9 +208,7 @@ type createUploadRequest struct {
 			Platform                   string `json:"platform"`
 		} `json:"attributes"`
 		Relationships struct {
-			App struct {
-				Data *linkage `json:"data"`
-			} `json:"app"`
+			App toOne `json:"app"`
 		} `json:"relationships"`
 	} `json:"data"`
 }
@@ -489,9 +487,7 @@ type createFileRequest struct {
 			UTI       string `json:"uti"`
 		} `json:"attributes"`
 		Relationships struct {
-			BuildUpload struct {
-				Data *linkage `json:"data"`
-			} `json:"buildUpload"`
+			BuildUpload toOne `json:"buildUpload"`
 		} `json:"relationships"`
 	} `json:"data"`
 }

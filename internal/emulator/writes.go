@@ -45,11 +45,14 @@ func (e *entity) boolean(name string) bool {
 	return b
 }
 
+// toOne is a to-one relationship of a request body.
+type toOne struct {
+	Data *linkage `json:"data"`
+}
+
 // one returns the to-one linkage of a relationship, or nil.
 func (e *entity) one(name string) *linkage {
-	var rel struct {
-		Data *linkage `json:"data"`
-	}
+	var rel toOne
 	if json.Unmarshal(e.Data.Relationships[name], &rel) != nil {
 		return nil
 	}
