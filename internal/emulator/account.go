@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"fmt"
 	"slices"
 	"time"
 )
@@ -94,9 +93,6 @@ func or(v, def string) string {
 // validateAccount checks the resources of this file: IDs present and
 // unique, references to known apps, groups, builds and versions.
 func (d *Data) validateAccount(apps, builds map[string]bool) error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalidData, fmt.Sprintf(format, a...))
-	}
 	groups := map[string]bool{}
 	for _, g := range d.BetaGroups {
 		groups[g.ID] = true
@@ -110,32 +106,32 @@ func (d *Data) validateAccount(apps, builds map[string]bool) error {
 	}
 	for i, b := range d.BundleIDs {
 		if !once("bundleIds", b.ID) || b.Identifier == "" {
-			return bad("bundleIds[%d]: a unique id and an identifier are required", i)
+			return invalidData("bundleIds[%d]: a unique id and an identifier are required", i)
 		}
 	}
 	for i, u := range d.Users {
 		if !once("users", u.ID) || u.Username == "" || !allKnown(u.VisibleApps, apps) {
-			return bad("users[%d]: a unique id, a username and known visibleApps are required", i)
+			return invalidData("users[%d]: a unique id, a username and known visibleApps are required", i)
 		}
 	}
 	for i, t := range d.BetaTesters {
 		if !once("betaTesters", t.ID) || t.Email == "" {
-			return bad("betaTesters[%d]: a unique id and an email are required", i)
+			return invalidData("betaTesters[%d]: a unique id and an email are required", i)
 		}
 		if !allKnown(t.Groups, groups) || !allKnown(t.Builds, builds) || !allKnown(t.Apps, apps) {
-			return bad("betaTesters[%d]: groups, builds and apps must name known ones", i)
+			return invalidData("betaTesters[%d]: groups, builds and apps must name known ones", i)
 		}
 	}
 	versions := map[string]bool{}
 	for i, v := range d.AppStoreVersions {
 		if !once("appStoreVersions", v.ID) || !apps[v.App] || v.VersionString == "" || (v.Build != "" && !builds[v.Build]) {
-			return bad("appStoreVersions[%d]: a unique id, a known app, a versionString (and a known build, if any) are required", i)
+			return invalidData("appStoreVersions[%d]: a unique id, a known app, a versionString (and a known build, if any) are required", i)
 		}
 		versions[v.ID] = true
 	}
 	for i, l := range d.AppStoreVersionLocalizations {
 		if !once("appStoreVersionLocalizations", l.ID) || !versions[l.AppStoreVersion] || l.Locale == "" {
-			return bad("appStoreVersionLocalizations[%d]: a unique id, a known appStoreVersion and a locale are required", i)
+			return invalidData("appStoreVersionLocalizations[%d]: a unique id, a known appStoreVersion and a locale are required", i)
 		}
 	}
 	return nil

@@ -66,10 +66,11 @@ type resType struct {
 
 // catalog indexes the document.
 type catalog struct {
-	ops    []*readOp
-	writes []writeOp // every other operation
-	types  map[string]*resType
-	gets   map[string]bool // every path with a GET, e.g. "/v1/apps/{id}/builds"
+	ops       []*readOp
+	byPattern map[string]*readOp // ops by mux pattern
+	writes    []writeOp          // every other operation
+	types     map[string]*resType
+	gets      map[string]bool // every path with a GET, e.g. "/v1/apps/{id}/builds"
 }
 
 var (
@@ -97,7 +98,7 @@ func loadCatalog() (*catalog, error) {
 }
 
 func buildCatalog(doc *apiDoc) *catalog {
-	c := &catalog{types: map[string]*resType{}, gets: map[string]bool{}}
+	c := &catalog{types: map[string]*resType{}, gets: map[string]bool{}, byPattern: map[string]*readOp{}}
 	for _, n := range sortedKeys(doc.Components.Schemas) { // V2 after V1: the first variant's attribute wins
 		if strings.HasSuffix(n, "InlineCreate") {
 			continue
@@ -110,7 +111,9 @@ func buildCatalog(doc *apiDoc) *catalog {
 		item := doc.Paths[p]
 		if item.Get != nil {
 			c.gets[p] = true
-			c.ops = append(c.ops, c.newOp(p, item))
+			op := c.newOp(p, item)
+			c.ops = append(c.ops, op)
+			c.byPattern[op.pattern] = op
 		}
 		for method, o := range map[string]*apiOperation{"POST": item.Post, "PATCH": item.Patch, "PUT": item.Put, "DELETE": item.Delete} {
 			if o != nil {

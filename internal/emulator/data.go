@@ -126,63 +126,71 @@ func ParseData(b []byte) (*Data, error) {
 	return &d, nil
 }
 
+// invalidData is ErrInvalidData with what is wrong.
+func invalidData(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidData, fmt.Sprintf(format, a...))
+}
+
+// firstUse records the id of item i of a data file list in seen; an
+// error when an earlier item used it.
+func firstUse(seen map[string]bool, list string, i int, id string) error {
+	if seen[id] {
+		return invalidData("%s[%d]: id %q is used twice", list, i, id)
+	}
+	seen[id] = true
+	return nil
+}
+
 // Validate checks identifiers are present and unique, builds name a known
 // app, and enumerated fields hold values Apple uses.
 func (d *Data) Validate() error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalidData, fmt.Sprintf(format, a...))
-	}
 	apps := map[string]bool{}
 	for i, a := range d.Apps {
 		if a.ID == "" || a.BundleID == "" {
-			return bad("apps[%d]: id and bundleId are required", i)
+			return invalidData("apps[%d]: id and bundleId are required", i)
 		}
-		if apps[a.ID] {
-			return bad("apps[%d]: id %q is used twice", i, a.ID)
+		if err := firstUse(apps, "apps", i, a.ID); err != nil {
+			return err
 		}
-		apps[a.ID] = true
 	}
 	seen := map[string]bool{}
 	for i, c := range d.Certificates {
 		if c.ID == "" || c.CertificateType == "" || c.ExpirationDate.IsZero() {
-			return bad("certificates[%d]: id, certificateType and expirationDate are required", i)
+			return invalidData("certificates[%d]: id, certificateType and expirationDate are required", i)
 		}
-		if seen[c.ID] {
-			return bad("certificates[%d]: id %q is used twice", i, c.ID)
+		if err := firstUse(seen, "certificates", i, c.ID); err != nil {
+			return err
 		}
-		seen[c.ID] = true
 	}
 	seen = map[string]bool{}
 	for i, p := range d.Profiles {
 		if p.ID == "" || p.ProfileType == "" || p.ExpirationDate.IsZero() {
-			return bad("profiles[%d]: id, profileType and expirationDate are required", i)
+			return invalidData("profiles[%d]: id, profileType and expirationDate are required", i)
 		}
 		if p.ProfileState != "" && !profileStates[p.ProfileState] {
-			return bad("profiles[%d]: profileState %q is not ACTIVE or INVALID", i, p.ProfileState)
+			return invalidData("profiles[%d]: profileState %q is not ACTIVE or INVALID", i, p.ProfileState)
 		}
-		if seen[p.ID] {
-			return bad("profiles[%d]: id %q is used twice", i, p.ID)
+		if err := firstUse(seen, "profiles", i, p.ID); err != nil {
+			return err
 		}
-		seen[p.ID] = true
 	}
 	seen = map[string]bool{}
 	for i, b := range d.Builds {
 		if b.ID == "" || b.Version == "" {
-			return bad("builds[%d]: id and version are required", i)
+			return invalidData("builds[%d]: id and version are required", i)
 		}
 		if !apps[b.App] {
-			return bad("builds[%d]: app %q is not among the apps", i, b.App)
+			return invalidData("builds[%d]: app %q is not among the apps", i, b.App)
 		}
 		if b.ProcessingState != "" && !processingStates[b.ProcessingState] {
-			return bad("builds[%d]: processingState %q is not PROCESSING, FAILED, INVALID or VALID", i, b.ProcessingState)
+			return invalidData("builds[%d]: processingState %q is not PROCESSING, FAILED, INVALID or VALID", i, b.ProcessingState)
 		}
 		if b.Platform != "" && !platforms[b.Platform] {
-			return bad("builds[%d]: platform %q is not IOS, MAC_OS, TV_OS or VISION_OS", i, b.Platform)
+			return invalidData("builds[%d]: platform %q is not IOS, MAC_OS, TV_OS or VISION_OS", i, b.Platform)
 		}
-		if seen[b.ID] {
-			return bad("builds[%d]: id %q is used twice", i, b.ID)
+		if err := firstUse(seen, "builds", i, b.ID); err != nil {
+			return err
 		}
-		seen[b.ID] = true
 	}
 	if err := d.validateKeys(); err != nil {
 		return err

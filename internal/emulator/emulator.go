@@ -130,36 +130,27 @@ const (
 	MaxRequestBody = 1 << 20
 )
 
+// positiveOr gives *v the default def when it is zero or negative.
+func positiveOr[T ~int | ~int64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
 // New builds a Server from cfg. It panics only if it cannot create its
 // temporary store directory or read randomness, which leave it unusable.
 func New(cfg Config) *Server {
-	if cfg.RateLimitPerHour <= 0 {
-		cfg.RateLimitPerHour = DefaultRateLimitPerHour
-	}
+	positiveOr(&cfg.RateLimitPerHour, DefaultRateLimitPerHour)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Leeway <= 0 {
-		cfg.Leeway = DefaultLeeway
-	}
-	if cfg.PartSize <= 0 {
-		cfg.PartSize = DefaultPartSize
-	}
-	if cfg.PartURLTTL <= 0 {
-		cfg.PartURLTTL = DefaultPartURLTTL
-	}
-	if cfg.BetaReviewDelay <= 0 {
-		cfg.BetaReviewDelay = DefaultBetaReviewDelay
-	}
-	if cfg.MaxConnections <= 0 {
-		cfg.MaxConnections = DefaultMaxConnections
-	}
-	if cfg.MaxHeaderBytes <= 0 {
-		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
-	}
-	if cfg.ReadHeaderTimeout <= 0 {
-		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
-	}
+	positiveOr(&cfg.Leeway, DefaultLeeway)
+	positiveOr(&cfg.PartSize, DefaultPartSize)
+	positiveOr(&cfg.PartURLTTL, DefaultPartURLTTL)
+	positiveOr(&cfg.BetaReviewDelay, DefaultBetaReviewDelay)
+	positiveOr(&cfg.MaxConnections, DefaultMaxConnections)
+	positiveOr(&cfg.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	positiveOr(&cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout)
 	s := &Server{
 		cfg:       cfg,
 		faults:    newFaultState(cfg.Faults),

@@ -160,6 +160,13 @@ func writeInvalidRelationship(w http.ResponseWriter, status int, detail, pointer
 		detail, pointer)
 }
 
+// writeNoSuchLinkage answers Apple's 404 for linkage n of a relationship
+// request (POST or DELETE .../relationships/...) naming no resource of typ.
+func writeNoSuchLinkage(w http.ResponseWriter, typ string, n int, id string) {
+	writeEntityError(w, http.StatusNotFound, "NOT_FOUND", notFoundTitle,
+		fmt.Sprintf("There is no resource of type '%s' with id '%s'", typ, id), fmt.Sprintf("/data/%d/id", n))
+}
+
 // writeNoSuchRelated answers ENTITY_ERROR.RELATIONSHIP.INVALID for a
 // relationship name whose linkage l names no existing resource.
 func writeNoSuchRelated(w http.ResponseWriter, name string, l *linkage) {

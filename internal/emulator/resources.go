@@ -3,12 +3,10 @@ package emulator
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 const (
@@ -16,60 +14,29 @@ const (
 	maxPageLimit     = 200
 )
 
-// query holds the parsed, checked query parameters of a GET.
-type query struct {
-	filters map[string][]string
-	include []string
-	limit   int
-	offset  int
+// routeQuery checks the parameters of a GET served by a route of its own
+// (the build upload reads) against the operation's declaration in Apple's
+// document, as serveRead does for every other GET. It writes a 400 and
+// returns false when a parameter is refused.
+func routeQuery(w http.ResponseWriter, r *http.Request) (readQuery, bool) {
+	return parseReadQuery(w, r, routeOp(r.Pattern))
 }
 
-// parseQuery checks a request's parameters the way Apple does: limit within
-// 1..200, a cursor it issued, only the filters the operation has. fields[],
-// sort, exists[] and limit[] are accepted and ignored. It writes a 400 and
-// returns false when a parameter is refused.
-func parseQuery(w http.ResponseWriter, r *http.Request, paged bool, filters ...string) (query, bool) {
-	q := query{filters: map[string][]string{}, limit: defaultPageLimit}
-	for name, vals := range r.URL.Query() {
-		v := strings.Join(vals, ",")
-		switch {
-		case name == "limit" && paged:
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > maxPageLimit {
-				writeParamError(w, "PARAMETER_ERROR.INVALID", name,
-					fmt.Sprintf("'%s' is not a valid value for the parameter 'limit'. The limit must be an integer from 1 to %d.", v, maxPageLimit))
-				return q, false
-			}
-			q.limit = n
-		case name == "cursor" && paged:
-			off, ok := decodeCursor(v)
-			if !ok {
-				writeParamError(w, "PARAMETER_ERROR.INVALID", name, fmt.Sprintf("'%s' is not a valid cursor for this request.", v))
-				return q, false
-			}
-			q.offset = off
-		case name == "include":
-			q.include = strings.Split(v, ",")
-		case strings.HasPrefix(name, "filter[") && strings.HasSuffix(name, "]"):
-			f := name[len("filter[") : len(name)-1]
-			if !slices.Contains(filters, f) {
-				writeParamError(w, "PARAMETER_ERROR.ILLEGAL", name, fmt.Sprintf("The parameter '%s' can not be used with this request", name))
-				return q, false
-			}
-			q.filters[f] = strings.Split(v, ",")
-		case strings.HasPrefix(name, "fields["), name == "sort", strings.HasPrefix(name, "exists["), strings.HasPrefix(name, "limit["):
-			// Accepted; the emulator always returns every field, unsorted.
-		default:
-			writeParamError(w, "PARAMETER_ERROR.ILLEGAL", name, fmt.Sprintf("The parameter '%s' can not be used with this request", name))
-			return q, false
+// routeOp is the document's GET operation for a mux pattern; without the
+// document (only a broken build lacks it) an operation that declares no
+// parameter.
+func routeOp(pattern string) *readOp {
+	if cat, err := loadCatalog(); err == nil {
+		if op := cat.byPattern[pattern]; op != nil {
+			return op
 		}
 	}
-	return q, true
+	return &readOp{pattern: pattern, params: map[string]*apiParameter{}}
 }
 
 // matches reports whether v is among the filter's values (or the filter is
 // absent).
-func (q query) matches(filter, v string) bool {
+func (q readQuery) matches(filter, v string) bool {
 	want, ok := q.filters[filter]
 	return !ok || slices.Contains(want, v)
 }
@@ -98,7 +65,7 @@ func decodeCursor(s string) (int, bool) {
 
 // writePage writes one page of items with links.self, links.next and
 // meta.paging, as Apple pages collections.
-func writePage(w http.ResponseWriter, r *http.Request, q query, items []resource) {
+func writePage(w http.ResponseWriter, r *http.Request, q readQuery, items []resource) {
 	if items == nil {
 		items = []resource{}
 	}
@@ -129,7 +96,7 @@ func writeOne(w http.ResponseWriter, r *http.Request, status int, res resource, 
 // server's lock, and Apple's NOT_FOUND for typ and id answers when it finds
 // nothing.
 func (s *Server) getOne(w http.ResponseWriter, r *http.Request, typ, id string, find func() (resource, bool)) {
-	if _, ok := parseQuery(w, r, false); !ok {
+	if _, ok := routeQuery(w, r); !ok {
 		return
 	}
 	s.mu.Lock()
@@ -147,7 +114,7 @@ func (s *Server) getOne(w http.ResponseWriter, r *http.Request, typ, id string, 
 // server's lock and says whether the parent exists; Apple's NOT_FOUND
 // answers when it does not, one page of the items when it does.
 func (s *Server) listRelated(w http.ResponseWriter, r *http.Request, parentType, parentID string, collect func() (parentFound bool, items []resource)) {
-	q, ok := parseQuery(w, r, true)
+	q, ok := routeQuery(w, r)
 	if !ok {
 		return
 	}

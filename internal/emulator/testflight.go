@@ -77,47 +77,42 @@ func testflightAllowed(role string, a Access) bool {
 // validateTestFlight checks the TestFlight part of Data against the apps
 // and builds (IDs known, unique, enumerations Apple's).
 func (d *Data) validateTestFlight(apps, builds map[string]bool) error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalidData, fmt.Sprintf(format, a...))
-	}
 	seen := map[string]bool{}
 	for i, g := range d.BetaGroups {
 		if g.ID == "" || g.Name == "" {
-			return bad("betaGroups[%d]: id and name are required", i)
+			return invalidData("betaGroups[%d]: id and name are required", i)
 		}
 		if !apps[g.App] {
-			return bad("betaGroups[%d]: app %q is not among the apps", i, g.App)
+			return invalidData("betaGroups[%d]: app %q is not among the apps", i, g.App)
 		}
-		if seen[g.ID] {
-			return bad("betaGroups[%d]: id %q is used twice", i, g.ID)
+		if err := firstUse(seen, "betaGroups", i, g.ID); err != nil {
+			return err
 		}
-		seen[g.ID] = true
 		for _, b := range g.Builds {
 			if !builds[b] {
-				return bad("betaGroups[%d]: build %q is not among the builds", i, b)
+				return invalidData("betaGroups[%d]: build %q is not among the builds", i, b)
 			}
 		}
 	}
 	seen = map[string]bool{}
 	for i, l := range d.BetaBuildLocalizations {
 		if l.ID == "" || l.Locale == "" || !builds[l.Build] {
-			return bad("betaBuildLocalizations[%d]: id, locale and a known build are required", i)
+			return invalidData("betaBuildLocalizations[%d]: id, locale and a known build are required", i)
 		}
-		if seen[l.ID] {
-			return bad("betaBuildLocalizations[%d]: id %q is used twice", i, l.ID)
+		if err := firstUse(seen, "betaBuildLocalizations", i, l.ID); err != nil {
+			return err
 		}
-		seen[l.ID] = true
 	}
 	seen = map[string]bool{}
 	for i, s := range d.BetaAppReviewSubmissions {
 		if s.ID == "" || !builds[s.Build] {
-			return bad("betaAppReviewSubmissions[%d]: id and a known build are required", i)
+			return invalidData("betaAppReviewSubmissions[%d]: id and a known build are required", i)
 		}
 		if !betaReviewStates[s.State] {
-			return bad("betaAppReviewSubmissions[%d]: betaReviewState %q is not WAITING_FOR_REVIEW, IN_REVIEW, REJECTED or APPROVED", i, s.State)
+			return invalidData("betaAppReviewSubmissions[%d]: betaReviewState %q is not WAITING_FOR_REVIEW, IN_REVIEW, REJECTED or APPROVED", i, s.State)
 		}
 		if seen[s.Build] {
-			return bad("betaAppReviewSubmissions[%d]: build %q is submitted twice", i, s.Build)
+			return invalidData("betaAppReviewSubmissions[%d]: build %q is submitted twice", i, s.Build)
 		}
 		seen[s.Build] = true
 	}
@@ -209,17 +204,14 @@ func (s *Server) addBuildToBetaGroups(w http.ResponseWriter, r *http.Request, _ 
 		writeNotFound(w, "builds", pid)
 		return
 	}
-	if st := b.ProcessingState; st != "" && st != "VALID" {
-		writeInvalidRelationship(w, http.StatusConflict,
-			fmt.Sprintf("Build '%s' cannot be added to beta groups while its processingState is %s.", b.ID, st), "/data")
+	if unprocessed(w, b, "added to beta groups", "/data") {
 		return
 	}
 	idx := make([]int, 0, len(req.Data))
 	for n, l := range req.Data {
 		i, ok := s.findBetaGroup(l.ID)
 		if !ok {
-			writeEntityError(w, http.StatusNotFound, "NOT_FOUND", notFoundTitle,
-				fmt.Sprintf("There is no resource of type 'betaGroups' with id '%s'", l.ID), fmt.Sprintf("/data/%d/id", n))
+			writeNoSuchLinkage(w, "betaGroups", n, l.ID)
 			return
 		}
 		if s.data.BetaGroups[i].App != b.App {
@@ -283,9 +275,7 @@ type createBetaBuildLocalizationRequest struct {
 			Locale   string  `json:"locale"`
 		} `json:"attributes"`
 		Relationships struct {
-			Build struct {
-				Data *linkage `json:"data"`
-			} `json:"build"`
+			Build toOne `json:"build"`
 		} `json:"relationships"`
 	} `json:"data"`
 }
@@ -323,10 +313,7 @@ func (s *Server) createBetaBuildLocalization(w http.ResponseWriter, r *http.Requ
 	}
 	for _, l := range s.data.BetaBuildLocalizations {
 		if l.Build == rel.ID && strings.EqualFold(l.Locale, a.Locale) {
-			writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE",
-				"The provided entity includes an attribute with a value that has already been used",
-				fmt.Sprintf("Build '%s' already has a beta build localization for locale '%s' (id '%s').", rel.ID, l.Locale, l.ID),
-				"/data/attributes/locale")
+			alreadyUsed(w, "locale", fmt.Sprintf("Build '%s' already has a beta build localization for locale '%s' (id '%s').", rel.ID, l.Locale, l.ID))
 			return
 		}
 	}
@@ -401,8 +388,7 @@ func (s *Server) updateBuild(w http.ResponseWriter, r *http.Request, _ *Key) {
 	}
 	a := req.Data.Attributes
 	if a.Expired != nil && !*a.Expired {
-		writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.ATTRIBUTE.INVALID", "An attribute value is invalid.",
-			"An expired build cannot be made available again; only 'expired': true is accepted.", "/data/attributes/expired")
+		invalidAttr(w, http.StatusConflict, "expired", "An expired build cannot be made available again; only 'expired': true is accepted.")
 		return
 	}
 	s.mu.Lock()
@@ -451,9 +437,7 @@ type createBetaAppReviewSubmissionRequest struct {
 	Data struct {
 		Type          string `json:"type"`
 		Relationships struct {
-			Build struct {
-				Data *linkage `json:"data"`
-			} `json:"build"`
+			Build toOne `json:"build"`
 		} `json:"relationships"`
 	} `json:"data"`
 }
@@ -476,9 +460,7 @@ func (s *Server) createBetaAppReviewSubmission(w http.ResponseWriter, r *http.Re
 		writeNoSuchRelated(w, "build", rel)
 		return
 	}
-	if st := b.ProcessingState; st != "" && st != "VALID" {
-		writeInvalidRelationship(w, http.StatusConflict,
-			fmt.Sprintf("Build '%s' cannot be submitted for beta review while its processingState is %s.", b.ID, st), "/data/relationships/build")
+	if unprocessed(w, b, "submitted for beta review", "/data/relationships/build") {
 		return
 	}
 	for _, sub := range s.data.BetaAppReviewSubmissions {
@@ -491,4 +473,15 @@ func (s *Server) createBetaAppReviewSubmission(w http.ResponseWriter, r *http.Re
 	sub := BetaAppReviewSubmission{ID: newUUID(), Build: rel.ID, State: "WAITING_FOR_REVIEW", SubmittedDate: s.now()}
 	s.data.BetaAppReviewSubmissions = append(s.data.BetaAppReviewSubmissions, sub)
 	writeOne(w, r, http.StatusCreated, betaAppReviewSubmissionResource(r, sub))
+}
+
+// unprocessed answers Apple's 409 when build b has a processingState other
+// than VALID: it cannot be (doing) yet; pointer names the refused part.
+func unprocessed(w http.ResponseWriter, b Build, doing, pointer string) bool {
+	st := b.ProcessingState
+	if st == "" || st == "VALID" {
+		return false
+	}
+	writeInvalidRelationship(w, http.StatusConflict, fmt.Sprintf("Build '%s' cannot be %s while its processingState is %s.", b.ID, doing, st), pointer)
+	return true
 }

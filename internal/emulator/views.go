@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"hash/crc32"
+	"net/http"
 	"slices"
 )
 
@@ -27,18 +28,27 @@ var stateViews = map[string]func(wd *world) []*object{
 	"buildUploadFiles":             viewBuildUploadFiles,
 }
 
-func viewApps(wd *world) []*object {
+// viewRendered is the view of a kept type whose objects are the resources
+// its handlers render, each then given to the relate functions, which add
+// the relationships the rendering leaves out.
+func viewRendered[T any](wd *world, items []T, render func(*http.Request, T) resource, relate ...func(*object, T)) []*object {
 	var out []*object
-	for _, a := range wd.s.data.Apps {
-		out = append(out, fromResource(appResource(wd.r, a)))
+	for _, it := range items {
+		o := fromResource(render(wd.r, it))
+		for _, f := range relate {
+			f(o, it)
+		}
+		out = append(out, o)
 	}
 	return out
 }
 
+func viewApps(wd *world) []*object {
+	return viewRendered(wd, wd.s.data.Apps, appResource)
+}
+
 func viewBuilds(wd *world) []*object {
-	var out []*object
-	for _, b := range wd.s.data.Builds {
-		o := fromResource(wd.s.buildResource(wd.r, b))
+	return viewRendered(wd, wd.s.data.Builds, wd.s.buildResource, func(o *object, b Build) {
 		o.one["preReleaseVersion"] = preReleaseVersionID(b)
 		var groups []string
 		for _, g := range wd.s.data.BetaGroups {
@@ -54,9 +64,7 @@ func viewBuilds(wd *world) []*object {
 			}
 		}
 		o.many["individualTesters"] = testers
-		out = append(out, o)
-	}
-	return out
+	})
 }
 
 // preReleaseVersionID names the pre-release version (app, platform and
@@ -88,22 +96,14 @@ func viewPreReleaseVersions(wd *world) []*object {
 }
 
 func viewCertificates(wd *world) []*object {
-	var out []*object
-	for _, c := range wd.s.data.Certificates {
-		out = append(out, fromResource(certificateResource(wd.r, c)))
-	}
-	return out
+	return viewRendered(wd, wd.s.data.Certificates, certificateResource)
 }
 
 func viewProfiles(wd *world) []*object {
-	var out []*object
-	for _, p := range wd.s.data.Profiles {
-		o := fromResource(profileResource(wd.r, p))
+	return viewRendered(wd, wd.s.data.Profiles, profileResource, func(o *object, p Profile) {
 		o.one["bundleId"] = p.BundleID
 		o.many["certificates"] = p.Certificates
-		out = append(out, o)
-	}
-	return out
+	})
 }
 
 func viewBundleIDs(wd *world) []*object {
@@ -140,9 +140,7 @@ func anyList(v []string) []any {
 }
 
 func viewBetaGroups(wd *world) []*object {
-	var out []*object
-	for _, g := range wd.s.data.BetaGroups {
-		o := fromResource(betaGroupResource(wd.r, g))
+	return viewRendered(wd, wd.s.data.BetaGroups, betaGroupResource, func(o *object, g BetaGroup) {
 		var builds []string
 		for _, b := range wd.s.data.Builds {
 			if g.hasBuild(b) {
@@ -150,9 +148,7 @@ func viewBetaGroups(wd *world) []*object {
 			}
 		}
 		o.many["builds"] = builds
-		out = append(out, o)
-	}
-	return out
+	})
 }
 
 func viewBetaTesters(wd *world) []*object {
@@ -167,19 +163,11 @@ func viewBetaTesters(wd *world) []*object {
 }
 
 func viewBetaBuildLocalizations(wd *world) []*object {
-	var out []*object
-	for _, l := range wd.s.data.BetaBuildLocalizations {
-		out = append(out, fromResource(betaBuildLocalizationResource(wd.r, l)))
-	}
-	return out
+	return viewRendered(wd, wd.s.data.BetaBuildLocalizations, betaBuildLocalizationResource)
 }
 
 func viewBetaAppReviewSubmissions(wd *world) []*object {
-	var out []*object
-	for _, sub := range wd.s.data.BetaAppReviewSubmissions {
-		out = append(out, fromResource(betaAppReviewSubmissionResource(wd.r, sub)))
-	}
-	return out
+	return viewRendered(wd, wd.s.data.BetaAppReviewSubmissions, betaAppReviewSubmissionResource)
 }
 
 func viewAppStoreVersions(wd *world) []*object {

@@ -45,11 +45,14 @@ func (e *entity) boolean(name string) bool {
 	return b
 }
 
+// toOne is a to-one relationship of a request body.
+type toOne struct {
+	Data *linkage `json:"data"`
+}
+
 // one returns the to-one linkage of a relationship, or nil.
 func (e *entity) one(name string) *linkage {
-	var rel struct {
-		Data *linkage `json:"data"`
-	}
+	var rel toOne
 	if json.Unmarshal(e.Data.Relationships[name], &rel) != nil {
 		return nil
 	}
@@ -82,6 +85,28 @@ func readEntity(w http.ResponseWriter, r *http.Request, typ string, update bool)
 	return &e, true
 }
 
+// readCreate decodes a create request of type typ and checks that each of
+// the attributes is given, in order.
+func readCreate(w http.ResponseWriter, r *http.Request, typ string, attrs ...string) (*entity, bool) {
+	e, ok := readEntity(w, r, typ, false)
+	if !ok {
+		return nil, false
+	}
+	for _, name := range attrs {
+		if !requiredAttr(w, name, e.str(name)) {
+			return nil, false
+		}
+	}
+	return e, true
+}
+
+// requiredOne is the to-one relationship name of a create request, of type
+// typ, or false after Apple's ENTITY_ERROR.RELATIONSHIP.REQUIRED.
+func (e *entity) requiredOne(w http.ResponseWriter, name, typ string) (*linkage, bool) {
+	l := e.one(name)
+	return l, requiredRelationship(w, name, typ, l)
+}
+
 // writeState answers a write with the resource as reads render it. The
 // caller holds s.mu.
 func (s *Server) writeState(w http.ResponseWriter, r *http.Request, status int, typ, id string) {
@@ -102,9 +127,24 @@ func (s *Server) writeState(w http.ResponseWriter, r *http.Request, status int, 
 
 // duplicateAttr answers Apple's 409 for a value that must be unique.
 func duplicateAttr(w http.ResponseWriter, attr, value string) {
+	alreadyUsed(w, attr, fmt.Sprintf("The value '%s' of '%s' is already used.", value, attr))
+}
+
+// alreadyUsed answers Apple's 409 ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE
+// for attr with detail.
+func alreadyUsed(w http.ResponseWriter, attr, detail string) {
 	writeEntityError(w, http.StatusConflict, "ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE",
-		"The provided entity includes an attribute with a value that has already been used",
-		fmt.Sprintf("The value '%s' of '%s' is already used.", value, attr), "/data/attributes/"+attr)
+		"The provided entity includes an attribute with a value that has already been used", detail, "/data/attributes/"+attr)
+}
+
+// relink removes id from the relationship ids and, when add, appends it
+// once: a POST to .../relationships/... adds, a DELETE removes.
+func relink(ids []string, id string, add bool) []string {
+	ids = slices.DeleteFunc(ids, func(v string) bool { return v == id })
+	if add {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // removeFrom deletes the resource with this id from list; false when absent.
@@ -120,12 +160,12 @@ func removeFrom[T any](list *[]T, id string, idOf func(T) string) bool {
 // --- TestFlight groups and testers.
 
 func (s *Server) createBetaGroup(w http.ResponseWriter, r *http.Request, _ *Key) {
-	e, ok := readEntity(w, r, "betaGroups", false)
-	if !ok || !requiredAttr(w, "name", e.str("name")) {
+	e, ok := readCreate(w, r, "betaGroups", "name")
+	if !ok {
 		return
 	}
-	app := e.one("app")
-	if !requiredRelationship(w, "app", "apps", app) {
+	app, ok := e.requiredOne(w, "app", "apps")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -161,7 +201,7 @@ func (s *Server) deleteBetaGroup(w http.ResponseWriter, r *http.Request, _ *Key)
 	}
 	for i := range s.data.BetaTesters {
 		t := &s.data.BetaTesters[i]
-		t.Groups = slices.DeleteFunc(t.Groups, func(g string) bool { return g == id })
+		t.Groups = relink(t.Groups, id, false)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -195,8 +235,7 @@ func (s *Server) groupBuilds(w http.ResponseWriter, r *http.Request, _ *Key) {
 	for n, l := range req.Data {
 		b, ok := s.findBuild(l.ID)
 		if !ok {
-			writeEntityError(w, http.StatusNotFound, "NOT_FOUND", notFoundTitle,
-				fmt.Sprintf("There is no resource of type 'builds' with id '%s'", l.ID), fmt.Sprintf("/data/%d/id", n))
+			writeNoSuchLinkage(w, "builds", n, l.ID)
 			return
 		}
 		if r.Method == http.MethodPost && (b.App != g.App || complianceMissing(w, b, *g)) {
@@ -208,10 +247,7 @@ func (s *Server) groupBuilds(w http.ResponseWriter, r *http.Request, _ *Key) {
 		}
 	}
 	for _, l := range req.Data {
-		g.Builds = slices.DeleteFunc(g.Builds, func(id string) bool { return id == l.ID })
-		if r.Method == http.MethodPost {
-			g.Builds = append(g.Builds, l.ID)
-		}
+		g.Builds = relink(g.Builds, l.ID, r.Method == http.MethodPost)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -232,7 +268,7 @@ func (s *Server) removeBuildFromGroups(w http.ResponseWriter, r *http.Request, _
 	for _, l := range req.Data {
 		if i, ok := s.findBetaGroup(l.ID); ok {
 			g := &s.data.BetaGroups[i]
-			g.Builds = slices.DeleteFunc(g.Builds, func(b string) bool { return b == id })
+			g.Builds = relink(g.Builds, id, false)
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -253,8 +289,7 @@ func (s *Server) groupTesters(w http.ResponseWriter, r *http.Request, _ *Key) {
 	}
 	for n, l := range req.Data {
 		if !slices.ContainsFunc(s.data.BetaTesters, func(t BetaTester) bool { return t.ID == l.ID }) {
-			writeEntityError(w, http.StatusNotFound, "NOT_FOUND", notFoundTitle,
-				fmt.Sprintf("There is no resource of type 'betaTesters' with id '%s'", l.ID), fmt.Sprintf("/data/%d/id", n))
+			writeNoSuchLinkage(w, "betaTesters", n, l.ID)
 			return
 		}
 	}
@@ -263,17 +298,14 @@ func (s *Server) groupTesters(w http.ResponseWriter, r *http.Request, _ *Key) {
 		if !slices.ContainsFunc(req.Data, func(l linkage) bool { return l.ID == t.ID }) {
 			continue
 		}
-		t.Groups = slices.DeleteFunc(t.Groups, func(g string) bool { return g == gid })
-		if r.Method == http.MethodPost {
-			t.Groups = append(t.Groups, gid)
-		}
+		t.Groups = relink(t.Groups, gid, r.Method == http.MethodPost)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) createBetaTester(w http.ResponseWriter, r *http.Request, _ *Key) {
-	e, ok := readEntity(w, r, "betaTesters", false)
-	if !ok || !requiredAttr(w, "email", e.str("email")) {
+	e, ok := readCreate(w, r, "betaTesters", "email")
+	if !ok {
 		return
 	}
 	s.mu.Lock()

@@ -13,9 +13,8 @@ import (
 // with their localizations: created, changed and deleted in the state.
 
 func (s *Server) createBundleID(w http.ResponseWriter, r *http.Request, _ *Key) {
-	e, ok := readEntity(w, r, "bundleIds", false)
-	if !ok || !requiredAttr(w, "identifier", e.str("identifier")) || !requiredAttr(w, "name", e.str("name")) ||
-		!requiredAttr(w, "platform", e.str("platform")) {
+	e, ok := readCreate(w, r, "bundleIds", "identifier", "name", "platform")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -38,8 +37,8 @@ func (s *Server) deleteBundleID(w http.ResponseWriter, r *http.Request, _ *Key) 
 // createCertificate issues a certificate for a CSR (csrContent is required
 // but not examined), valid for a year, as Apple's are.
 func (s *Server) createCertificate(w http.ResponseWriter, r *http.Request, _ *Key) {
-	e, ok := readEntity(w, r, "certificates", false)
-	if !ok || !requiredAttr(w, "csrContent", e.str("csrContent")) || !requiredAttr(w, "certificateType", e.str("certificateType")) {
+	e, ok := readCreate(w, r, "certificates", "csrContent", "certificateType")
+	if !ok {
 		return
 	}
 	serial := make([]byte, 8)
@@ -61,12 +60,12 @@ func (s *Server) deleteCertificate(w http.ResponseWriter, r *http.Request, _ *Ke
 }
 
 func (s *Server) createProfile(w http.ResponseWriter, r *http.Request, _ *Key) {
-	e, ok := readEntity(w, r, "profiles", false)
-	if !ok || !requiredAttr(w, "name", e.str("name")) || !requiredAttr(w, "profileType", e.str("profileType")) {
+	e, ok := readCreate(w, r, "profiles", "name", "profileType")
+	if !ok {
 		return
 	}
-	bundle := e.one("bundleId")
-	if !requiredRelationship(w, "bundleId", "bundleIds", bundle) {
+	bundle, ok := e.requiredOne(w, "bundleId", "bundleIds")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -96,12 +95,12 @@ func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, _ *Key) {
 }
 
 func (s *Server) createAppStoreVersion(w http.ResponseWriter, r *http.Request, _ *Key) {
-	e, ok := readEntity(w, r, "appStoreVersions", false)
-	if !ok || !requiredAttr(w, "platform", e.str("platform")) || !requiredAttr(w, "versionString", e.str("versionString")) {
+	e, ok := readCreate(w, r, "appStoreVersions", "platform", "versionString")
+	if !ok {
 		return
 	}
-	app := e.one("app")
-	if !requiredRelationship(w, "app", "apps", app) {
+	app, ok := e.requiredOne(w, "app", "apps")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -172,12 +171,12 @@ func (l *AppStoreVersionLocalization) setTexts(e *entity) {
 }
 
 func (s *Server) createAppStoreVersionLocalization(w http.ResponseWriter, r *http.Request, _ *Key) {
-	e, ok := readEntity(w, r, "appStoreVersionLocalizations", false)
-	if !ok || !requiredAttr(w, "locale", e.str("locale")) {
+	e, ok := readCreate(w, r, "appStoreVersionLocalizations", "locale")
+	if !ok {
 		return
 	}
-	ver := e.one("appStoreVersion")
-	if !requiredRelationship(w, "appStoreVersion", "appStoreVersions", ver) {
+	ver, ok := e.requiredOne(w, "appStoreVersion", "appStoreVersions")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
