@@ -151,15 +151,7 @@ func TestAWSRefusals(t *testing.T) {
 			ts := httptest.NewServer(f)
 			defer ts.Close()
 			awsEnv(t, ts.URL)
-			s, err := Open(context.Background(), "awskms:///alias/app-store-connect")
-			if err == nil {
-				sum := sha256.Sum256(nil)
-				_, err = s.Sign(nil, sum[:], crypto.SHA256)
-			}
-			if !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("got %v, want %v with %q", err, tc.kind, tc.want)
-			}
-			t.Log(err)
+			err := openAndSign(t, "awskms:///alias/app-store-connect", tc.kind, tc.want)
 			var ke *Error
 			if !errors.As(err, &ke) || !ke.Permanent() {
 				t.Errorf("not a permanent *Error: %#v", err)
@@ -283,15 +275,7 @@ func TestVaultTransit(t *testing.T) {
 			f.status = tc.status
 			defer func() { f.status = nil }()
 			before := f.requests.Load()
-			s, err := Open(context.Background(), tc.uri)
-			if err == nil {
-				sum := sha256.Sum256(nil)
-				_, err = s.Sign(nil, sum[:], crypto.SHA256)
-			}
-			if !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("got %v, want %v with %q", err, tc.kind, tc.want)
-			}
-			t.Log(err)
+			openAndSign(t, tc.uri, tc.kind, tc.want)
 			if n := f.requests.Load() - before; n > 2 {
 				t.Errorf("%d requests: a permanent refusal was retried", n)
 			}
@@ -340,4 +324,20 @@ func p384(t *testing.T) *ecdsa.PrivateKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// openAndSign opens uri and signs a digest with it, and fails the test
+// unless that is refused with an error of kind whose text holds want.
+func openAndSign(t *testing.T, uri string, kind error, want string) error {
+	t.Helper()
+	s, err := Open(context.Background(), uri)
+	if err == nil {
+		sum := sha256.Sum256(nil)
+		_, err = s.Sign(nil, sum[:], crypto.SHA256)
+	}
+	if !errors.Is(err, kind) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want %v with %q", err, kind, want)
+	}
+	t.Log(err)
+	return err
 }

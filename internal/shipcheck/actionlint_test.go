@@ -82,21 +82,7 @@ var (
 // native/action.yml, and the given workflows in .github/workflows.
 func project(t *testing.T, workflows map[string]string) string {
 	t.Helper()
-	r := root(t)
-	dir := t.TempDir()
-	for _, p := range []string{"action.yml", "native/action.yml", "Dockerfile"} {
-		b, err := os.ReadFile(filepath.Join(r, p))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dst := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := copyFromRoot(t, 0o644, "action.yml", "native/action.yml", "Dockerfile")
 	// actionlint finds the project (and local actions) by its .git.
 	if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
 		t.Fatal(err)

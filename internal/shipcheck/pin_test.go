@@ -17,22 +17,7 @@ import (
 // fresh directory, as the pin job's checkout has them.
 func pinCopy(t *testing.T) string {
 	t.Helper()
-	r := root(t)
-	dir := t.TempDir()
-	for _, p := range []string{"action.yml", "native/action.yml", "native/install.sh", ".github/release-pin.sh"} {
-		b, err := os.ReadFile(filepath.Join(r, p))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dst := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst, b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return copyFromRoot(t, 0o755, "action.yml", "native/action.yml", "native/install.sh", ".github/release-pin.sh")
 }
 
 func runPin(dir string, args ...string) (string, error) {

@@ -112,3 +112,25 @@ func root(t *testing.T) string {
 		}
 	}
 }
+
+// copyFromRoot copies the given slash-separated paths of this checkout into
+// a fresh directory, each written with perm, and returns that directory.
+func copyFromRoot(t *testing.T, perm os.FileMode, paths ...string) string {
+	t.Helper()
+	r := root(t)
+	dir := t.TempDir()
+	for _, p := range paths {
+		b, err := os.ReadFile(filepath.Join(r, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, perm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/asc-action/asc-action/internal/command/commandtest"
 	"github.com/asc-action/asc-action/internal/expiry"
 )
 
@@ -28,15 +29,16 @@ func TestAnnotateCapsPerLevel(t *testing.T) {
 			for i := range tt.warnings {
 				anns = append(anns, expiry.Annotation{Level: expiry.LevelWarning, Title: fmt.Sprintf("w%d", i), Message: "m"})
 			}
-			rec := newRecorder()
+			rec := commandtest.NewRecorder()
 			annotate(rec, anns)
-			if len(rec.errors) != tt.wantErrors || len(rec.warnings) != tt.wantWarnings {
-				t.Fatalf("%d errors, %d warnings; want %d, %d", len(rec.errors), len(rec.warnings), tt.wantErrors, tt.wantWarnings)
+			errs, warns := annotations(rec, "error"), annotations(rec, "warning")
+			if len(errs) != tt.wantErrors || len(warns) != tt.wantWarnings {
+				t.Fatalf("%d errors, %d warnings; want %d, %d", len(errs), len(warns), tt.wantErrors, tt.wantWarnings)
 			}
-			if !strings.HasPrefix(rec.errors[0], "e0:") {
-				t.Errorf("first error %q; the soonest must come first", rec.errors[0])
+			if !strings.HasPrefix(errs[0], "e0:") {
+				t.Errorf("first error %q; the soonest must come first", errs[0])
 			}
-			last := rec.errors[len(rec.errors)-1]
+			last := errs[len(errs)-1]
 			if tt.moreErrors != "" && !strings.Contains(last, tt.moreErrors) {
 				t.Errorf("last error %q, want %q", last, tt.moreErrors)
 			}

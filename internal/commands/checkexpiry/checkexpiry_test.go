@@ -19,6 +19,7 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/command/commandtest"
 	"github.com/asc-action/asc-action/internal/emulator"
 	"github.com/asc-action/asc-action/internal/expiry"
 	"github.com/asc-action/asc-action/internal/expiry/localfile/localfiletest"
@@ -98,19 +99,19 @@ func newHarness(t *testing.T, keys ...emulator.Key) *harness {
 }
 
 // run runs the command with inputs over the harness's key and emulator.
-func (h *harness) run(t *testing.T, inputs map[string]string, getenv map[string]string) (*recorder, error) {
+func (h *harness) run(t *testing.T, inputs map[string]string, getenv map[string]string) (*commandtest.Recorder, error) {
 	t.Helper()
 	vals := command.MapValues{"private-key": h.key.pem, "key-id": keyID, "issuer-id": issuer, "api-url": h.url}
 	for k, v := range inputs {
 		vals[k] = v
 	}
-	rec := newRecorder()
+	rec := commandtest.NewRecorder()
 	env := &command.Env{
 		Mode: command.ModeAction, Inputs: vals, Report: rec, Now: func() time.Time { return now },
 		HTTP: &http.Client{Timeout: 10 * time.Second}, Getenv: func(k string) string { return getenv[k] },
 	}
 	err := Command().Run(context.Background(), env)
-	if strings.Contains(rec.transcript(), "PRIVATE KEY") {
+	if strings.Contains(transcript(rec), "PRIVATE KEY") {
 		t.Error("the key was printed")
 	}
 	return rec, err
@@ -122,10 +123,10 @@ type reportJSON struct {
 	Items                             []expiry.Item
 }
 
-func parseReport(t *testing.T, rec *recorder) reportJSON {
+func parseReport(t *testing.T, rec *commandtest.Recorder) reportJSON {
 	t.Helper()
 	var r reportJSON
-	if err := json.Unmarshal([]byte(rec.outputs[OutReport]), &r); err != nil {
+	if err := json.Unmarshal([]byte(rec.Outputs[OutReport]), &r); err != nil {
 		t.Fatalf("report output does not parse: %v", err)
 	}
 	return r
@@ -187,11 +188,11 @@ func TestAuditAgainstEmulator(t *testing.T) {
 				}
 			}
 			r := parseReport(t, rec)
-			if len(r.Items) != tt.items || r.ExpiringCount != tt.expiring || rec.outputs[OutExpiringCount] != fmt.Sprint(tt.expiring) || r.Failed != (tt.exit == 1) {
+			if len(r.Items) != tt.items || r.ExpiringCount != tt.expiring || rec.Outputs[OutExpiringCount] != fmt.Sprint(tt.expiring) || r.Failed != (tt.exit == 1) {
 				t.Errorf("items %d (want %d), expiring %d / output %q (want %d), failed %v",
-					len(r.Items), tt.items, r.ExpiringCount, rec.outputs[OutExpiringCount], tt.expiring, r.Failed)
+					len(r.Items), tt.items, r.ExpiringCount, rec.Outputs[OutExpiringCount], tt.expiring, r.Failed)
 			}
-			if strings.ContainsAny(rec.outputs[OutReport], "\n") {
+			if strings.ContainsAny(rec.Outputs[OutReport], "\n") {
 				t.Error("report output is not one line")
 			}
 			seen := map[string]expiry.Status{}
@@ -213,11 +214,12 @@ func TestAuditAgainstEmulator(t *testing.T) {
 			if r.Items[0].ID != tt.first {
 				t.Errorf("first item %s, want %s", r.Items[0].ID, tt.first)
 			}
-			if len(rec.errors) != tt.errors || len(rec.warnings) != tt.warnings {
-				t.Errorf("%d error and %d warning annotations, want %d and %d:\n%s\n%s", len(rec.errors), len(rec.warnings), tt.errors, tt.warnings,
-					strings.Join(rec.errors, "\n"), strings.Join(rec.warnings, "\n"))
+			errs, warns := annotations(rec, "error"), annotations(rec, "warning")
+			if len(errs) != tt.errors || len(warns) != tt.warnings {
+				t.Errorf("%d error and %d warning annotations, want %d and %d:\n%s\n%s", len(errs), len(warns), tt.errors, tt.warnings,
+					strings.Join(errs, "\n"), strings.Join(warns, "\n"))
 			}
-			md := rec.summary.String()
+			md := strings.Join(rec.Summaries, "")
 			if !strings.Contains(md, "| Status | Days left |") || strings.Count(md, "\n| ") != tt.items+2 {
 				t.Errorf("summary has %d table rows, want %d", strings.Count(md, "\n| ")-2, tt.items)
 			}
@@ -235,13 +237,13 @@ func TestActiveAfterExpiryFlagged(t *testing.T) {
 	h := newHarness(t)
 	rec, _ := h.run(t, nil, nil)
 	found := false
-	for _, e := range rec.errors {
+	for _, e := range annotations(rec, "error") {
 		if strings.Contains(e, "Legacy Store") && strings.Contains(e, "still shows this profile as ACTIVE") {
 			found = true
 		}
 	}
 	if !found {
-		t.Errorf("no annotation flags the ACTIVE profile past its date:\n%s", strings.Join(rec.errors, "\n"))
+		t.Errorf("no annotation flags the ACTIVE profile past its date:\n%s", strings.Join(annotations(rec, "error"), "\n"))
 	}
 }
 
@@ -253,15 +255,16 @@ func TestIndividualKey(t *testing.T) {
 	if command.ExitCode(err) != 1 || !strings.HasPrefix(err.Error(), "Expiry audit incomplete: certificates could not be listed: this is an individual API key") {
 		t.Fatalf("exit %d: %v; want 1 and the audit said incomplete", command.ExitCode(err), err)
 	}
-	if !strings.Contains(strings.Join(rec.errors, "\n"), "allow-incomplete") {
-		t.Errorf("errors %q do not say how to accept a limited key", rec.errors)
+	if !strings.Contains(strings.Join(annotations(rec, "error"), "\n"), "allow-incomplete") {
+		t.Errorf("errors %q do not say how to accept a limited key", annotations(rec, "error"))
 	}
 	rec, err = h.run(t, map[string]string{"issuer-id": "", "key-type": "individual", InAllowIncomplete: "true"}, nil)
 	if command.ExitCode(err) != 0 {
 		t.Fatalf("allow-incomplete: exit %d: %v", command.ExitCode(err), err)
 	}
-	if len(rec.errors) != 0 || !strings.Contains(strings.Join(rec.warnings, "\n"), "Expiry audit incomplete: certificates could not be listed") {
-		t.Errorf("allow-incomplete: errors %q, warnings %q; want the incomplete audit as a warning", rec.errors, rec.warnings)
+	errs, warns := annotations(rec, "error"), annotations(rec, "warning")
+	if len(errs) != 0 || !strings.Contains(strings.Join(warns, "\n"), "Expiry audit incomplete: certificates could not be listed") {
+		t.Errorf("allow-incomplete: errors %q, warnings %q; want the incomplete audit as a warning", errs, warns)
 	}
 	r := parseReport(t, rec)
 	if len(r.Items) != 3 {
@@ -293,10 +296,11 @@ func TestRevokedKey(t *testing.T) {
 	if r.Items[0].Kind != expiry.KindAPIKey || r.Items[0].Status != expiry.StatusExpired {
 		t.Errorf("first item %+v; want the refused key, expired", r.Items[0])
 	}
-	if len(rec.errors) == 0 || !strings.Contains(rec.errors[0], "revoked") {
-		t.Errorf("errors %q; want the revoked key first", rec.errors)
+	errs := annotations(rec, "error")
+	if len(errs) == 0 || !strings.Contains(errs[0], "revoked") {
+		t.Errorf("errors %q; want the revoked key first", errs)
 	}
-	if last := rec.errors[len(rec.errors)-1]; !strings.Contains(last, "certificates not checked") {
+	if last := errs[len(errs)-1]; !strings.Contains(last, "certificates not checked") {
 		t.Errorf("last error %q; want the audit said incomplete", last)
 	}
 }
@@ -371,7 +375,7 @@ func TestLocalFiles(t *testing.T) {
 		if got[expiry.KindP12] != 1 || got[expiry.KindMobileProvision] != 2 {
 			t.Errorf("kinds %v", got)
 		}
-		if !contains(rec.masks, password) || !contains(rec.masks, p12b64) {
+		if !contains(rec.Masks, password) || !contains(rec.Masks, p12b64) {
 			t.Error("the .p12 and its password were not masked")
 		}
 	})
@@ -380,14 +384,14 @@ func TestLocalFiles(t *testing.T) {
 		if command.ExitCode(err) != 1 || !strings.Contains(err.Error(), "p12-password") {
 			t.Fatalf("exit %d: %v", command.ExitCode(err), err)
 		}
-		tr := rec.transcript()
+		tr := transcript(rec)
 		for _, s := range []string{password, "wrong-Pass-1", p12b64[:20]} {
 			if strings.Contains(tr, s) {
 				t.Errorf("output holds the password or the file (%d chars)", len(s))
 			}
 		}
-		if !strings.Contains(strings.Join(rec.errors, "\n"), "does not open this .p12") {
-			t.Errorf("errors %q", rec.errors)
+		if !strings.Contains(strings.Join(annotations(rec, "error"), "\n"), "does not open this .p12") {
+			t.Errorf("errors %q", annotations(rec, "error"))
 		}
 	})
 	t.Run("malformed profile", func(t *testing.T) {
@@ -395,7 +399,7 @@ func TestLocalFiles(t *testing.T) {
 		if command.ExitCode(err) != 1 || !strings.Contains(err.Error(), "not a readable provisioning profile") {
 			t.Fatalf("exit %d: %v", command.ExitCode(err), err)
 		}
-		if strings.Contains(rec.transcript(), "not a profile at all") {
+		if strings.Contains(transcript(rec), "not a profile at all") {
 			t.Error("output quotes the file")
 		}
 	})
@@ -479,13 +483,13 @@ func TestGitHubSecretAgeAndIssue(t *testing.T) {
 		if age == nil || *age.DaysLeft != 15 || age.Status != expiry.StatusWarn || !strings.Contains(age.Detail, "last updated 2026-09-01") {
 			t.Fatalf("run %d: secret age item %+v; want 15 days left, warn", run, age)
 		}
-		if want := []string{"opened", "unchanged"}[run-1]; !strings.Contains(strings.Join(rec.infos, "\n"), "Tracking issue #1 "+want) {
-			t.Errorf("run %d: log does not say the issue was %s:\n%s", run, want, strings.Join(rec.infos, "\n"))
+		if want := []string{"opened", "unchanged"}[run-1]; !strings.Contains(strings.Join(rec.Logs, "\n"), "Tracking issue #1 "+want) {
+			t.Errorf("run %d: log does not say the issue was %s:\n%s", run, want, strings.Join(rec.Logs, "\n"))
 		}
-		if strings.Contains(rec.transcript(), "gh-test-token") {
+		if strings.Contains(transcript(rec), "gh-test-token") {
 			t.Error("the GitHub token was printed")
 		}
-		if !contains(rec.masks, "gh-test-token") {
+		if !contains(rec.Masks, "gh-test-token") {
 			t.Error("the GitHub token was not masked")
 		}
 	}

@@ -79,9 +79,10 @@ func hostileASC(t *testing.T, failLists bool) string {
 	return srv.URL
 }
 
-// stepRun runs check-expiry as an Action step against url and returns the
-// exit status, the log (stdout), and the summary file's content.
-func stepRun(t *testing.T, url string, inputs map[string]string) (int, string, string) {
+// stepRun runs check-expiry as an Action step against url, with a fresh key
+// unless inputs name one, and returns the exit status, the log (stdout),
+// the summary file's content and the outputs the runner would read.
+func stepRun(t *testing.T, url string, inputs map[string]string) (int, string, string, map[string]string) {
 	t.Helper()
 	key := newKey(t)
 	dir := t.TempDir()
@@ -105,12 +106,12 @@ func stepRun(t *testing.T, url string, inputs map[string]string) (int, string, s
 		Now: func() time.Time { return now }, HTTP: &http.Client{Timeout: 10 * time.Second},
 	}
 	code := r.Run(context.Background())
-	readOutputs(t, outFile) // the runner would accept the file
+	outs := readOutputs(t, outFile) // the runner would accept the file
 	sum, err := os.ReadFile(sumFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return code, stdout.String(), string(sum)
+	return code, stdout.String(), string(sum), outs
 }
 
 // ourCommands are the workflow commands the adapter itself issues.
@@ -146,7 +147,7 @@ func checkLog(t *testing.T, log string) {
 // details raw, so a newline then ::add-mask::, ::set-output or
 // ::stop-commands:: landed at the start of a log line.
 func TestHostileServerStringsInjectNoWorkflowCommand(t *testing.T) {
-	code, log, sum := stepRun(t, hostileASC(t, false), nil)
+	code, log, sum, _ := stepRun(t, hostileASC(t, false), nil)
 	if code != 1 {
 		t.Errorf("exit %d, want 1 (expiring certificates, profiles not listed)", code)
 	}
@@ -227,7 +228,7 @@ func TestHostileServerStringsCLI(t *testing.T) {
 // "Expiry audit passed" and exited 0.
 func TestUnlistableItemsMakeTheAuditIncomplete(t *testing.T) {
 	url := hostileASC(t, true)
-	code, log, sum := stepRun(t, url, nil)
+	code, log, sum, _ := stepRun(t, url, nil)
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
@@ -243,7 +244,7 @@ func TestUnlistableItemsMakeTheAuditIncomplete(t *testing.T) {
 		t.Errorf("summary does not lead with the incomplete audit:\n%s", sum)
 	}
 
-	code, log, _ = stepRun(t, url, map[string]string{InAllowIncomplete: "true"})
+	code, log, _, _ = stepRun(t, url, map[string]string{InAllowIncomplete: "true"})
 	if code != 0 {
 		t.Errorf("allow-incomplete: exit %d, want 0", code)
 	}
