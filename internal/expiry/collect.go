@@ -172,68 +172,61 @@ func (c Collector) Collect(ctx context.Context) ([]Item, error) {
 	var items []Item
 	var errs []error
 	if c.Certificates != nil {
-		certs, err := c.Certificates.ListCertificates(ctx)
-		if err != nil {
-			err = listError("certificates", err)
-			errs = append(errs, err)
-			items = append(items, ErrorItem(KindCertificate, "certificates", err))
-		}
-		for _, ct := range certs {
-			if c.Filter.KeepCertificate(ct) {
-				items = append(items, CertificateItem(ct))
-			}
-		}
-		if err == nil {
-			c.noteUnmatched("certificate-types", "certificate", c.Filter.CertificateTypes, len(certs), func(typ string) bool {
-				for _, ct := range certs {
-					if strings.EqualFold(ct.Type, typ) {
-						return true
-					}
-				}
-				return false
-			})
-		}
+		got, _, err := collect(ctx, c.Notef, resource[Certificate]{
+			kind: KindCertificate, list: c.Certificates.ListCertificates, keep: c.Filter.KeepCertificate,
+			item: CertificateItem, typeOf: func(ct Certificate) string { return ct.Type }, types: c.Filter.CertificateTypes,
+		})
+		items, errs = append(items, got...), append(errs, err)
 	}
 	if c.Profiles != nil {
-		profs, err := c.Profiles.ListProfiles(ctx)
-		if err != nil {
-			err = listError("profiles", err)
-			errs = append(errs, err)
-			items = append(items, ErrorItem(KindProfile, "profiles", err))
-		}
-		for _, p := range profs {
-			if c.Filter.KeepProfile(p) {
-				items = append(items, ProfileItem(p))
-			}
-		}
-		if err == nil {
-			c.noteUnmatched("profile-types", "profile", c.Filter.ProfileTypes, len(profs), func(typ string) bool {
-				for _, p := range profs {
-					if strings.EqualFold(p.Type, typ) {
-						return true
-					}
-				}
-				return false
-			})
-			if c.Filter.ProfileName != "" && !slices.ContainsFunc(profs, func(p Profile) bool {
-				return strings.Contains(strings.ToLower(p.Name), strings.ToLower(c.Filter.ProfileName))
-			}) && c.Notef != nil {
-				c.Notef("profile-name: no profile name contains %q among the %d listed", c.Filter.ProfileName, len(profs))
-			}
+		got, profs, err := collect(ctx, c.Notef, resource[Profile]{
+			kind: KindProfile, list: c.Profiles.ListProfiles, keep: c.Filter.KeepProfile,
+			item: ProfileItem, typeOf: func(p Profile) string { return p.Type }, types: c.Filter.ProfileTypes,
+		})
+		items, errs = append(items, got...), append(errs, err)
+		if err == nil && c.Filter.ProfileName != "" && !slices.ContainsFunc(profs, func(p Profile) bool {
+			return strings.Contains(strings.ToLower(p.Name), strings.ToLower(c.Filter.ProfileName))
+		}) && c.Notef != nil {
+			c.Notef("profile-name: no profile name contains %q among the %d listed", c.Filter.ProfileName, len(profs))
 		}
 	}
 	return items, errors.Join(errs...)
 }
 
-func (c Collector) noteUnmatched(input, what string, types []string, listed int, found func(string) bool) {
-	if c.Notef == nil {
-		return
+// resource is how Collect reads one kind of App Store Connect resource:
+// list it, keep what the filter keeps, and turn that into items.
+type resource[T any] struct {
+	kind   Kind // KindCertificate or KindProfile: "certificate-types" is its filter input
+	list   func(context.Context) ([]T, error)
+	keep   func(T) bool
+	item   func(T) Item
+	typeOf func(T) string
+	types  []string // the type filter, for the note on a type that matched nothing
+}
+
+// collect lists r and returns the kept items and everything listed. A list
+// that failed is one StatusError item, and its error.
+func collect[T any](ctx context.Context, notef func(string, ...any), r resource[T]) (items []Item, listed []T, err error) {
+	what := string(r.kind)
+	listed, err = r.list(ctx)
+	if err != nil {
+		err = listError(what+"s", err)
+		items = append(items, ErrorItem(r.kind, what+"s", err))
 	}
-	for _, t := range types {
-		if !found(t) {
-			c.Notef("%s: no %s of type %s among the %d listed; check the spelling (App Store Connect's %sType values)", input, what, t, listed, what)
+	for _, v := range listed {
+		if r.keep(v) {
+			items = append(items, r.item(v))
 		}
 	}
+	if err != nil || notef == nil {
+		return items, listed, err
+	}
+	for _, typ := range r.types {
+		if !slices.ContainsFunc(listed, func(v T) bool { return strings.EqualFold(r.typeOf(v), typ) }) {
+			notef("%s-types: no %s of type %s among the %d listed; check the spelling (App Store Connect's %sType values)", what, what, typ, len(listed), what)
+		}
+	}
+	return items, listed, nil
 }
 
 // listError says which list could not be had and why, naming the list

@@ -8,21 +8,22 @@ import (
 	"testing"
 )
 
+// answer is a list function that gives list and err.
+func answer[T any](list []T, err error) func(context.Context) ([]T, error) {
+	return func(context.Context) ([]T, error) { return list, err }
+}
+
 func TestCollectorFilters(t *testing.T) {
-	certs := CertificateListerFunc(func(context.Context) ([]Certificate, error) {
-		return []Certificate{
-			{ID: "1", Type: "DISTRIBUTION", Name: "dist", ExpirationDate: days(3)},
-			{ID: "2", Type: "IOS_DEVELOPMENT", Name: "dev", ExpirationDate: days(3)},
-			{ID: "3", Type: "IOS_DISTRIBUTION", Name: "old dist", ExpirationDate: days(3)},
-		}, nil
-	})
-	profs := ProfileListerFunc(func(context.Context) ([]Profile, error) {
-		return []Profile{
-			{ID: "a", Name: "MyApp App Store", Type: "IOS_APP_STORE", ExpirationDate: days(3)},
-			{ID: "b", Name: "MyApp Ad Hoc", Type: "IOS_APP_ADHOC", ExpirationDate: days(3)},
-			{ID: "c", Name: "Other App Store", Type: "IOS_APP_STORE", ExpirationDate: days(3)},
-		}, nil
-	})
+	certs := CertificateListerFunc(answer([]Certificate{
+		{ID: "1", Type: "DISTRIBUTION", Name: "dist", ExpirationDate: days(3)},
+		{ID: "2", Type: "IOS_DEVELOPMENT", Name: "dev", ExpirationDate: days(3)},
+		{ID: "3", Type: "IOS_DISTRIBUTION", Name: "old dist", ExpirationDate: days(3)},
+	}, nil))
+	profs := ProfileListerFunc(answer([]Profile{
+		{ID: "a", Name: "MyApp App Store", Type: "IOS_APP_STORE", ExpirationDate: days(3)},
+		{ID: "b", Name: "MyApp Ad Hoc", Type: "IOS_APP_ADHOC", ExpirationDate: days(3)},
+		{ID: "c", Name: "Other App Store", Type: "IOS_APP_STORE", ExpirationDate: days(3)},
+	}, nil))
 	tests := []struct {
 		name   string
 		filter Filter
@@ -57,12 +58,8 @@ func TestCollectorFilters(t *testing.T) {
 }
 
 func TestCollectorNotesUnmatchedFilters(t *testing.T) {
-	certs := CertificateListerFunc(func(context.Context) ([]Certificate, error) {
-		return []Certificate{{ID: "1", Type: "DISTRIBUTION", ExpirationDate: days(3)}}, nil
-	})
-	profs := ProfileListerFunc(func(context.Context) ([]Profile, error) {
-		return []Profile{{ID: "a", Name: "MyApp", Type: "IOS_APP_STORE", ExpirationDate: days(3)}}, nil
-	})
+	certs := CertificateListerFunc(answer([]Certificate{{ID: "1", Type: "DISTRIBUTION", ExpirationDate: days(3)}}, nil))
+	profs := ProfileListerFunc(answer([]Profile{{ID: "a", Name: "MyApp", Type: "IOS_APP_STORE", ExpirationDate: days(3)}}, nil))
 	var notes []string
 	f := Filter{CertificateTypes: []string{"DISTRIBUTON", "distribution"}, ProfileTypes: []string{"IOS_APP_STROE"}, ProfileName: "other"}
 	items, err := Collector{Certificates: certs, Profiles: profs, Filter: f, Notef: func(format string, a ...any) {
@@ -83,12 +80,8 @@ func TestCollectorNotesUnmatchedFilters(t *testing.T) {
 }
 
 func TestCollectorErrorsContinue(t *testing.T) {
-	certs := CertificateListerFunc(func(context.Context) ([]Certificate, error) {
-		return nil, fmt.Errorf("403 FORBIDDEN: %w", ErrIndividualKey)
-	})
-	profs := ProfileListerFunc(func(context.Context) ([]Profile, error) {
-		return nil, errors.New("connection reset")
-	})
+	certs := CertificateListerFunc(answer[Certificate](nil, fmt.Errorf("403 FORBIDDEN: %w", ErrIndividualKey)))
+	profs := ProfileListerFunc(answer[Profile](nil, errors.New("connection reset")))
 	items, err := Collector{Certificates: certs, Profiles: profs}.Collect(context.Background())
 	if !errors.Is(err, ErrIndividualKey) {
 		t.Errorf("joined error %v does not wrap ErrIndividualKey", err)

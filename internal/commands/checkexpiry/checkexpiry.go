@@ -251,43 +251,44 @@ func apiItems(ctx context.Context, env *command.Env, client *asc.Client, a *auth
 // and an error returned, which fails the step: the workflow asked for a
 // check that could not be made.
 func localItems(c *config) (items []expiry.Item, inputErrs []error) {
-	add := func(kind expiry.Kind, input string, read func() ([]expiry.Item, error)) {
-		got, err := read()
+	checks := []struct {
+		kind  expiry.Kind
+		input string
+		given bool
+		read  func() ([]expiry.Item, error)
+	}{
+		{expiry.KindP12, InP12Base64, strings.TrimSpace(c.p12) != "", func() ([]expiry.Item, error) {
+			return itemsOf(localfile.ReadP12Base64(c.p12, c.p12pw))
+		}},
+		{expiry.KindMobileProvision, InMobileProvision, c.profile != "", func() ([]expiry.Item, error) {
+			return itemsOf(localfile.ReadMobileProvision(c.profile))
+		}},
+		{expiry.KindMobileProvision, InIPAPath, c.ipa != "", func() ([]expiry.Item, error) {
+			return itemsOf(localfile.ReadIPAProfile(c.ipa))
+		}},
+	}
+	for _, ch := range checks {
+		if !ch.given {
+			continue
+		}
+		got, err := ch.read()
 		if err != nil {
 			inputErrs = append(inputErrs, err)
-			items = append(items, expiry.ErrorItem(kind, input, err))
-			return
+			items = append(items, expiry.ErrorItem(ch.kind, ch.input, err))
+			continue
 		}
 		items = append(items, got...)
 	}
-	if strings.TrimSpace(c.p12) != "" {
-		add(expiry.KindP12, InP12Base64, func() ([]expiry.Item, error) {
-			p, err := localfile.ReadP12Base64(c.p12, c.p12pw)
-			if err != nil {
-				return nil, err
-			}
-			return []expiry.Item{p.Item()}, nil
-		})
-	}
-	if c.profile != "" {
-		add(expiry.KindMobileProvision, InMobileProvision, func() ([]expiry.Item, error) {
-			p, err := localfile.ReadMobileProvision(c.profile)
-			if err != nil {
-				return nil, err
-			}
-			return p.Items(), nil
-		})
-	}
-	if c.ipa != "" {
-		add(expiry.KindMobileProvision, InIPAPath, func() ([]expiry.Item, error) {
-			p, err := localfile.ReadIPAProfile(c.ipa)
-			if err != nil {
-				return nil, err
-			}
-			return p.Items(), nil
-		})
-	}
 	return items, inputErrs
+}
+
+// itemsOf returns the items of a local file that was read, or why it could
+// not be.
+func itemsOf[F interface{ Items() []expiry.Item }](f F, err error) ([]expiry.Item, error) {
+	if err != nil {
+		return nil, err
+	}
+	return f.Items(), nil
 }
 
 // githubClient is the GitHub client for the secret's age and the issue,
@@ -430,36 +431,37 @@ func checkKey(ctx context.Context, c *asc.Client, keyID string) expiry.KeyCheck 
 type certificateLister struct{ c *asc.Client }
 
 func (l certificateLister) ListCertificates(ctx context.Context) ([]expiry.Certificate, error) {
-	opts := &asc.ListCertificatesOptions{Limit: pageLimit, Fields: asc.CertificateSummaryFields}
-	certs, _, err := l.c.ListCertificates(ctx, opts)
-	if err != nil {
-		return nil, roleError(err)
-	}
-	out := make([]expiry.Certificate, 0, len(certs))
-	for _, c := range certs {
+	certs, _, err := l.c.ListCertificates(ctx, &asc.ListCertificatesOptions{Limit: pageLimit, Fields: asc.CertificateSummaryFields})
+	return convert(certs, err, func(c asc.Certificate) expiry.Certificate {
 		name := c.Attributes.Name
 		if name == "" {
 			name = c.Attributes.DisplayName
 		}
-		out = append(out, expiry.Certificate{ID: c.ID, Type: c.Attributes.CertificateType, Name: name,
-			SerialNumber: c.Attributes.SerialNumber, ExpirationDate: c.Attributes.ExpirationDate.Time})
-	}
-	return out, nil
+		return expiry.Certificate{ID: c.ID, Type: c.Attributes.CertificateType, Name: name,
+			SerialNumber: c.Attributes.SerialNumber, ExpirationDate: c.Attributes.ExpirationDate.Time}
+	})
 }
 
 // profileLister adapts the App Store Connect client to the audit.
 type profileLister struct{ c *asc.Client }
 
 func (l profileLister) ListProfiles(ctx context.Context) ([]expiry.Profile, error) {
-	opts := &asc.ListProfilesOptions{Limit: pageLimit, Fields: asc.ProfileSummaryFields}
-	profs, _, err := l.c.ListProfiles(ctx, opts)
+	profs, _, err := l.c.ListProfiles(ctx, &asc.ListProfilesOptions{Limit: pageLimit, Fields: asc.ProfileSummaryFields})
+	return convert(profs, err, func(p asc.Profile) expiry.Profile {
+		return expiry.Profile{ID: p.ID, Name: p.Attributes.Name, Type: p.Attributes.ProfileType,
+			State: p.Attributes.ProfileState, UUID: p.Attributes.UUID, ExpirationDate: p.Attributes.ExpirationDate.Time}
+	})
+}
+
+// convert turns what App Store Connect listed into what the audit reads,
+// or says which role a refused list needs.
+func convert[A, E any](listed []A, err error, conv func(A) E) ([]E, error) {
 	if err != nil {
 		return nil, roleError(err)
 	}
-	out := make([]expiry.Profile, 0, len(profs))
-	for _, p := range profs {
-		out = append(out, expiry.Profile{ID: p.ID, Name: p.Attributes.Name, Type: p.Attributes.ProfileType,
-			State: p.Attributes.ProfileState, UUID: p.Attributes.UUID, ExpirationDate: p.Attributes.ExpirationDate.Time})
+	out := make([]E, 0, len(listed))
+	for _, a := range listed {
+		out = append(out, conv(a))
 	}
 	return out, nil
 }

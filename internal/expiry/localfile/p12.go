@@ -164,6 +164,10 @@ func p12FromCert(c *x509.Certificate) *P12 {
 	return p
 }
 
+// Items reports the .p12 as the one unclassified expiry Item it is, as
+// ProvisioningProfile.Items reports a profile.
+func (p *P12) Items() []expiry.Item { return []expiry.Item{p.Item()} }
+
 // Item reports the .p12 as an unclassified expiry Item.
 func (p *P12) Item() expiry.Item {
 	name := p.CommonName
