@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
 // fakeKeyVault plays Azure Key Vault's key API (get key, sign) behind its
@@ -82,7 +84,7 @@ func (f *fakeKeyVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestAzureKeyVault(t *testing.T) {
-	key := p256(t)
+	key := testkeys.New(t).Private
 	f := &fakeKeyVault{key: key, crv: "P-256", enabled: true}
 	ts := httptest.NewTLSServer(f)
 	defer ts.Close()

@@ -18,6 +18,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
 // fakeCloudKMS is Google Cloud KMS's gRPC service, as much of it as the
@@ -90,7 +92,7 @@ func startFakeCloudKMS(t *testing.T, f *fakeCloudKMS) {
 }
 
 func TestGoogleCloudKMS(t *testing.T) {
-	key := p256(t)
+	key := testkeys.New(t).Private
 	newFake := func() *fakeCloudKMS {
 		return &fakeCloudKMS{key: key, pubPEM: pemOf(t, &key.PublicKey), purpose: kmspb.CryptoKey_ASYMMETRIC_SIGN, algo: kmspb.CryptoKeyVersion_EC_SIGN_P256_SHA256}
 	}

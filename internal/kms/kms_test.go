@@ -20,16 +20,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-)
 
-func p256(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
+	"github.com/asc-action/asc-action/internal/testkeys"
+)
 
 func spki(t *testing.T, pub crypto.PublicKey) []byte {
 	t.Helper()
@@ -130,7 +123,7 @@ func awsEnv(t *testing.T, url string) {
 // AWS KMS's refusals, from a fake that answers as AWS does: access denied
 // names the operation's permission and is not retried.
 func TestAWSRefusals(t *testing.T) {
-	key := p256(t)
+	key := testkeys.New(t).Private
 	cases := []struct {
 		op, code string
 		kind     error
@@ -245,7 +238,7 @@ func vaultEnv(t *testing.T, url, token string) {
 }
 
 func TestVaultTransit(t *testing.T) {
-	key := p256(t)
+	key := testkeys.New(t).Private
 	f := &fakeVault{key: key, pubPEM: pemOf(t, &key.PublicKey)}
 	ts := httptest.NewServer(f)
 	defer ts.Close()

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
 const (
@@ -55,7 +57,7 @@ func verifyES256(t *testing.T, tok string, pub *ecdsa.PublicKey) (map[string]any
 }
 
 func TestMintedTokensVerifyWithExactlyTheClaims(t *testing.T) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key := testkeys.New(t).Private
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	scope := []string{"GET /v1/apps?filter[platform]=IOS", "POST /v1/buildUploads"}
@@ -186,7 +188,7 @@ func TestInputParsers(t *testing.T) {
 // TestSourceNeverHandsOutAnExpiredToken runs a fake clock across two hours
 // of requests arriving every 7 seconds and checks every token handed out.
 func TestSourceNeverHandsOutAnExpiredToken(t *testing.T) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key := testkeys.New(t).Private
 	var mu sync.Mutex
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -222,7 +224,7 @@ func TestSourceNeverHandsOutAnExpiredToken(t *testing.T) {
 }
 
 func TestClockOffsetShiftsClaims(t *testing.T) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key := testkeys.New(t).Private
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	m, _ := NewMinter(key, Options{KeyID: testKeyID, IssuerID: testIssuer, Type: Team}, func() time.Time { return now })
 	src := NewSource(m, 0, nil)
@@ -243,7 +245,7 @@ func TestClockOffsetShiftsClaims(t *testing.T) {
 }
 
 func TestConcurrentUseMintsOnce(t *testing.T) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key := testkeys.New(t).Private
 	m, _ := NewMinter(key, Options{KeyID: testKeyID, Type: Individual}, nil)
 	var minted int
 	src := NewSource(m, 0, func(Token) { minted++ })
@@ -264,7 +266,7 @@ func TestConcurrentUseMintsOnce(t *testing.T) {
 }
 
 func BenchmarkMint(b *testing.B) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key := testkeys.New(b).Private
 	m, _ := NewMinter(key, Options{KeyID: testKeyID, IssuerID: testIssuer, Type: Team}, nil)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -277,7 +279,7 @@ func BenchmarkMint(b *testing.B) {
 // BenchmarkBareECDSASign signs the same bytes a Mint signs, with nothing
 // else, as the floor to compare BenchmarkMint with.
 func BenchmarkBareECDSASign(b *testing.B) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key := testkeys.New(b).Private
 	m, _ := NewMinter(key, Options{KeyID: testKeyID, IssuerID: testIssuer, Type: Team}, nil)
 	tok, _ := m.Mint()
 	signing := tok.Value[:strings.LastIndexByte(tok.Value, '.')]
@@ -291,7 +293,7 @@ func BenchmarkBareECDSASign(b *testing.B) {
 }
 
 func BenchmarkSourceCached(b *testing.B) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key := testkeys.New(b).Private
 	m, _ := NewMinter(key, Options{KeyID: testKeyID, IssuerID: testIssuer, Type: Team}, nil)
 	src := NewSource(m, 0, nil)
 	ctx := context.Background()
@@ -328,7 +330,7 @@ func (c *countingSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts
 }
 
 func TestMintSignsThroughAnySigner(t *testing.T) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key := testkeys.New(t).Private
 	s := &countingSigner{key: key}
 	m, err := NewMinter(s, Options{KeyID: testKeyID, IssuerID: testIssuer, Type: Team}, nil)
 	if err != nil {
@@ -369,7 +371,7 @@ func TestNewMinterRefusesKeysOtherThanP256(t *testing.T) {
 }
 
 func TestJWSSignature(t *testing.T) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key := testkeys.New(t).Private
 	short := 0
 	for i := range 2000 {
 		digest := sha256.Sum256([]byte{byte(i), byte(i >> 8)})
