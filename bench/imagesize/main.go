@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"text/tabwriter"
 
@@ -34,7 +33,7 @@ func run(arch, bin string) error {
 	if err := shipcheck.LookPodman(); err != nil {
 		return err
 	}
-	root, err := findRoot()
+	root, err := shipcheck.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -46,11 +45,8 @@ func run(arch, bin string) error {
 	ctx := context.Background()
 	if bin == "" {
 		bin = filepath.Join(work, "asc-action")
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w -X github.com/asc-action/asc-action/internal/app.Version=v1.0.0", "-o", bin, ".")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build: %v\n%s", err, out)
+		if err := shipcheck.GoBuild(ctx, root, bin, "v1.0.0", "GOOS=linux", "GOARCH="+arch); err != nil {
+			return err
 		}
 	}
 	cdir := filepath.Join(work, "context")
@@ -93,18 +89,3 @@ func run(arch, bin string) error {
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
-
-func findRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod above %s", wd)
-		}
-	}
-}

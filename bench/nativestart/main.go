@@ -19,12 +19,9 @@ package main
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"flag"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/shipcheck"
 	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
@@ -49,10 +47,9 @@ func main() {
 }
 
 // bench holds what every run shares: the repository, the scratch folder,
-// the release asset and its server, and the runner's environment.
+// the release server, and the runner's environment.
 type bench struct {
 	root, work string
-	asset      []byte
 	srvURL     string
 	key        string
 	runnerOS   string
@@ -60,7 +57,7 @@ type bench struct {
 }
 
 func run(nd, ns int) error {
-	root, err := findRoot()
+	root, err := shipcheck.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -70,14 +67,20 @@ func run(nd, ns int) error {
 	}
 	defer os.RemoveAll(work)
 
-	name := fmt.Sprintf("asc-action_%s_%s_%s", version, runtime.GOOS, runtime.GOARCH)
-	asset, err := buildAsset(root, filepath.Join(work, name))
+	name := shipcheck.AssetName(version, runtime.GOOS, runtime.GOARCH)
+	bin := filepath.Join(work, name)
+	if err := shipcheck.GoBuild(context.Background(), root, bin, "v"+version); err != nil {
+		return err
+	}
+	asset, err := os.ReadFile(bin)
 	if err != nil {
 		return err
 	}
-	srv := serveAsset(name, asset)
+	rel := shipcheck.Release{Version: version}
+	rel.Add(name, asset)
+	srv := shipcheck.NewReleaseServer(rel)
 	defer srv.Close()
-	released, unreleased, err := layOutActions(root, work, name, asset)
+	released, unreleased, err := layOutActions(root, work, rel.Checksums)
 	if err != nil {
 		return err
 	}
@@ -86,7 +89,7 @@ func run(nd, ns int) error {
 		return err
 	}
 	b := &bench{
-		root: root, work: work, asset: asset, srvURL: srv.URL, key: key.PEM,
+		root: root, work: work, srvURL: srv.URL, key: key.PEM,
 		runnerOS:   map[string]string{"linux": "Linux", "darwin": "macOS", "windows": "Windows"}[runtime.GOOS],
 		runnerArch: map[string]string{"amd64": "X64", "arm64": "ARM64"}[runtime.GOARCH],
 	}
@@ -97,50 +100,19 @@ func run(nd, ns int) error {
 	return b.report("source build (cold Go build cache)", ns, unreleased, true)
 }
 
-// buildAsset builds the release asset for this machine with the release
-// flags into bin and returns its bytes.
-func buildAsset(root, bin string) ([]byte, error) {
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X github.com/asc-action/asc-action/internal/app.Version=v"+version, "-o", bin, ".")
-	build.Dir = root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return os.ReadFile(bin)
-}
-
-// serveAsset serves asset at /v<version>/<name>, as a release does.
-func serveAsset(name string, asset []byte) *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v"+version+"/"+name {
-			http.NotFound(w, r)
-			return
-		}
-		_, _ = w.Write(asset)
-	}))
-}
-
 // layOutActions writes two action folders holding native/install.sh: the
 // released one also holds checksums.txt for the asset, the unreleased one
 // (a branch) does not, so install.sh asks for the source build.
-func layOutActions(root, work, name string, asset []byte) (released, unreleased string, err error) {
-	script, err := os.ReadFile(filepath.Join(root, "native", "install.sh"))
-	if err != nil {
-		return "", "", err
-	}
+func layOutActions(root, work, checksums string) (released, unreleased string, err error) {
 	released = filepath.Join(work, "action-released")
 	unreleased = filepath.Join(work, "action-unreleased")
-	for _, d := range []string{released, unreleased} {
+	for d, sums := range map[string]string{released: checksums, unreleased: ""} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return "", "", err
 		}
-		if err := os.WriteFile(filepath.Join(d, "install.sh"), script, 0o755); err != nil {
+		if err := shipcheck.CopyInstaller(root, d, sums); err != nil {
 			return "", "", err
 		}
-	}
-	sum := sha256.Sum256(asset)
-	if err := os.WriteFile(filepath.Join(released, "checksums.txt"), []byte(hex.EncodeToString(sum[:])+"  "+name+"\n"), 0o644); err != nil {
-		return "", "", err
 	}
 	return released, unreleased, nil
 }
@@ -155,53 +127,38 @@ func (b *bench) job(action string, sourceBuild bool) (time.Duration, error) {
 	}
 	defer os.RemoveAll(dir)
 	start := time.Now()
-	exe, outs, err := b.install(action, dir)
+	outs, err := b.install(action, dir)
 	if err != nil {
 		return 0, err
 	}
+	exe := outs["bin"]
 	if sourceBuild {
-		if !strings.Contains(outs, "build=true") {
-			return 0, fmt.Errorf("install.sh did not ask for the source build: %s", outs)
+		if outs["build"] != "true" {
+			return 0, fmt.Errorf("install.sh did not ask for the source build: outputs %v", outs)
 		}
-		if exe, err = b.sourceBuild(dir); err != nil {
+		exe = filepath.Join(dir, "asc-action-bin", "asc-action")
+		// As the action's build step does, with a cold Go build cache.
+		if err := shipcheck.GoBuild(context.Background(), b.root, exe, "dev", "GOFLAGS=-mod=readonly", "GOCACHE="+filepath.Join(dir, "gocache")); err != nil {
 			return 0, err
 		}
 	} else if exe == "" {
-		return 0, fmt.Errorf("install.sh installed nothing: %s", outs)
+		return 0, fmt.Errorf("install.sh installed nothing: outputs %v", outs)
 	}
 	return b.firstLine(exe, dir, start)
 }
 
 // install runs the action's install.sh with a fresh tool cache in dir and
-// returns the binary it installed ("" if none) and its outputs.
-func (b *bench) install(action, dir string) (exe, outs string, err error) {
-	inst := exec.Command("bash", filepath.Join(action, "install.sh"))
-	inst.Env = append(os.Environ(), "RUNNER_OS="+b.runnerOS, "RUNNER_ARCH="+b.runnerArch,
-		"RUNNER_TOOL_CACHE="+filepath.Join(dir, "toolcache"), "RUNNER_TEMP="+dir,
-		"GITHUB_OUTPUT="+filepath.Join(dir, "install-output"), "ASC_ACTION_DOWNLOAD_URL="+b.srvURL)
-	if out, err := inst.CombinedOutput(); err != nil {
-		return "", "", fmt.Errorf("install.sh: %v\n%s", err, out)
+// returns its outputs: bin, the binary it installed, or build=true.
+func (b *bench) install(action, dir string) (map[string]string, error) {
+	in := shipcheck.Installer{Action: action, ToolCache: filepath.Join(dir, "toolcache"), Temp: dir}
+	res, err := in.Run(filepath.Join(dir, "install-output"), b.runnerOS, b.runnerArch, "ASC_ACTION_DOWNLOAD_URL="+b.srvURL)
+	if err != nil {
+		return nil, err
 	}
-	o, _ := os.ReadFile(filepath.Join(dir, "install-output"))
-	for _, l := range strings.Split(string(o), "\n") {
-		if v, ok := strings.CutPrefix(l, "bin="); ok {
-			exe = v
-		}
+	if res.Err != nil {
+		return nil, fmt.Errorf("install.sh: %v\n%s", res.Err, res.Log)
 	}
-	return exe, string(o), nil
-}
-
-// sourceBuild runs `go build` as the action's build step does, with a cold
-// Go build cache in dir, and returns the binary.
-func (b *bench) sourceBuild(dir string) (string, error) {
-	exe := filepath.Join(dir, "asc-action-bin", "asc-action")
-	gb := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X github.com/asc-action/asc-action/internal/app.Version=dev", "-o", exe, ".")
-	gb.Dir = b.root
-	gb.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly", "GOCACHE="+filepath.Join(dir, "gocache"))
-	if out, err := gb.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return exe, nil
+	return res.Outputs, nil
 }
 
 // firstLine runs exe `token` as the action's run step does and returns the
@@ -250,18 +207,4 @@ func (b *bench) report(name string, n int, action string, source bool) error {
 	}
 	fmt.Printf("%-44s median %8s  (%d runs: %s)\n", name, ds[len(ds)/2].Round(time.Millisecond), n, strings.Join(all, " "))
 	return nil
-}
-func findRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod above %s", wd)
-		}
-	}
 }

@@ -2,32 +2,17 @@ package shipcheck
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.yaml.in/yaml/v4"
-
-	"github.com/asc-action/asc-action/internal/actions/actionstest"
 )
-
-// release is a set of release assets as GoReleaser names them, and the
-// checksums.txt the release process writes into native/.
-type release struct {
-	version   string            // without the v
-	assets    map[string][]byte // asset name -> bytes
-	checksums string
-}
 
 var platforms = []struct{ runnerOS, runnerArch, goos, goarch string }{
 	{"Linux", "X64", "linux", "amd64"}, {"Linux", "ARM64", "linux", "arm64"},
@@ -35,27 +20,19 @@ var platforms = []struct{ runnerOS, runnerArch, goos, goarch string }{
 	{"Windows", "X64", "windows", "amd64"}, {"Windows", "ARM64", "windows", "arm64"},
 }
 
-func assetName(version, goos, goarch string) string {
-	n := fmt.Sprintf("asc-action_%s_%s_%s", version, goos, goarch)
-	if goos == "windows" {
-		n += ".exe"
-	}
-	return n
-}
-
 // testRelease is the snapshot's release ($ASC_RELEASE_DIST: its bare
 // binaries and its checksums.txt, archives and SBOMs included), or else a
 // release made here: this machine's binary for its own platform and
 // stand-in bytes for the others.
-func testRelease(t *testing.T) release {
+func testRelease(t *testing.T) Release {
 	t.Helper()
-	r := release{assets: map[string][]byte{}}
+	r := Release{Assets: map[string][]byte{}}
 	if dist := os.Getenv(distEnv); dist != "" {
 		sums, err := os.ReadFile(filepath.Join(dist, "checksums.txt"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.checksums = string(sums)
+		r.Checksums = string(sums)
 		for _, a := range distArtifacts(t, dist) {
 			bare := a.Type == "Binary" && strings.HasPrefix(a.Name, "asc-action_")
 			if a.Type != "Archive" && !bare {
@@ -65,20 +42,19 @@ func testRelease(t *testing.T) release {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r.assets[a.Name] = b
+			r.Assets[a.Name] = b
 			if bare && a.Goos == "linux" && a.Goarch == "amd64" {
-				r.version = strings.TrimSuffix(strings.TrimPrefix(a.Name, "asc-action_"), "_linux_amd64")
+				r.Version = strings.TrimSuffix(strings.TrimPrefix(a.Name, "asc-action_"), "_linux_amd64")
 			}
 		}
-		if r.version == "" {
+		if r.Version == "" {
 			t.Fatalf("%s holds no bare linux/amd64 binary (archives id binaries)", dist)
 		}
 		return r
 	}
-	r.version = strings.TrimPrefix(testVersion, "v")
-	var sums strings.Builder
+	r.Version = strings.TrimPrefix(testVersion, "v")
 	for _, p := range platforms {
-		name := assetName(r.version, p.goos, p.goarch)
+		name := AssetName(r.Version, p.goos, p.goarch)
 		b := []byte("stand-in for " + name)
 		if p.goos == runtime.GOOS && p.goarch == runtime.GOARCH {
 			var err error
@@ -86,112 +62,48 @@ func testRelease(t *testing.T) release {
 				t.Fatal(err)
 			}
 		}
-		r.assets[name] = b
-		sum := sha256.Sum256(b)
-		fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(sum[:]), name)
+		r.Add(name, b)
 	}
-	r.checksums = sums.String()
 	return r
 }
 
-// server serves release assets as GitHub does: GET /v<version>/<asset>.
-type server struct {
-	*httptest.Server
-	mu       sync.Mutex
-	requests []string
-	tamper   bool // flip a byte of every asset
-	missing  bool // answer 404 to everything
-}
-
-func newServer(t *testing.T, r release) *server {
-	s := &server{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		s.mu.Lock()
-		s.requests = append(s.requests, req.URL.Path)
-		tamper, missing := s.tamper, s.missing
-		s.mu.Unlock()
-		b, ok := r.assets[strings.TrimPrefix(req.URL.Path, "/v"+r.version+"/")]
-		if !ok || missing {
-			http.NotFound(w, req)
-			return
-		}
-		if tamper {
-			b = bytes.Clone(b)
-			b[len(b)/2] ^= 0x01
-		}
-		_, _ = w.Write(b)
-	}))
+func newServer(t *testing.T, r Release) *ReleaseServer {
+	s := NewReleaseServer(r)
 	t.Cleanup(s.Close)
 	return s
-}
-
-func (s *server) paths() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
 }
 
 // installer is a copy of the native action's folder with the release's
 // checksums.txt, and the runner's folders to run install.sh with.
 type installer struct {
-	t               *testing.T
-	action          string // the copy of native/
-	toolCache, temp string
+	Installer
+	t *testing.T
 }
 
 func newInstaller(t *testing.T, checksums string) *installer {
 	t.Helper()
-	script, err := os.ReadFile(filepath.Join(root(t), "native", "install.sh"))
-	if err != nil {
+	in := &installer{Installer: Installer{Action: t.TempDir(), ToolCache: t.TempDir(), Temp: t.TempDir()}, t: t}
+	if err := CopyInstaller(root(t), in.Action, checksums); err != nil {
 		t.Fatal(err)
-	}
-	in := &installer{t: t, action: t.TempDir(), toolCache: t.TempDir(), temp: t.TempDir()}
-	if err := os.WriteFile(filepath.Join(in.action, "install.sh"), script, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if checksums != "" {
-		if err := os.WriteFile(filepath.Join(in.action, "checksums.txt"), []byte(checksums), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return in
 }
 
-type installResult struct {
-	outputs map[string]string
-	log     string
-	err     error
-}
-
 // run runs install.sh as the composite action's first step does.
-func (in *installer) run(runnerOS, runnerArch string, env ...string) installResult {
+func (in *installer) run(runnerOS, runnerArch string, env ...string) InstallResult {
 	t := in.t
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "output")
-	if err := os.WriteFile(out, nil, 0o644); err != nil {
+	res, err := in.Run(filepath.Join(t.TempDir(), "output"), runnerOS, runnerArch, env...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", filepath.Join(in.action, "install.sh"))
-	cmd.Env = append([]string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"RUNNER_OS=" + runnerOS, "RUNNER_ARCH=" + runnerArch,
-		"RUNNER_TOOL_CACHE=" + in.toolCache, "RUNNER_TEMP=" + in.temp, "GITHUB_OUTPUT=" + out,
-	}, env...)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	err := cmd.Run()
-	b, _ := os.ReadFile(out)
-	outputs, perr := actionstest.ParseOutputFile(string(b))
-	if perr != nil {
-		t.Fatal(perr)
-	}
-	return installResult{outputs: outputs, log: log.String(), err: err}
+	return res
 }
 
 // noDownloadsLeft fails when a download is left in RUNNER_TEMP.
 func (in *installer) noDownloadsLeft() {
 	in.t.Helper()
-	ents, _ := os.ReadDir(in.temp)
+	ents, _ := os.ReadDir(in.Temp)
 	for _, e := range ents {
 		in.t.Errorf("RUNNER_TEMP still holds %s", e.Name())
 	}
@@ -202,25 +114,25 @@ func TestNativeInstallPicksTheRunnersAsset(t *testing.T) {
 	srv := newServer(t, r)
 	for _, p := range platforms {
 		t.Run(p.runnerOS+"/"+p.runnerArch, func(t *testing.T) {
-			in := newInstaller(t, r.checksums) // a runner: its own tool cache
-			before := len(srv.paths())
+			in := newInstaller(t, r.Checksums) // a runner: its own tool cache
+			before := len(srv.Paths())
 			res := in.run(p.runnerOS, p.runnerArch, "ASC_ACTION_DOWNLOAD_URL="+srv.URL+"/")
-			if res.err != nil {
-				t.Fatalf("install.sh failed: %v\n%s", res.err, res.log)
+			if res.Err != nil {
+				t.Fatalf("install.sh failed: %v\n%s", res.Err, res.Log)
 			}
-			name := assetName(r.version, p.goos, p.goarch)
-			if got := srv.paths()[before:]; !slices.Equal(got, []string{"/v" + r.version + "/" + name}) {
-				t.Errorf("requested %q, want only /v%s/%s", got, r.version, name)
+			name := AssetName(r.Version, p.goos, p.goarch)
+			if got := srv.Paths()[before:]; !slices.Equal(got, []string{"/v" + r.Version + "/" + name}) {
+				t.Errorf("requested %q, want only /v%s/%s", got, r.Version, name)
 			}
-			want := filepath.Join(in.toolCache, "asc-action", r.version, strings.ToLower(p.runnerArch), "asc-action")
+			want := filepath.Join(in.ToolCache, "asc-action", r.Version, strings.ToLower(p.runnerArch), "asc-action")
 			if p.goos == "windows" {
 				want += ".exe"
 			}
-			if res.outputs["bin"] != want || res.outputs["build"] != "" {
-				t.Errorf("outputs %v, want bin=%s", res.outputs, want)
+			if res.Outputs["bin"] != want || res.Outputs["build"] != "" {
+				t.Errorf("outputs %v, want bin=%s", res.Outputs, want)
 			}
 			b, err := os.ReadFile(want)
-			if err != nil || !bytes.Equal(b, r.assets[name]) {
+			if err != nil || !bytes.Equal(b, r.Assets[name]) {
 				t.Errorf("the tool cache does not hold %s as served (%v)", name, err)
 			}
 			if st, err := os.Stat(want); err == nil && st.Mode().Perm()&0o111 == 0 {
@@ -229,13 +141,13 @@ func TestNativeInstallPicksTheRunnersAsset(t *testing.T) {
 			if _, err := os.Stat(filepath.Dir(want) + ".complete"); err != nil {
 				t.Errorf("no tool-cache completion marker: %v", err)
 			}
-			if !strings.Contains(res.log, "matches native/checksums.txt") {
-				t.Errorf("the log does not say the checksum was checked:\n%s", res.log)
+			if !strings.Contains(res.Log, "matches native/checksums.txt") {
+				t.Errorf("the log does not say the checksum was checked:\n%s", res.Log)
 			}
 			in.noDownloadsLeft()
 			if p.goos == runtime.GOOS && p.goarch == runtime.GOARCH {
 				out, err := exec.Command(want, "--version").CombinedOutput()
-				if err != nil || !strings.Contains(string(out), "asc-action v"+r.version+" (commit ") {
+				if err != nil || !strings.Contains(string(out), "asc-action v"+r.Version+" (commit ") {
 					t.Errorf("%s --version: %v %q", want, err, out)
 				}
 				if os.Getenv(distEnv) != "" && strings.Contains(string(out), "unknown") {
@@ -245,36 +157,36 @@ func TestNativeInstallPicksTheRunnersAsset(t *testing.T) {
 		})
 	}
 
-	in := newInstaller(t, r.checksums)
-	if res := in.run("Linux", "X64", "ASC_ACTION_DOWNLOAD_URL="+srv.URL); res.err != nil {
-		t.Fatalf("install.sh: %v\n%s", res.err, res.log)
+	in := newInstaller(t, r.Checksums)
+	if res := in.run("Linux", "X64", "ASC_ACTION_DOWNLOAD_URL="+srv.URL); res.Err != nil {
+		t.Fatalf("install.sh: %v\n%s", res.Err, res.Log)
 	}
 	t.Run("second run uses the tool cache", func(t *testing.T) {
-		before := len(srv.paths())
+		before := len(srv.Paths())
 		res := in.run("Linux", "X64", "ASC_ACTION_DOWNLOAD_URL="+srv.URL)
-		if res.err != nil || res.outputs["bin"] == "" {
-			t.Fatalf("install.sh: %v %v\n%s", res.err, res.outputs, res.log)
+		if res.Err != nil || res.Outputs["bin"] == "" {
+			t.Fatalf("install.sh: %v %v\n%s", res.Err, res.Outputs, res.Log)
 		}
-		if got := srv.paths()[before:]; len(got) != 0 {
+		if got := srv.Paths()[before:]; len(got) != 0 {
 			t.Errorf("downloaded again: %q", got)
 		}
-		if !strings.Contains(res.log, "from the tool cache") {
-			t.Errorf("the log does not say the tool cache was used:\n%s", res.log)
+		if !strings.Contains(res.Log, "from the tool cache") {
+			t.Errorf("the log does not say the tool cache was used:\n%s", res.Log)
 		}
 	})
 
 	t.Run("a tampered tool cache is not trusted", func(t *testing.T) {
-		bin := filepath.Join(in.toolCache, "asc-action", r.version, "x64", "asc-action")
+		bin := filepath.Join(in.ToolCache, "asc-action", r.Version, "x64", "asc-action")
 		if err := os.WriteFile(bin, []byte("#!/bin/sh\necho tampered\n"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		before := len(srv.paths())
+		before := len(srv.Paths())
 		res := in.run("Linux", "X64", "ASC_ACTION_DOWNLOAD_URL="+srv.URL)
-		if res.err != nil || len(srv.paths()) != before+1 {
-			t.Fatalf("install.sh did not download a fresh copy: %v, %d requests\n%s", res.err, len(srv.paths())-before, res.log)
+		if res.Err != nil || len(srv.Paths()) != before+1 {
+			t.Fatalf("install.sh did not download a fresh copy: %v, %d requests\n%s", res.Err, len(srv.Paths())-before, res.Log)
 		}
 		b, _ := os.ReadFile(bin)
-		if !bytes.Equal(b, r.assets[assetName(r.version, "linux", "amd64")]) {
+		if !bytes.Equal(b, r.Assets[AssetName(r.Version, "linux", "amd64")]) {
 			t.Errorf("the tool cache still holds the tampered binary")
 		}
 	})
@@ -283,21 +195,21 @@ func TestNativeInstallPicksTheRunnersAsset(t *testing.T) {
 func TestNativeInstallRefusesATamperedAsset(t *testing.T) {
 	r := testRelease(t)
 	srv := newServer(t, r)
-	srv.tamper = true
-	in := newInstaller(t, r.checksums)
+	srv.Tamper = true
+	in := newInstaller(t, r.Checksums)
 	for _, p := range []struct{ os, arch string }{{"Linux", "X64"}, {"Windows", "X64"}, {"macOS", "ARM64"}} {
 		res := in.run(p.os, p.arch, "ASC_ACTION_DOWNLOAD_URL="+srv.URL)
-		if res.err == nil {
-			t.Fatalf("%s/%s: install.sh accepted a tampered asset\n%s", p.os, p.arch, res.log)
+		if res.Err == nil {
+			t.Fatalf("%s/%s: install.sh accepted a tampered asset\n%s", p.os, p.arch, res.Log)
 		}
-		if !strings.Contains(res.log, "::error title=asc-action checksum mismatch::") || !strings.Contains(res.log, "was deleted and not run") {
-			t.Errorf("%s/%s: the error does not say what happened:\n%s", p.os, p.arch, res.log)
+		if !strings.Contains(res.Log, "::error title=asc-action checksum mismatch::") || !strings.Contains(res.Log, "was deleted and not run") {
+			t.Errorf("%s/%s: the error does not say what happened:\n%s", p.os, p.arch, res.Log)
 		}
-		if len(res.outputs) != 0 {
-			t.Errorf("%s/%s: outputs %v; the run step must get no binary and no source build", p.os, p.arch, res.outputs)
+		if len(res.Outputs) != 0 {
+			t.Errorf("%s/%s: outputs %v; the run step must get no binary and no source build", p.os, p.arch, res.Outputs)
 		}
 	}
-	if ents, _ := os.ReadDir(in.toolCache); len(ents) != 0 {
+	if ents, _ := os.ReadDir(in.ToolCache); len(ents) != 0 {
 		t.Errorf("the tool cache holds %d entries after a refused download", len(ents))
 	}
 	in.noDownloadsLeft()
@@ -313,23 +225,23 @@ func TestNativeInstallFallsBackToTheSourceBuild(t *testing.T) {
 		want      string // in the notice
 	}{
 		{name: "no release at this ref", os: "Linux", arch: "X64", want: "this ref of the action has no release"},
-		{name: "release assets missing on the server", checksums: r.checksums, missing: true, os: "macOS", arch: "ARM64", want: "(HTTP status 404)"},
-		{name: "runner architecture without a release binary", checksums: r.checksums, os: "Linux", arch: "ARM", want: "no release binary for runner architecture 'ARM'"},
+		{name: "release assets missing on the server", checksums: r.Checksums, missing: true, os: "macOS", arch: "ARM64", want: "(HTTP status 404)"},
+		{name: "runner architecture without a release binary", checksums: r.Checksums, os: "Linux", arch: "ARM", want: "no release binary for runner architecture 'ARM'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t, r)
-			srv.missing = tt.missing
+			srv.Missing = tt.missing
 			in := newInstaller(t, tt.checksums)
 			res := in.run(tt.os, tt.arch, "ASC_ACTION_DOWNLOAD_URL="+srv.URL)
-			if res.err != nil {
-				t.Fatalf("install.sh failed instead of falling back: %v\n%s", res.err, res.log)
+			if res.Err != nil {
+				t.Fatalf("install.sh failed instead of falling back: %v\n%s", res.Err, res.Log)
 			}
-			if res.outputs["build"] != "true" || res.outputs["bin"] != "" {
-				t.Errorf("outputs %v, want build=true and no bin", res.outputs)
+			if res.Outputs["build"] != "true" || res.Outputs["bin"] != "" {
+				t.Errorf("outputs %v, want build=true and no bin", res.Outputs)
 			}
-			if !strings.Contains(res.log, "::notice title=asc-action::") || !strings.Contains(res.log, tt.want) || !strings.Contains(res.log, "building asc-action from source") {
-				t.Errorf("the notice does not say %q and that it builds from source:\n%s", tt.want, res.log)
+			if !strings.Contains(res.Log, "::notice title=asc-action::") || !strings.Contains(res.Log, tt.want) || !strings.Contains(res.Log, "building asc-action from source") {
+				t.Errorf("the notice does not say %q and that it builds from source:\n%s", tt.want, res.Log)
 			}
 			in.noDownloadsLeft()
 		})
@@ -353,27 +265,27 @@ func TestNativeInstallChecksTheAttestation(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(bin, "gh"), []byte(gh), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			in := newInstaller(t, r.checksums)
+			in := newInstaller(t, r.Checksums)
 			res := in.run("Linux", "X64", "PATH="+bin+":"+os.Getenv("PATH"),
 				"ASC_ACTION_DOWNLOAD_URL="+srv.URL, "ASC_ACTION_ATTESTATION=require", "ASC_ACTION_REPOSITORY=owner/fork")
 			args, err := os.ReadFile(argsFile)
 			if err != nil {
-				t.Fatalf("gh was not run: %v\n%s", err, res.log)
+				t.Fatalf("gh was not run: %v\n%s", err, res.Log)
 			}
 			f := strings.Fields(string(args))
-			if len(f) != 5 || f[0] != "attestation" || f[1] != "verify" || filepath.Base(f[2]) != assetName(r.version, "linux", "amd64") || f[3] != "--repo" || f[4] != "owner/fork" {
+			if len(f) != 5 || f[0] != "attestation" || f[1] != "verify" || filepath.Base(f[2]) != AssetName(r.Version, "linux", "amd64") || f[3] != "--repo" || f[4] != "owner/fork" {
 				t.Errorf("gh %q, want attestation verify <asset> --repo owner/fork", f)
 			}
 			if tt.exit == 0 {
-				if res.err != nil || res.outputs["bin"] == "" {
-					t.Errorf("install.sh: %v %v\n%s", res.err, res.outputs, res.log)
+				if res.Err != nil || res.Outputs["bin"] == "" {
+					t.Errorf("install.sh: %v %v\n%s", res.Err, res.Outputs, res.Log)
 				}
 				return
 			}
-			if res.err == nil || len(res.outputs) != 0 || !strings.Contains(res.log, "no valid build provenance") {
-				t.Errorf("a failed attestation did not stop the step: %v %v\n%s", res.err, res.outputs, res.log)
+			if res.Err == nil || len(res.Outputs) != 0 || !strings.Contains(res.Log, "no valid build provenance") {
+				t.Errorf("a failed attestation did not stop the step: %v %v\n%s", res.Err, res.Outputs, res.Log)
 			}
-			if ents, _ := os.ReadDir(in.toolCache); len(ents) != 0 {
+			if ents, _ := os.ReadDir(in.ToolCache); len(ents) != 0 {
 				t.Errorf("installed despite the failed attestation")
 			}
 		})
@@ -382,10 +294,10 @@ func TestNativeInstallChecksTheAttestation(t *testing.T) {
 		if _, err := exec.LookPath("gh"); err == nil {
 			t.Skip("gh is installed here; the case needs a PATH without it") // not the case on CI's machines
 		}
-		in := newInstaller(t, r.checksums)
+		in := newInstaller(t, r.Checksums)
 		res := in.run("Linux", "X64", "ASC_ACTION_DOWNLOAD_URL="+srv.URL, "ASC_ACTION_ATTESTATION=require")
-		if res.err == nil || !strings.Contains(res.log, "gh is not on PATH") {
-			t.Errorf("ASC_ACTION_ATTESTATION=require without gh: %v\n%s", res.err, res.log)
+		if res.Err == nil || !strings.Contains(res.Log, "gh is not on PATH") {
+			t.Errorf("ASC_ACTION_ATTESTATION=require without gh: %v\n%s", res.Err, res.Log)
 		}
 	})
 }

@@ -34,7 +34,7 @@ func TestReleasePin(t *testing.T) {
 	digest := "sha256:" + strings.Repeat("ab", 32)
 	var sums strings.Builder
 	for _, p := range platforms {
-		for _, name := range []string{assetName("1.2.3", p.goos, p.goarch), fmt.Sprintf("asc-action_1.2.3_%s_%s.tar.gz", p.goos, p.goarch)} {
+		for _, name := range []string{AssetName("1.2.3", p.goos, p.goarch), fmt.Sprintf("asc-action_1.2.3_%s_%s.tar.gz", p.goos, p.goarch)} {
 			s := sha256.Sum256([]byte(name))
 			fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(s[:]), name)
 		}

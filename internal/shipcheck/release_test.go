@@ -1,10 +1,9 @@
 package shipcheck
 
 import (
+	"context"
 	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -78,13 +77,7 @@ func releaseBinary(t *testing.T, goos, goarch string) string {
 			return
 		}
 		b.path = filepath.Join(dir, "asc-action")
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags",
-			"-s -w -X github.com/asc-action/asc-action/internal/app.Version="+testVersion, "-o", b.path, ".")
-		cmd.Dir = root(t)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		b.err = GoBuild(context.Background(), root(t), b.path, testVersion, "GOOS="+goos, "GOARCH="+goarch)
 	})
 	if b.err != nil {
 		t.Fatal(b.err)
@@ -99,18 +92,11 @@ const testVersion = "v9.8.7"
 // root is the module root, above the test's working directory.
 func root(t *testing.T) string {
 	t.Helper()
-	wd, err := os.Getwd()
+	r, err := ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			t.Fatal("no go.mod above", wd)
-		}
-	}
+	return r
 }
 
 // copyFromRoot copies the given slash-separated paths of this checkout into

@@ -1,0 +1,42 @@
+package shipcheck
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// ModuleRoot is the module's root: the nearest directory at or above the
+// working directory that holds go.mod.
+func ModuleRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod above %s", wd)
+		}
+	}
+}
+
+// GoBuild builds asc-action from the module at root into out with the flags
+// the release (.goreleaser.yaml) and the native action's build step use:
+// CGO_ENABLED=0, -trimpath, -s -w, and version stamped (such as "v1.0.0" or
+// "dev"). env is added to this process's environment: GOOS and GOARCH to
+// cross-compile, GOCACHE for a cold build cache.
+func GoBuild(ctx context.Context, root, out, version string, env ...string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags",
+		"-s -w -X github.com/asc-action/asc-action/internal/app.Version="+version, "-o", out, ".")
+	cmd.Dir = root
+	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, b)
+	}
+	return nil
+}
