@@ -52,8 +52,7 @@ type bench struct {
 	root, work string
 	srvURL     string
 	key        string
-	runnerOS   string
-	runnerArch string
+	runner     shipcheck.Platform
 }
 
 func run(nd, ns int) error {
@@ -67,7 +66,12 @@ func run(nd, ns int) error {
 	}
 	defer os.RemoveAll(work)
 
-	name := shipcheck.AssetName(version, runtime.GOOS, runtime.GOARCH)
+	i := slices.IndexFunc(shipcheck.Platforms, func(p shipcheck.Platform) bool { return p.GOOS == runtime.GOOS && p.GOARCH == runtime.GOARCH })
+	if i < 0 {
+		return fmt.Errorf("the release has no binary for %s/%s", runtime.GOOS, runtime.GOARCH)
+	}
+	runner := shipcheck.Platforms[i]
+	name := shipcheck.AssetName(version, runner.GOOS, runner.GOARCH)
 	bin := filepath.Join(work, name)
 	if err := shipcheck.GoBuild(context.Background(), root, bin, "v"+version); err != nil {
 		return err
@@ -88,11 +92,7 @@ func run(nd, ns int) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{
-		root: root, work: work, srvURL: srv.URL, key: key.PEM,
-		runnerOS:   map[string]string{"linux": "Linux", "darwin": "macOS", "windows": "Windows"}[runtime.GOOS],
-		runnerArch: map[string]string{"amd64": "X64", "arm64": "ARM64"}[runtime.GOARCH],
-	}
+	b := &bench{root: root, work: work, srvURL: srv.URL, key: key.PEM, runner: runner}
 	fmt.Printf("%s/%s, %d CPUs; binary %d bytes\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), len(asset))
 	if err := b.report("download (cold tool cache, local server)", nd, released, false); err != nil {
 		return err
@@ -151,7 +151,7 @@ func (b *bench) job(action string, sourceBuild bool) (time.Duration, error) {
 // returns its outputs: bin, the binary it installed, or build=true.
 func (b *bench) install(action, dir string) (map[string]string, error) {
 	in := shipcheck.Installer{Action: action, ToolCache: filepath.Join(dir, "toolcache"), Temp: dir}
-	res, err := in.Run(filepath.Join(dir, "install-output"), b.runnerOS, b.runnerArch, "ASC_ACTION_DOWNLOAD_URL="+b.srvURL)
+	res, err := in.Run(filepath.Join(dir, "install-output"), b.runner.RunnerOS, b.runner.RunnerArch, "ASC_ACTION_DOWNLOAD_URL="+b.srvURL)
 	if err != nil {
 		return nil, err
 	}

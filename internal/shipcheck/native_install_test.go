@@ -14,12 +14,6 @@ import (
 	"go.yaml.in/yaml/v4"
 )
 
-var platforms = []struct{ runnerOS, runnerArch, goos, goarch string }{
-	{"Linux", "X64", "linux", "amd64"}, {"Linux", "ARM64", "linux", "arm64"},
-	{"macOS", "X64", "darwin", "amd64"}, {"macOS", "ARM64", "darwin", "arm64"},
-	{"Windows", "X64", "windows", "amd64"}, {"Windows", "ARM64", "windows", "arm64"},
-}
-
 // testRelease is the snapshot's release ($ASC_RELEASE_DIST: its bare
 // binaries and its checksums.txt, archives and SBOMs included), or else a
 // release made here: this machine's binary for its own platform and
@@ -53,12 +47,12 @@ func testRelease(t *testing.T) Release {
 		return r
 	}
 	r.Version = strings.TrimPrefix(testVersion, "v")
-	for _, p := range platforms {
-		name := AssetName(r.Version, p.goos, p.goarch)
+	for _, p := range Platforms {
+		name := AssetName(r.Version, p.GOOS, p.GOARCH)
 		b := []byte("stand-in for " + name)
-		if p.goos == runtime.GOOS && p.goarch == runtime.GOARCH {
+		if p.GOOS == runtime.GOOS && p.GOARCH == runtime.GOARCH {
 			var err error
-			if b, err = os.ReadFile(releaseBinary(t, p.goos, p.goarch)); err != nil {
+			if b, err = os.ReadFile(releaseBinary(t, p.GOOS, p.GOARCH)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -112,20 +106,20 @@ func (in *installer) noDownloadsLeft() {
 func TestNativeInstallPicksTheRunnersAsset(t *testing.T) {
 	r := testRelease(t)
 	srv := newServer(t, r)
-	for _, p := range platforms {
-		t.Run(p.runnerOS+"/"+p.runnerArch, func(t *testing.T) {
+	for _, p := range Platforms {
+		t.Run(p.RunnerOS+"/"+p.RunnerArch, func(t *testing.T) {
 			in := newInstaller(t, r.Checksums) // a runner: its own tool cache
 			before := len(srv.Paths())
-			res := in.run(p.runnerOS, p.runnerArch, "ASC_ACTION_DOWNLOAD_URL="+srv.URL+"/")
+			res := in.run(p.RunnerOS, p.RunnerArch, "ASC_ACTION_DOWNLOAD_URL="+srv.URL+"/")
 			if res.Err != nil {
 				t.Fatalf("install.sh failed: %v\n%s", res.Err, res.Log)
 			}
-			name := AssetName(r.Version, p.goos, p.goarch)
+			name := AssetName(r.Version, p.GOOS, p.GOARCH)
 			if got := srv.Paths()[before:]; !slices.Equal(got, []string{"/v" + r.Version + "/" + name}) {
 				t.Errorf("requested %q, want only /v%s/%s", got, r.Version, name)
 			}
-			want := filepath.Join(in.ToolCache, "asc-action", r.Version, strings.ToLower(p.runnerArch), "asc-action")
-			if p.goos == "windows" {
+			want := filepath.Join(in.ToolCache, "asc-action", r.Version, strings.ToLower(p.RunnerArch), "asc-action")
+			if p.GOOS == "windows" {
 				want += ".exe"
 			}
 			if res.Outputs["bin"] != want || res.Outputs["build"] != "" {
@@ -145,7 +139,7 @@ func TestNativeInstallPicksTheRunnersAsset(t *testing.T) {
 				t.Errorf("the log does not say the checksum was checked:\n%s", res.Log)
 			}
 			in.noDownloadsLeft()
-			if p.goos == runtime.GOOS && p.goarch == runtime.GOARCH {
+			if p.GOOS == runtime.GOOS && p.GOARCH == runtime.GOARCH {
 				out, err := exec.Command(want, "--version").CombinedOutput()
 				if err != nil || !strings.Contains(string(out), "asc-action v"+r.Version+" (commit ") {
 					t.Errorf("%s --version: %v %q", want, err, out)

@@ -33,8 +33,8 @@ func TestReleasePin(t *testing.T) {
 	const version, image = "v1.2.3", "ghcr.io/asc-action/asc-action"
 	digest := "sha256:" + strings.Repeat("ab", 32)
 	var sums strings.Builder
-	for _, p := range platforms {
-		for _, name := range []string{AssetName("1.2.3", p.goos, p.goarch), fmt.Sprintf("asc-action_1.2.3_%s_%s.tar.gz", p.goos, p.goarch)} {
+	for _, p := range Platforms {
+		for _, name := range []string{AssetName("1.2.3", p.GOOS, p.GOARCH), fmt.Sprintf("asc-action_1.2.3_%s_%s.tar.gz", p.GOOS, p.GOARCH)} {
 			s := sha256.Sum256([]byte(name))
 			fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(s[:]), name)
 		}

@@ -20,6 +20,17 @@ type Release struct {
 	Checksums string
 }
 
+// Platform is a platform the release has a binary for, as Go names it and
+// as a GitHub runner does (RUNNER_OS, RUNNER_ARCH).
+type Platform struct{ RunnerOS, RunnerArch, GOOS, GOARCH string }
+
+// Platforms are the release's platforms: .goreleaser.yaml's goos × goarch.
+var Platforms = []Platform{
+	{"Linux", "X64", "linux", "amd64"}, {"Linux", "ARM64", "linux", "arm64"},
+	{"macOS", "X64", "darwin", "amd64"}, {"macOS", "ARM64", "darwin", "arm64"},
+	{"Windows", "X64", "windows", "amd64"}, {"Windows", "ARM64", "windows", "arm64"},
+}
+
 // AssetName is the name GoReleaser gives the bare binary of version (without
 // the v) for goos/goarch.
 func AssetName(version, goos, goarch string) string {
