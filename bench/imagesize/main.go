@@ -33,11 +33,7 @@ func run(arch, bin string) error {
 	if err := shipcheck.LookPodman(); err != nil {
 		return err
 	}
-	root, err := shipcheck.ModuleRoot()
-	if err != nil {
-		return err
-	}
-	work, err := os.MkdirTemp("", "imagesize-")
+	root, work, err := shipcheck.Workspace("imagesize-")
 	if err != nil {
 		return err
 	}

@@ -56,11 +56,7 @@ type bench struct {
 }
 
 func run(nd, ns int) error {
-	root, err := shipcheck.ModuleRoot()
-	if err != nil {
-		return err
-	}
-	work, err := os.MkdirTemp("", "nativestart-")
+	root, work, err := shipcheck.Workspace("nativestart-")
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,17 @@ func ModuleRoot() (string, error) {
 	}
 }
 
+// Workspace returns the module root and a new scratch directory, named
+// after prefix, for a command that builds from the module (a bench); the
+// caller removes the scratch directory when done.
+func Workspace(prefix string) (root, scratch string, err error) {
+	if root, err = ModuleRoot(); err != nil {
+		return "", "", err
+	}
+	scratch, err = os.MkdirTemp("", prefix)
+	return root, scratch, err
+}
+
 // GoBuild builds asc-action from the module at root into out with the flags
 // the release (.goreleaser.yaml) and the native action's build step use:
 // CGO_ENABLED=0, -trimpath, -s -w, and version stamped (such as "v1.0.0" or
