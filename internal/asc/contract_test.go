@@ -99,7 +99,7 @@ func contractServer(t *testing.T, spec *contract.Spec) http.Handler {
 		return u
 	}
 	mux.HandleFunc("POST /v1/buildUploads", func(w http.ResponseWriter, r *http.Request) {
-		var req buildUploadCreateRequest
+		var req requestDocument[buildUploadCreate]
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			t.Errorf("create upload body: %v", err)
 		}
@@ -153,7 +153,7 @@ func contractServer(t *testing.T, spec *contract.Spec) http.Handler {
 		writeJSON(w, 200, map[string]any{"data": file(r.PathValue("id"), true), "links": link(r)})
 	})
 	mux.HandleFunc("PATCH /v1/buildUploadFiles/{id}", func(w http.ResponseWriter, r *http.Request) {
-		var req buildUploadFileUpdateRequest
+		var req requestDocument[buildUploadFileUpdate]
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			t.Errorf("update file body: %v", err)
 		}
@@ -231,7 +231,7 @@ func TestContract(t *testing.T) {
 	individual, _, _ := newTestClient(t, h, plainSource("individual"))
 
 	t.Run("apps", func(t *testing.T) {
-		apps, resp, err := c.ListApps(ctx, &ListAppsOptions{BundleID: []string{"com.example.demo"}, Limit: 200})
+		apps, resp, err := c.ListApps(ctx, &ListAppsOptions{BundleID: []string{"com.example.demo"}, ListOptions: ListOptions{Limit: 200}})
 		if err != nil || len(apps) != 1 || apps[0].Attributes.BundleID != "com.example.demo" || apps[0].ID != "1234567890" {
 			t.Fatalf("ListApps = %+v, %v", apps, err)
 		}
@@ -257,7 +257,7 @@ func TestContract(t *testing.T) {
 	})
 
 	t.Run("certificates", func(t *testing.T) {
-		certs, _, err := c.ListCertificates(ctx, &ListCertificatesOptions{CertificateType: []string{"DISTRIBUTION", "IOS_DEVELOPMENT"}, Fields: CertificateSummaryFields, Limit: 200})
+		certs, _, err := c.ListCertificates(ctx, &ListCertificatesOptions{CertificateType: []string{"DISTRIBUTION", "IOS_DEVELOPMENT"}, Fields: CertificateSummaryFields, ListOptions: ListOptions{Limit: 200}})
 		if err != nil || len(certs) != 1 {
 			t.Fatalf("ListCertificates = %+v, %v", certs, err)
 		}
@@ -289,7 +289,7 @@ func TestContract(t *testing.T) {
 
 	t.Run("builds", func(t *testing.T) {
 		builds, _, err := c.ListBuilds(ctx, &ListBuildsOptions{AppID: []string{"1234567890"}, Version: []string{"42"},
-			PreReleaseVersion: []string{"1.2.3"}, ProcessingState: []string{ProcessingStateValid, ProcessingStateProcessing}, Sort: "-uploadedDate", Limit: 10})
+			PreReleaseVersion: []string{"1.2.3"}, ProcessingState: []string{ProcessingStateValid, ProcessingStateProcessing}, Sort: "-uploadedDate", ListOptions: ListOptions{Limit: 10}})
 		if err != nil || len(builds) != 1 || builds[0].Attributes.ProcessingState != ProcessingStateValid {
 			t.Fatalf("ListBuilds = %+v, %v", builds, err)
 		}
@@ -327,7 +327,7 @@ func TestContract(t *testing.T) {
 			t.Errorf("client rate limit after a 429 = %+v", c.RateLimit())
 		}
 		list, _, err := c.ListAppBuildUploads(ctx, "1234567890", &ListBuildUploadsOptions{CFBundleShortVersionString: []string{"1.2.3"},
-			CFBundleVersion: []string{"42"}, Platform: []string{PlatformIOS}, State: []string{BuildUploadStateProcessing}, Sort: "-uploadedDate", Limit: 5})
+			CFBundleVersion: []string{"42"}, Platform: []string{PlatformIOS}, State: []string{BuildUploadStateProcessing}, Sort: "-uploadedDate", ListOptions: ListOptions{Limit: 5}})
 		if err != nil || len(list) != 1 || list[0].State() != BuildUploadStateProcessing {
 			t.Errorf("ListAppBuildUploads = %+v, %v", list, err)
 		}

@@ -134,7 +134,7 @@ func TestPagingStopsOnACycle(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"data": []any{map[string]any{"type": "apps", "id": "1"}}, "links": map[string]any{"next": next}})
 	})
 	c, _, _ := newTestClient(t, h, plainSource("x"))
-	_, _, err := c.ListApps(context.Background(), &ListAppsOptions{Limit: 1})
+	_, _, err := c.ListApps(context.Background(), &ListAppsOptions{ListOptions: ListOptions{Limit: 1}})
 	if err == nil || !strings.Contains(err.Error(), "already read") || calls.Load() != 3 {
 		t.Errorf("err = %v after %d pages; want a cycle refused after 3", err, calls.Load())
 	}

@@ -430,7 +430,7 @@ func checkKey(ctx context.Context, c *asc.Client, keyID string) expiry.KeyCheck 
 type certificateLister struct{ c *asc.Client }
 
 func (l certificateLister) ListCertificates(ctx context.Context) ([]expiry.Certificate, error) {
-	opts := &asc.ListCertificatesOptions{Limit: pageLimit, Fields: asc.CertificateSummaryFields}
+	opts := &asc.ListCertificatesOptions{ListOptions: asc.ListOptions{Limit: pageLimit}, Fields: asc.CertificateSummaryFields}
 	certs, _, err := l.c.ListCertificates(ctx, opts)
 	if err != nil {
 		return nil, roleError(err)
@@ -451,7 +451,7 @@ func (l certificateLister) ListCertificates(ctx context.Context) ([]expiry.Certi
 type profileLister struct{ c *asc.Client }
 
 func (l profileLister) ListProfiles(ctx context.Context) ([]expiry.Profile, error) {
-	opts := &asc.ListProfilesOptions{Limit: pageLimit, Fields: asc.ProfileSummaryFields}
+	opts := &asc.ListProfilesOptions{ListOptions: asc.ListOptions{Limit: pageLimit}, Fields: asc.ProfileSummaryFields}
 	profs, _, err := l.c.ListProfiles(ctx, opts)
 	if err != nil {
 		return nil, roleError(err)
