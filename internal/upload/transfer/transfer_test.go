@@ -529,7 +529,7 @@ func TestOpenPartsAreBounded(t *testing.T) {
 }
 
 func TestBackoffFullJitter(t *testing.T) {
-	s := &sender{opt: Options{Rand: rand.New(rand.NewPCG(7, 8))}.withDefaults()}
+	s := &sender{opt: Options{Rand: rand.New(rand.NewPCG(7, 8))}.WithDefaults()}
 	for _, tc := range []struct {
 		name    string
 		attempt int
