@@ -225,6 +225,16 @@ func testFile(t testing.TB, size int64) (*os.File, [32]byte) {
 	return f, sum
 }
 
+// benchOps lays out parts of part bytes of a size-byte file at url/p1, url/p2, …
+func benchOps(url string, size, part int64) []Operation {
+	var ops []Operation
+	for off, n := int64(0), 1; off < size; off, n = off+part, n+1 {
+		ops = append(ops, Operation{Method: "PUT", URL: fmt.Sprintf("%s/p%d", url, n), Offset: off, Length: min(part, size-off), PartNumber: n,
+			Headers: []Header{{"Content-Type", "application/octet-stream"}}})
+	}
+	return ops
+}
+
 // newFakeClock is the tests' clock: it moves only when Sleep is called.
 func newFakeClock() *testclock.Clock {
 	return testclock.New(time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC))
