@@ -261,11 +261,18 @@ func TestRunUnderFaults(t *testing.T) {
 }
 
 func TestRunWaits(t *testing.T) {
-	t.Run("90-minute processing sends no expired token", func(t *testing.T) {
-		e := newEnv(t, emulator.Config{UploadProcessingDelay: 5 * time.Minute, BuildProcessingDelay: 90 * time.Minute})
+	// build9 is an emulator and the Config of build 9 (a small IPA) waiting
+	// as far as wait says.
+	build9 := func(t *testing.T, emu emulator.Config, wait Wait) (*env, Config) {
+		e := newEnv(t, emu)
 		path, _ := writeIPA(t, "9", 1000, true)
 		cfg := e.config(path)
-		cfg.Wait, cfg.Timeout, cfg.PollInterval = WaitProcessing, 2*time.Hour, 30*time.Second
+		cfg.Wait = wait
+		return e, cfg
+	}
+	t.Run("90-minute processing sends no expired token", func(t *testing.T) {
+		e, cfg := build9(t, emulator.Config{UploadProcessingDelay: 5 * time.Minute, BuildProcessingDelay: 90 * time.Minute}, WaitProcessing)
+		cfg.Timeout, cfg.PollInterval = 2*time.Hour, 30*time.Second
 		start := e.clock.Now()
 		res, err := Run(context.Background(), e.client, cfg, nil)
 		if err != nil {
@@ -282,10 +289,7 @@ func TestRunWaits(t *testing.T) {
 		}
 	})
 	t.Run("state reads failing for a while are waited out", func(t *testing.T) {
-		e := newEnv(t, emulator.Config{BuildProcessingDelay: 10 * time.Minute})
-		path, _ := writeIPA(t, "9", 1000, true)
-		cfg := e.config(path)
-		cfg.Wait = WaitProcessing
+		e, cfg := build9(t, emulator.Config{BuildProcessingDelay: 10 * time.Minute}, WaitProcessing)
 		var rec recorder
 		failing := true
 		res, err := Run(context.Background(), e.client, cfg, func(ev Event) {
@@ -313,10 +317,7 @@ func TestRunWaits(t *testing.T) {
 		}
 	})
 	t.Run("state reads failing for good end the wait", func(t *testing.T) {
-		e := newEnv(t, emulator.Config{BuildProcessingDelay: 10 * time.Minute})
-		path, _ := writeIPA(t, "9", 1000, true)
-		cfg := e.config(path)
-		cfg.Wait = WaitProcessing
+		e, cfg := build9(t, emulator.Config{BuildProcessingDelay: 10 * time.Minute}, WaitProcessing)
 		_, err := Run(context.Background(), e.client, cfg, func(ev Event) {
 			if ev.Kind == EventCommitted {
 				e.emu.SetFaults(emulator.Faults{Rules: []emulator.FaultRule{{Op: "buildUploads_getInstance", Rate: 1, Kind: emulator.Fault500}}})
@@ -327,10 +328,8 @@ func TestRunWaits(t *testing.T) {
 		}
 	})
 	t.Run("timeout", func(t *testing.T) {
-		e := newEnv(t, emulator.Config{BuildProcessingDelay: 3 * time.Hour})
-		path, _ := writeIPA(t, "9", 1000, true)
-		cfg := e.config(path)
-		cfg.Wait, cfg.Timeout = WaitProcessing, time.Hour
+		e, cfg := build9(t, emulator.Config{BuildProcessingDelay: 3 * time.Hour}, WaitProcessing)
+		cfg.Timeout = time.Hour
 		start := e.clock.Now()
 		res, err := Run(context.Background(), e.client, cfg, nil)
 		if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "committed") {
@@ -344,10 +343,9 @@ func TestRunWaits(t *testing.T) {
 		}
 	})
 	t.Run("Apple rejects the upload", func(t *testing.T) {
-		e := newEnv(t, emulator.Config{Faults: emulator.Faults{FailProcessing: true}})
-		path, _ := writeIPA(t, "9", 1000, true)
+		e, cfg := build9(t, emulator.Config{Faults: emulator.Faults{FailProcessing: true}}, "")
 		var rec recorder
-		res, err := Run(context.Background(), e.client, e.config(path), rec.add)
+		res, err := Run(context.Background(), e.client, cfg, rec.add)
 		if !errors.Is(err, ErrUploadFailed) || !strings.Contains(err.Error(), "ITMS-90062") {
 			t.Fatalf("err = %v", err)
 		}
@@ -357,10 +355,7 @@ func TestRunWaits(t *testing.T) {
 		}
 	})
 	t.Run("the build is invalid", func(t *testing.T) {
-		e := newEnv(t, emulator.Config{Faults: emulator.Faults{InvalidBuild: true}})
-		path, _ := writeIPA(t, "9", 1000, true)
-		cfg := e.config(path)
-		cfg.Wait = WaitProcessing
+		e, cfg := build9(t, emulator.Config{Faults: emulator.Faults{InvalidBuild: true}}, WaitProcessing)
 		res, err := Run(context.Background(), e.client, cfg, nil)
 		if !errors.Is(err, ErrBuildInvalid) || res.ProcessingState != "INVALID" {
 			t.Fatalf("err = %v, state %s", err, res.ProcessingState)
