@@ -17,11 +17,6 @@ import (
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 )
 
-// newFakeClock is the tests' clock: it moves only when someone sleeps on it.
-func newFakeClock() *testclock.Clock {
-	return testclock.New(time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC))
-}
-
 // env is an emulator and a client signed by a freshly generated key, both on
 // one fake clock.
 type env struct {
@@ -36,7 +31,7 @@ type env struct {
 
 func newEnv(t *testing.T, cfg emulator.Config) *env {
 	t.Helper()
-	c := newFakeClock()
+	c := testclock.New(testclock.Start) // moves only when someone sleeps on it
 	e := newEnvClock(t, cfg, c)
 	e.client, _ = asc.New(e.url, e.src, asc.WithClock(c.Now), asc.WithSleep(c.Sleep),
 		asc.WithRand(mrand.NewPCG(1, 2)), asc.WithRetryWait(10*time.Millisecond, 100*time.Millisecond))

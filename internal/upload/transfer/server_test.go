@@ -15,8 +15,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/asc-action/asc-action/internal/testclock"
 )
 
 // fault is what the storage server does to one request.
@@ -233,9 +231,4 @@ func benchOps(url string, size, part int64) []Operation {
 			Headers: []Header{{"Content-Type", "application/octet-stream"}}})
 	}
 	return ops
-}
-
-// newFakeClock is the tests' clock: it moves only when Sleep is called.
-func newFakeClock() *testclock.Clock {
-	return testclock.New(time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC))
 }

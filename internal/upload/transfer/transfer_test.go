@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/testclock"
 )
 
 func TestSendReassembles(t *testing.T) {
@@ -58,7 +60,7 @@ func TestSendUnderFaults(t *testing.T) {
 	f, want := testFile(t, size)
 	st := newStorage(t, size)
 	st.failRate = 0.2
-	clock := newFakeClock()
+	clock := testclock.New(testclock.Start)
 	st.now = clock.Now
 	var retrying atomic.Int64
 	res, err := Send(context.Background(), f, size, st.ops(10_000, time.Time{}), Options{
@@ -122,7 +124,7 @@ func TestSendRefreshesExpiredURLs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f, want := testFile(t, size)
 			st := newStorage(t, size)
-			clock := newFakeClock()
+			clock := testclock.New(testclock.Start)
 			st.now = clock.Now
 			ops := st.ops(50_000, clock.Now().Add(10*time.Minute))
 			if !tc.known {
@@ -184,7 +186,7 @@ func TestSendFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f, _ := testFile(t, size)
 			st := newStorage(t, size)
-			clock := newFakeClock()
+			clock := testclock.New(testclock.Start)
 			st.now = clock.Now
 			exp := time.Time{}
 			if tc.status == -1 {
@@ -226,7 +228,7 @@ func TestSendFailures(t *testing.T) {
 		st := newStorage(t, 10)
 		ops := st.ops(10, time.Time{})
 		st.srv.Close() // connection refused
-		clock := newFakeClock()
+		clock := testclock.New(testclock.Start)
 		_, err := Send(context.Background(), f, 10, ops, Options{MaxAttempts: 2, Now: clock.Now, Sleep: clock.Sleep})
 		if !errors.Is(err, ErrAttemptsExhausted) || strings.Contains(err.Error(), "SECRETSIG") || !strings.Contains(err.Error(), "REDACTED") {
 			t.Errorf("err = %v", err)
@@ -419,7 +421,7 @@ func TestStalledConnectionIsRetried(t *testing.T) {
 		}
 		inner.ServeHTTP(w, r)
 	})
-	clock := newFakeClock()
+	clock := testclock.New(testclock.Start)
 	res, err := Send(context.Background(), f, size, st.ops(size, time.Time{}), Options{StallTimeout: 100 * time.Millisecond, Now: clock.Now, Sleep: clock.Sleep,
 		OnEvent: func(e Event) {
 			if e.Kind == PartRetrying && !errors.Is(e.Err, errStalled) {
