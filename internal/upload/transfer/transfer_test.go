@@ -356,14 +356,10 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		{"Wed, 25 Nov 2026 19:00:00 GMT", 0, DefaultMinBackoff},
 		{"soon", 0, DefaultMinBackoff},
 	} {
-		var calls atomic.Int32
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			io.Copy(io.Discard, r.Body)
-			if calls.Add(1) == 1 {
-				w.Header().Set("Retry-After", tc.hdr)
-				w.WriteHeader(http.StatusServiceUnavailable)
-			}
-		}))
+		srv := firstAnswer(func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", tc.hdr)
+			w.WriteHeader(http.StatusServiceUnavailable)
+		})
 		var waits []time.Duration
 		now := time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)
 		res, err := Send(context.Background(), f, size, benchOps(srv.URL, size, size), Options{
@@ -444,6 +440,18 @@ func FuzzErrorDetail(f *testing.F) {
 			t.Fatalf("detail of %d bytes", len(d))
 		}
 	})
+}
+
+// firstAnswer is a storage host that reads each part and answers the first
+// request with answer, every later one with 200 OK.
+func firstAnswer(answer func(w http.ResponseWriter)) *httptest.Server {
+	var calls atomic.Int32
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if calls.Add(1) == 1 {
+			answer(w)
+		}
+	}))
 }
 
 // answerServer reads each part's body whole, then holds the answer until
@@ -587,14 +595,10 @@ func TestSlowDownIsThrottling(t *testing.T) {
 		{http.StatusServiceUnavailable, `<Error><Code>ServiceUnavailable</Code></Error>`, false},
 		{http.StatusInternalServerError, `<Error><Code>InternalError</Code></Error>`, false},
 	} {
-		var calls atomic.Int32
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			io.Copy(io.Discard, r.Body)
-			if calls.Add(1) == 1 {
-				w.WriteHeader(tc.status)
-				io.WriteString(w, tc.body)
-			}
-		}))
+		srv := firstAnswer(func(w http.ResponseWriter) {
+			w.WriteHeader(tc.status)
+			io.WriteString(w, tc.body)
+		})
 		var got *attemptError
 		res, err := Send(context.Background(), f, size, benchOps(srv.URL, size, size), Options{
 			Sleep: func(context.Context, time.Duration) error { return nil },
