@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -199,6 +200,49 @@ func (s *storage) sum() [32]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return sha256.Sum256(s.data)
+}
+
+// firstAnswer is a storage host that reads each part and answers the first
+// request with answer, every later one with 200 OK.
+func firstAnswer(answer func(w http.ResponseWriter)) *httptest.Server {
+	var calls atomic.Int32
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if calls.Add(1) == 1 {
+			answer(w)
+		}
+	}))
+}
+
+// answerServer reads each part's body whole, then holds the answer until
+// hold returns; it counts the parts awaiting their answer.
+type answerServer struct {
+	mu       sync.Mutex
+	awaiting int
+	maxAwait int
+	received map[int]chan struct{}
+}
+
+func newAnswerServer(t *testing.T, parts int, hold func(as *answerServer, part int)) (*answerServer, *httptest.Server) {
+	as := &answerServer{received: map[int]chan struct{}{}}
+	for i := 1; i <= parts; i++ {
+		as.received[i] = make(chan struct{})
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/p"))
+		io.Copy(io.Discard, r.Body)
+		as.mu.Lock()
+		as.awaiting++
+		as.maxAwait = max(as.maxAwait, as.awaiting)
+		as.mu.Unlock()
+		close(as.received[n])
+		hold(as, n)
+		as.mu.Lock()
+		as.awaiting--
+		as.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	return as, srv
 }
 
 // testFile writes size seeded random bytes and returns the open file and its digest.
