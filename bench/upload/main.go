@@ -698,9 +698,9 @@ func (b *bench) baseline(ctx context.Context, path string, size int64, sum strin
 	}
 	job := putJob{Path: path, Parallelism: b.o.parallelism, WriteBuffer: writeBuffer}
 	for _, op := range file.Data.Attributes.UploadOperations {
-		o := putOp{Method: op.Method, URL: op.URL, Offset: op.Offset, Length: op.Length, PartNumber: op.PartNumber, Headers: map[string]string{}}
+		o := transfer.Operation{Method: op.Method, URL: op.URL, Offset: op.Offset, Length: op.Length, PartNumber: op.PartNumber}
 		for _, h := range op.RequestHeaders {
-			o.Headers[h.Name] = h.Value
+			o.Headers = append(o.Headers, transfer.Header{Name: h.Name, Value: h.Value})
 		}
 		job.Ops = append(job.Ops, o)
 	}
