@@ -92,40 +92,21 @@ func writeOne(w http.ResponseWriter, r *http.Request, status int, res resource, 
 	writeJSON(w, status, document{Data: res, Included: included, Links: docLinks{Self: baseURL(r) + r.URL.RequestURI()}})
 }
 
-// getOne answers GET for one resource of type typ: find runs under the
-// server's lock, and Apple's NOT_FOUND for typ and id answers when it finds
-// nothing.
-func (s *Server) getOne(w http.ResponseWriter, r *http.Request, typ, id string, find func() (resource, bool)) {
-	if _, ok := routeQuery(w, r); !ok {
-		return
-	}
-	s.mu.Lock()
-	res, ok := find()
-	s.mu.Unlock()
-	if !ok {
-		writeNotFound(w, typ, id)
-		return
-	}
-	writeOne(w, r, http.StatusOK, res)
-}
-
-// listRelated answers GET for the resources related to a parent of type
-// parentType, such as /v1/apps/{id}/betaGroups: collect runs under the
-// server's lock and says whether the parent exists; Apple's NOT_FOUND
-// answers when it does not, one page of the items when it does.
-func (s *Server) listRelated(w http.ResponseWriter, r *http.Request, parentType, parentID string, collect func() (parentFound bool, items []resource)) {
+// serveRoute answers a GET served by a route of its own (the build upload
+// reads): once the query is checked, read runs under the server's lock and
+// answers, or reports that there is no resource of type typ with this id
+// (the one read, or the parent of the list read), and Apple's NOT_FOUND
+// answers.
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, typ, id string, read func(q readQuery) bool) {
 	q, ok := routeQuery(w, r)
 	if !ok {
 		return
 	}
 	s.mu.Lock()
-	found, items := collect()
-	s.mu.Unlock()
-	if !found {
-		writeNotFound(w, parentType, parentID)
-		return
+	defer s.mu.Unlock()
+	if !read(q) {
+		writeNotFound(w, typ, id)
 	}
-	writePage(w, r, q, items)
 }
 
 func selfLink(r *http.Request, typ, id string) *resourceLinks {
@@ -137,6 +118,13 @@ type appAttributes struct {
 	BundleID      string `json:"bundleId"`
 	SKU           string `json:"sku,omitempty"`
 	PrimaryLocale string `json:"primaryLocale,omitempty"`
+}
+
+// owned renders a resource of typ whose to-one relationship rel links it
+// to the resource it belongs to (a build's app, a group's app...).
+func owned(r *http.Request, typ, id string, attrs any, rel string, owner linkage) resource {
+	return resource{Type: typ, ID: id, Attributes: attrs, Relationships: map[string]relationship{rel: {Data: &owner}},
+		Links: selfLink(r, typ, id)}
 }
 
 func appResource(r *http.Request, a App) resource {
@@ -219,9 +207,7 @@ func (s *Server) buildResource(r *http.Request, b Build) resource {
 		attrs.ExpirationDate = appleTime(b.ExpirationDate)
 		attrs.Expired = !s.now().Before(b.ExpirationDate)
 	}
-	return resource{Type: "builds", ID: b.ID, Attributes: attrs,
-		Relationships: map[string]relationship{"app": {Data: &linkage{Type: "apps", ID: b.App}}},
-		Links:         selfLink(r, "builds", b.ID)}
+	return owned(r, "builds", b.ID, attrs, "app", linkage{Type: "apps", ID: b.App})
 }
 
 func platformOr(p string) string {
