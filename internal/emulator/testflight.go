@@ -245,17 +245,11 @@ func betaBuildLocalizationResource(r *http.Request, l BetaBuildLocalization) res
 		"build", linkage{Type: "builds", ID: l.Build})
 }
 
-type createBetaBuildLocalizationRequest struct {
-	Data struct {
-		Type       string `json:"type"`
-		Attributes struct {
-			WhatsNew *string `json:"whatsNew"`
-			Locale   string  `json:"locale"`
-		} `json:"attributes"`
-		Relationships struct {
-			Build toOne `json:"build"`
-		} `json:"relationships"`
-	} `json:"data"`
+// betaBuildLocalizationText is what a create or update of a beta build
+// localization may set.
+type betaBuildLocalizationText struct {
+	WhatsNew *string `json:"whatsNew"`
+	Locale   string  `json:"locale"`
 }
 
 // maxWhatsNew is App Store Connect's limit on "What to Test", in characters.
@@ -271,8 +265,8 @@ func whatsNewTooLong(w http.ResponseWriter, text *string) bool {
 }
 
 func (s *Server) createBetaBuildLocalization(w http.ResponseWriter, r *http.Request, _ *Key) {
-	var req createBetaBuildLocalizationRequest
-	if !readBody(w, r, &req, "betaBuildLocalizations") {
+	req, ok := readCreated[betaBuildLocalizationText, buildRelationship](w, r, "betaBuildLocalizations")
+	if !ok {
 		return
 	}
 	a := req.Data.Attributes
@@ -296,20 +290,11 @@ func (s *Server) createBetaBuildLocalization(w http.ResponseWriter, r *http.Requ
 	})
 }
 
-type updateBetaBuildLocalizationRequest struct {
-	Data struct {
-		Type       string `json:"type"`
-		ID         string `json:"id"`
-		Attributes struct {
-			WhatsNew *string `json:"whatsNew"`
-		} `json:"attributes"`
-	} `json:"data"`
-}
-
 func (s *Server) updateBetaBuildLocalization(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	var req updateBetaBuildLocalizationRequest
-	if !readBody(w, r, &req, "betaBuildLocalizations") || !idMatches(w, req.Data.ID, pid) || whatsNewTooLong(w, req.Data.Attributes.WhatsNew) {
+	req, ok := readUpdated[struct {
+		WhatsNew *string `json:"whatsNew"`
+	}](w, r, "betaBuildLocalizations")
+	if !ok || whatsNewTooLong(w, req.Data.Attributes.WhatsNew) {
 		return
 	}
 	patch(s, w, r, "betaBuildLocalizations", &s.data.BetaBuildLocalizations, func(l *BetaBuildLocalization) {
@@ -330,23 +315,17 @@ func idMatches(w http.ResponseWriter, bodyID, pathID string) bool {
 	return false
 }
 
-type updateBuildRequest struct {
-	Data struct {
-		Type       string `json:"type"`
-		ID         string `json:"id"`
-		Attributes struct {
-			Expired                 *bool `json:"expired"`
-			UsesNonExemptEncryption *bool `json:"usesNonExemptEncryption"`
-		} `json:"attributes"`
-	} `json:"data"`
+// buildChange is what PATCH /v1/builds/{id} may change.
+type buildChange struct {
+	Expired                 *bool `json:"expired"`
+	UsesNonExemptEncryption *bool `json:"usesNonExemptEncryption"`
 }
 
 // updateBuild is PATCH /v1/builds/{id}: the export-compliance answer, and
 // expiring a build.
 func (s *Server) updateBuild(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	var req updateBuildRequest
-	if !readBody(w, r, &req, "builds") || !idMatches(w, req.Data.ID, pid) {
+	req, ok := readUpdated[buildChange](w, r, "builds")
+	if !ok {
 		return
 	}
 	a := req.Data.Attributes
@@ -379,20 +358,11 @@ func betaAppReviewSubmissionResource(r *http.Request, sub BetaAppReviewSubmissio
 	return owned(r, "betaAppReviewSubmissions", sub.ID, a, "build", linkage{Type: "builds", ID: sub.Build})
 }
 
-type createBetaAppReviewSubmissionRequest struct {
-	Data struct {
-		Type          string `json:"type"`
-		Relationships struct {
-			Build toOne `json:"build"`
-		} `json:"relationships"`
-	} `json:"data"`
-}
-
 // createBetaAppReviewSubmission submits a VALID build for beta review; a
 // build submitted already is refused with 409, as Apple does.
 func (s *Server) createBetaAppReviewSubmission(w http.ResponseWriter, r *http.Request, _ *Key) {
-	var req createBetaAppReviewSubmissionRequest
-	if !readBody(w, r, &req, "betaAppReviewSubmissions") {
+	req, ok := readCreated[any, buildRelationship](w, r, "betaAppReviewSubmissions") // attributes are not read
+	if !ok {
 		return
 	}
 	rel := req.Data.Relationships.Build.Data

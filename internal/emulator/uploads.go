@@ -199,18 +199,11 @@ func nonNil(d []stateDetail) []stateDetail {
 	return d
 }
 
-type createUploadRequest struct {
-	Data struct {
-		Type       string `json:"type"`
-		Attributes struct {
-			CFBundleShortVersionString string `json:"cfBundleShortVersionString"`
-			CFBundleVersion            string `json:"cfBundleVersion"`
-			Platform                   string `json:"platform"`
-		} `json:"attributes"`
-		Relationships struct {
-			App toOne `json:"app"`
-		} `json:"relationships"`
-	} `json:"data"`
+// uploadVersion is the attributes of a build upload create request.
+type uploadVersion struct {
+	CFBundleShortVersionString string `json:"cfBundleShortVersionString"`
+	CFBundleVersion            string `json:"cfBundleVersion"`
+	Platform                   string `json:"platform"`
 }
 
 // readBody decodes a JSON request body, answering Apple's errors for a body
@@ -267,8 +260,10 @@ func requiredRelationship(w http.ResponseWriter, name, typ string, l *linkage) b
 }
 
 func (s *Server) createBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) {
-	var req createUploadRequest
-	if !readBody(w, r, &req, "buildUploads") {
+	req, ok := readCreated[uploadVersion, struct {
+		App toOne `json:"app"`
+	}](w, r, "buildUploads")
+	if !ok {
 		return
 	}
 	a := req.Data.Attributes
@@ -310,13 +305,21 @@ func (s *Server) duplicate(appID, platform, version string) bool {
 	return false
 }
 
-func (s *Server) getBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	s.serveRoute(w, r, "buildUploads", pid, func(q readQuery) bool {
-		u, ok := s.uploads[pid]
-		if !ok {
-			return false
+// serveUpload answers a GET of the build upload with the path's id, or of
+// what belongs to it: read answers with the upload.
+func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, read func(q readQuery, u *buildUpload)) {
+	id := r.PathValue("id")
+	s.serveRoute(w, r, "buildUploads", id, func(q readQuery) bool {
+		u, ok := s.uploads[id]
+		if ok {
+			read(q, u)
 		}
+		return ok
+	})
+}
+
+func (s *Server) getBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) {
+	s.serveUpload(w, r, func(q readQuery, u *buildUpload) {
 		var included []any
 		for _, inc := range q.include {
 			switch inc {
@@ -331,7 +334,6 @@ func (s *Server) getBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) 
 			} // assetDescriptionFile, assetSpiFile: the emulator keeps none; routeQuery refused any other name
 		}
 		writeOne(w, r, http.StatusOK, s.uploadResource(r, u), included...)
-		return true
 	})
 }
 
@@ -557,18 +559,12 @@ func (s *Server) getUploadFile(w http.ResponseWriter, r *http.Request, _ *Key) {
 }
 
 func (s *Server) listUploadFiles(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	s.serveRoute(w, r, "buildUploads", pid, func(q readQuery) bool {
-		u, ok := s.uploads[pid]
-		if !ok {
-			return false
-		}
+	s.serveUpload(w, r, func(q readQuery, u *buildUpload) {
 		var items []resource
 		if f, ok := s.files[u.fileID]; ok {
 			items = append(items, s.fileResource(r, f, true))
 		}
 		writePage(w, r, q, items)
-		return true
 	})
 }
 

@@ -50,6 +50,43 @@ type toOne struct {
 	Data *linkage `json:"data"`
 }
 
+// created is a create request body read into types: data's type, its
+// attributes as A and its relationships as R.
+type created[A, R any] struct {
+	Data struct {
+		Type          string `json:"type"`
+		Attributes    A      `json:"attributes"`
+		Relationships R      `json:"relationships"`
+	} `json:"data"`
+}
+
+// updated is an update request body read into types: data's type, id and
+// attributes as A.
+type updated[A any] struct {
+	Data struct {
+		Type       string `json:"type"`
+		ID         string `json:"id"`
+		Attributes A      `json:"attributes"`
+	} `json:"data"`
+}
+
+// readCreated decodes a create request of type typ.
+func readCreated[A, R any](w http.ResponseWriter, r *http.Request, typ string) (*created[A, R], bool) {
+	var c created[A, R]
+	return &c, readBody(w, r, &c, typ)
+}
+
+// readUpdated decodes an update request of type typ whose id is the path's.
+func readUpdated[A any](w http.ResponseWriter, r *http.Request, typ string) (*updated[A], bool) {
+	var u updated[A]
+	return &u, readBody(w, r, &u, typ) && idMatches(w, u.Data.ID, r.PathValue("id"))
+}
+
+// buildRelationship is the relationships of a request that names a build.
+type buildRelationship struct {
+	Build toOne `json:"build"`
+}
+
 // one returns the to-one linkage of a relationship, or nil.
 func (e *entity) one(name string) *linkage {
 	var rel toOne
@@ -98,13 +135,6 @@ func readCreate(w http.ResponseWriter, r *http.Request, typ string, attrs ...str
 		}
 	}
 	return e, true
-}
-
-// requiredOne is the to-one relationship name of a create request, of type
-// typ, or false after Apple's ENTITY_ERROR.RELATIONSHIP.REQUIRED.
-func (e *entity) requiredOne(w http.ResponseWriter, name, typ string) (*linkage, bool) {
-	l := e.one(name)
-	return l, requiredRelationship(w, name, typ, l)
 }
 
 // writeState answers a write with the resource as reads render it. The
