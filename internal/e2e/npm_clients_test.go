@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +12,7 @@ import (
 )
 
 // npmDir holds the npm clients, pinned by package-lock.json; `npm ci` there
-// installs them (.ci/run does).
+// installs them (.ci/run does, and TestNpmClients does when they are absent).
 const npmDir = "testdata/npm"
 
 // TestNpmClients rehearses a TestFlight step with two App Store Connect
@@ -26,9 +27,7 @@ func TestNpmClients(t *testing.T) {
 	if err != nil {
 		missing(t, "node is not installed (apt-get install nodejs npm)")
 	}
-	if _, err := os.Stat(filepath.Join(npmDir, "node_modules")); err != nil {
-		missing(t, "the npm clients are not installed: run `npm ci` in internal/e2e/"+npmDir)
-	}
+	installNpmClients(t)
 	for _, script := range []string{"sdk.mjs", "nasc.mjs"} {
 		t.Run(script, func(t *testing.T) {
 			emu := startEmulator(t, "--data", "../emulator/testdata/account.json")
@@ -78,6 +77,28 @@ func TestNpmClients(t *testing.T) {
 				t.Errorf("What to Test read back %q, want %q", got.WhatsNew, whatsNew)
 			}
 		})
+	}
+}
+
+// installNpmClients runs `npm ci` in npmDir when its node_modules is absent
+// (a fresh clone), so that the test runs wherever npm is, as it does in CI.
+// The versions come from package-lock.json, and npm checks each package
+// against the lock file's integrity hash.
+func installNpmClients(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(npmDir, "node_modules")); err == nil {
+		return
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		missing(t, "npm is not installed (apt-get install npm), so the npm clients in internal/e2e/"+npmDir+" cannot be installed")
+	}
+	cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund", "--loglevel=error")
+	cmd.Dir = npmDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		// Only the registry being out of reach is a reason to go on without
+		// the clients, and only outside CI; missing says so.
+		missing(t, fmt.Sprintf("npm ci in internal/e2e/%s failed (is the npm registry reachable?): %v\n%s", npmDir, err, out))
 	}
 }
 
