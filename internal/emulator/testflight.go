@@ -245,8 +245,8 @@ func betaBuildLocalizationResource(r *http.Request, l BetaBuildLocalization) res
 		"build", linkage{Type: "builds", ID: l.Build})
 }
 
-// betaBuildLocalizationText is what a create or update of a beta build
-// localization may set.
+// betaBuildLocalizationText is the attributes of a beta build
+// localization's create request.
 type betaBuildLocalizationText struct {
 	WhatsNew *string `json:"whatsNew"`
 	Locale   string  `json:"locale"`
