@@ -63,9 +63,9 @@ func decodeCursor(s string) (int, bool) {
 	return n, err == nil && n >= 0
 }
 
-// writePage writes one page of items with links.self, links.next and
-// meta.paging, as Apple pages collections.
-func writePage(w http.ResponseWriter, r *http.Request, q readQuery, items []resource) {
+// pageDoc is the document of one page of items with links.self, links.next
+// and meta.paging, as Apple pages collections.
+func pageDoc(r *http.Request, q readQuery, items []resource) document {
 	if items == nil {
 		items = []resource{}
 	}
@@ -85,28 +85,36 @@ func writePage(w http.ResponseWriter, r *http.Request, q readQuery, items []reso
 		u.RawQuery = v.Encode()
 		doc.Links.Next = baseURL(r) + u.RequestURI()
 	}
-	writeJSON(w, http.StatusOK, doc)
+	return doc
+}
+
+// oneDoc is the document of one resource, with the included ones.
+func oneDoc(r *http.Request, res resource, included ...any) document {
+	return document{Data: res, Included: included, Links: docLinks{Self: baseURL(r) + r.URL.RequestURI()}}
 }
 
 func writeOne(w http.ResponseWriter, r *http.Request, status int, res resource, included ...any) {
-	writeJSON(w, status, document{Data: res, Included: included, Links: docLinks{Self: baseURL(r) + r.URL.RequestURI()}})
+	writeJSON(w, status, oneDoc(r, res, included...))
 }
 
 // serveRoute answers a GET served by a route of its own (the build upload
-// reads): once the query is checked, read runs under the server's lock and
-// answers, or reports that there is no resource of type typ with this id
-// (the one read, or the parent of the list read), and Apple's NOT_FOUND
-// answers.
-func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, typ, id string, read func(q readQuery) bool) {
+// reads): once the query is checked, read makes the document to answer
+// under the server's lock, which is released before the answer is written,
+// or reports that there is no resource of type typ with this id (the one
+// read, or the parent of the list read), and Apple's NOT_FOUND answers.
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, typ, id string, read func(q readQuery) (document, bool)) {
 	q, ok := routeQuery(w, r)
 	if !ok {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !read(q) {
+	doc, found := read(q)
+	s.mu.Unlock()
+	if !found {
 		writeNotFound(w, typ, id)
+		return
 	}
+	writeJSON(w, http.StatusOK, doc)
 }
 
 func selfLink(r *http.Request, typ, id string) *resourceLinks {

@@ -306,20 +306,20 @@ func (s *Server) duplicate(appID, platform, version string) bool {
 }
 
 // serveUpload answers a GET of the build upload with the path's id, or of
-// what belongs to it: read answers with the upload.
-func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, read func(q readQuery, u *buildUpload)) {
+// what belongs to it, with the document read makes of the upload.
+func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, read func(q readQuery, u *buildUpload) document) {
 	id := r.PathValue("id")
-	s.serveRoute(w, r, "buildUploads", id, func(q readQuery) bool {
+	s.serveRoute(w, r, "buildUploads", id, func(q readQuery) (document, bool) {
 		u, ok := s.uploads[id]
-		if ok {
-			read(q, u)
+		if !ok {
+			return document{}, false
 		}
-		return ok
+		return read(q, u), true
 	})
 }
 
 func (s *Server) getBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) {
-	s.serveUpload(w, r, func(q readQuery, u *buildUpload) {
+	s.serveUpload(w, r, func(q readQuery, u *buildUpload) document {
 		var included []any
 		for _, inc := range q.include {
 			switch inc {
@@ -333,15 +333,15 @@ func (s *Server) getBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) 
 				}
 			} // assetDescriptionFile, assetSpiFile: the emulator keeps none; routeQuery refused any other name
 		}
-		writeOne(w, r, http.StatusOK, s.uploadResource(r, u), included...)
+		return oneDoc(r, s.uploadResource(r, u), included...)
 	})
 }
 
 func (s *Server) listAppBuildUploads(w http.ResponseWriter, r *http.Request, _ *Key) {
 	pid := r.PathValue("id")
-	s.serveRoute(w, r, "apps", pid, func(q readQuery) bool {
+	s.serveRoute(w, r, "apps", pid, func(q readQuery) (document, bool) {
 		if _, ok := s.findApp(pid); !ok {
-			return false
+			return document{}, false
 		}
 		var items []resource
 		for _, id := range s.uploadOrder {
@@ -351,8 +351,7 @@ func (s *Server) listAppBuildUploads(w http.ResponseWriter, r *http.Request, _ *
 				items = append(items, s.uploadResource(r, u))
 			}
 		}
-		writePage(w, r, q, items)
-		return true
+		return pageDoc(r, q, items), true
 	})
 }
 
@@ -549,22 +548,22 @@ func (s *Server) addUploadFile(w http.ResponseWriter, r *http.Request, u *buildU
 
 func (s *Server) getUploadFile(w http.ResponseWriter, r *http.Request, _ *Key) {
 	pid := r.PathValue("id")
-	s.serveRoute(w, r, "buildUploadFiles", pid, func(readQuery) bool {
+	s.serveRoute(w, r, "buildUploadFiles", pid, func(readQuery) (document, bool) {
 		f, ok := s.files[pid]
-		if ok {
-			writeOne(w, r, http.StatusOK, s.fileResource(r, f, true))
+		if !ok {
+			return document{}, false
 		}
-		return ok
+		return oneDoc(r, s.fileResource(r, f, true)), true
 	})
 }
 
 func (s *Server) listUploadFiles(w http.ResponseWriter, r *http.Request, _ *Key) {
-	s.serveUpload(w, r, func(q readQuery, u *buildUpload) {
+	s.serveUpload(w, r, func(q readQuery, u *buildUpload) document {
 		var items []resource
 		if f, ok := s.files[u.fileID]; ok {
 			items = append(items, s.fileResource(r, f, true))
 		}
-		writePage(w, r, q, items)
+		return pageDoc(r, q, items)
 	})
 }
 
