@@ -305,6 +305,18 @@ func (e *env) do(method, path string, body any, tok ...string) response {
 	return response{status: res.StatusCode, header: res.Header, body: b}
 }
 
+// sent sends req with the default client, stopping the test when it
+// cannot; the response's body is closed, its status and header kept.
+func sent(t testing.TB, req *http.Request) *http.Response {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res
+}
+
 // get is do for GETs that must succeed; it returns the decoded document.
 func (e *env) mustGet(path string) map[string]any {
 	e.t.Helper()
