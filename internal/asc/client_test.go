@@ -191,7 +191,7 @@ func TestRateLimitEvents(t *testing.T) {
 		status(200)(w, r)
 	})
 	ev := &events{}
-	c, _, _ := newTestClient(t, h, plainSource("x"), WithEvents(ev.add))
+	c, _, _ := newTestClient(t, h, plainSource("x"), WithEvents(ev.Add))
 	for i := 0; i < 5; i++ {
 		if _, _, err := c.GetApp(context.Background(), "1"); err != nil {
 			t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/eventtest"
 	"github.com/asc-action/asc-action/internal/testclock"
 )
 
@@ -151,25 +152,8 @@ func selfURL(r *http.Request) string {
 }
 
 // events collects client events.
-type events struct {
-	mu sync.Mutex
-	l  []Event
-}
-
-func (e *events) add(ev Event) {
-	e.mu.Lock()
-	e.l = append(e.l, ev)
-	e.mu.Unlock()
-}
+type events struct{ eventtest.Recorder[Event] }
 
 func (e *events) of(k EventKind) []Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var out []Event
-	for _, ev := range e.l {
-		if ev.Kind == k {
-			out = append(out, ev)
-		}
-	}
-	return out
+	return e.Where(func(ev Event) bool { return ev.Kind == k })
 }

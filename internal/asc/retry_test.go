@@ -185,7 +185,7 @@ func TestRetries(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := &script{steps: tc.steps}
 			ev := &events{}
-			c, _, fs := newTestClient(t, sc, plainSource("t0k3n-secret"), WithEvents(ev.add))
+			c, _, fs := newTestClient(t, sc, plainSource("t0k3n-secret"), WithEvents(ev.Add))
 			var body any
 			if tc.method == "POST" || tc.method == "PATCH" {
 				body = map[string]any{"data": map[string]any{"type": "apps"}}
@@ -349,7 +349,7 @@ func TestRenewOn401(t *testing.T) {
 		src := newFakeSource(clock.Now)
 		sc := &script{steps: []func(http.ResponseWriter, *http.Request){unauthorized, status(201)}}
 		ev := &events{}
-		c, _, fs := newTestClient(t, sc, src, WithEvents(ev.add), WithClock(clock.Now))
+		c, _, fs := newTestClient(t, sc, src, WithEvents(ev.Add), WithClock(clock.Now))
 		// A POST too: a 401 is refused before anything is done.
 		if _, _, err := c.CreateBuildUpload(context.Background(), "1", "1.0", "1", PlatformIOS); err != nil {
 			t.Fatal(err)
@@ -428,7 +428,7 @@ func TestClockSkewCorrected(t *testing.T) {
 			src := newFakeSource(clock.Now)
 			sc := skewServer(t, clock, ahead)
 			ev := &events{}
-			c, _, _ := newTestClient(t, sc, src, WithClock(clock.Now), WithEvents(ev.add))
+			c, _, _ := newTestClient(t, sc, src, WithClock(clock.Now), WithEvents(ev.Add))
 			if _, _, err := c.GetApp(context.Background(), "1"); err != nil {
 				t.Fatalf("after correction: %v", err)
 			}

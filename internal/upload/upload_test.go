@@ -14,6 +14,7 @@ import (
 
 	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/eventtest"
 	"github.com/asc-action/asc-action/internal/testclock"
 	"github.com/asc-action/asc-action/internal/testkeys"
 	"github.com/asc-action/asc-action/internal/token"
@@ -40,7 +41,7 @@ func TestRunEndToEnd(t *testing.T) {
 			cfg := e.config(path)
 			cfg.Wait = tc.wait
 			var rec recorder
-			res, err := Run(context.Background(), e.client, cfg, rec.add)
+			res, err := Run(context.Background(), e.client, cfg, rec.Add)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +90,7 @@ func TestRunExistingBuild(t *testing.T) {
 			cfg := e.config(path)
 			cfg.SkipExisting = skip
 			var rec recorder
-			res, err := Run(context.Background(), e.client, cfg, rec.add)
+			res, err := Run(context.Background(), e.client, cfg, rec.Add)
 			if skip {
 				if err != nil || !res.Skipped || res.BuildID != "BUILD00001" || res.ProcessingState != "VALID" {
 					t.Errorf("res = %+v, err = %v", res, err)
@@ -117,7 +118,7 @@ func TestRunExistingBuild(t *testing.T) {
 		}
 		path, sum := writeIPA(t, "7", 5000, true)
 		var rec recorder
-		res, err := Run(ctx, e.client, e.config(path), rec.add)
+		res, err := Run(ctx, e.client, e.config(path), rec.Add)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +214,7 @@ func TestRunUnderFaults(t *testing.T) {
 			cfg := e.config(path)
 			cfg.Transfer.MaxAttempts = 10
 			var rec recorder
-			res, err := Run(context.Background(), e.client, cfg, rec.add)
+			res, err := Run(context.Background(), e.client, cfg, rec.Add)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}
@@ -299,7 +300,7 @@ func TestRunWaits(t *testing.T) {
 		var rec recorder
 		failing := true
 		res, err := Run(context.Background(), e.client, cfg, func(ev Event) {
-			rec.add(ev)
+			rec.Add(ev)
 			if ev.Kind == EventCommitted && failing {
 				// Every GET of the upload fails from now on, until enough warnings.
 				e.emu.SetFaults(emulator.Faults{Rules: []emulator.FaultRule{{Op: "buildUploads_getInstance", Rate: 1, Kind: emulator.Fault500}}})
@@ -351,7 +352,7 @@ func TestRunWaits(t *testing.T) {
 	t.Run("Apple rejects the upload", func(t *testing.T) {
 		e, cfg := build9(t, emulator.Config{Faults: emulator.Faults{FailProcessing: true}}, "")
 		var rec recorder
-		res, err := Run(context.Background(), e.client, cfg, rec.add)
+		res, err := Run(context.Background(), e.client, cfg, rec.Add)
 		if !errors.Is(err, ErrUploadFailed) || !strings.Contains(err.Error(), "ITMS-90062") {
 			t.Fatalf("err = %v", err)
 		}
@@ -378,7 +379,7 @@ func TestRunCancelDeletesTheUpload(t *testing.T) {
 	cfg.Parallelism = 2
 	var rec recorder
 	res, err := Run(ctx, e.client, cfg, func(ev Event) {
-		rec.add(ev)
+		rec.Add(ev)
 		if ev.Kind == EventTransfer && ev.Transfer.Kind == transfer.PartDone {
 			cancel()
 		}
@@ -551,37 +552,18 @@ func writeIPA(t testing.TB, version string, payload int64, binary bool) (string,
 }
 
 // recorder keeps events.
-type recorder struct {
-	mu     sync.Mutex
-	events []Event
-}
-
-func (r *recorder) add(e Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
+type recorder struct{ eventtest.Recorder[Event] }
 
 func (r *recorder) kinds() map[EventKind]int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	m := map[EventKind]int{}
-	for _, e := range r.events {
+	for _, e := range r.All() {
 		m[e.Kind]++
 	}
 	return m
 }
 
 func (r *recorder) find(kind EventKind) []Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []Event
-	for _, e := range r.events {
-		if e.Kind == kind {
-			out = append(out, e)
-		}
-	}
-	return out
+	return r.Where(func(e Event) bool { return e.Kind == kind })
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }
