@@ -228,9 +228,5 @@ func (r *Recorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// Flush flushes the ResponseWriter when it can (streamed answers).
-func (r *Recorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (r *Recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
