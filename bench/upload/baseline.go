@@ -4,15 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/upload/transfer"
+	"github.com/asc-action/asc-action/internal/upload/uploadtest"
 )
 
 // The baseline's PUTs run in a child process (this program, re-executed with
@@ -27,16 +27,7 @@ type putJob struct {
 	Path        string
 	Parallelism int
 	WriteBuffer int // connection write buffer; 0 keeps net/http's default
-	Ops         []putOp
-}
-
-// putOp is one part: Apple's uploadOperations entry.
-type putOp struct {
-	Method         string
-	URL            string
-	Offset, Length int64
-	PartNumber     int
-	Headers        map[string]string
+	Ops         []transfer.Operation
 }
 
 // putResult is what the child prints on stdout.
@@ -71,8 +62,8 @@ func (b *bench) putChild(ctx context.Context, job putJob) (float64, float64, err
 }
 
 // putMain is the child: it reads a putJob, PUTs every part with a plain
-// parallel loop (a section reader per part, no retries, no progress) and
-// prints the seconds the PUT phase took.
+// parallel loop (uploadtest.BarePUT: a section reader per part, no retries, no
+// progress) and prints the seconds the PUT phase took.
 func putMain(stdin io.Reader, stdout io.Writer) error {
 	var job putJob
 	if err := json.NewDecoder(stdin).Decode(&job); err != nil {
@@ -86,54 +77,14 @@ func putMain(stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	defer f.Close()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = job.Parallelism
-	tr.WriteBufferSize = job.WriteBuffer
-	client := &http.Client{Transport: tr}
-	defer tr.CloseIdleConnections()
+	client := uploadtest.BareClient(job.Parallelism, job.WriteBuffer)
+	defer client.CloseIdleConnections()
 
-	sem := make(chan struct{}, job.Parallelism)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
 	start := time.Now()
-	for _, op := range job.Ops {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := put(client, f, op); err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("part %d: %w", op.PartNumber, err))
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	err = uploadtest.BarePUT(client, f, job.Parallelism, job.Ops)
 	secs := time.Since(start).Seconds()
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(putResult{Seconds: secs})
-}
-
-func put(client *http.Client, f *os.File, op putOp) error {
-	req, err := http.NewRequest(op.Method, op.URL, io.NewSectionReader(f, op.Offset, op.Length))
-	if err != nil {
-		return err
-	}
-	req.ContentLength = op.Length
-	for k, v := range op.Headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %s", resp.Status)
-	}
-	return nil
 }

@@ -36,7 +36,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -403,7 +402,7 @@ type partEvent struct {
 	status     int
 }
 
-// traceWriter notes the status of an answer; it passes Flush and Hijack on.
+// traceWriter notes the status of an answer.
 type traceWriter struct {
 	http.ResponseWriter
 	status int
@@ -414,18 +413,8 @@ func (w *traceWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *traceWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *traceWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if h, ok := w.ResponseWriter.(http.Hijacker); ok {
-		return h.Hijack()
-	}
-	return nil, nil, errors.New("hijacking not supported")
-}
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *traceWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logRetries logs, for every part requested more than once, when each of its
 // requests started and ended and with what status (ms from the first part
@@ -524,7 +513,7 @@ func (e *emulatorRun) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	tw := &traceWriter{ResponseWriter: w, status: http.StatusOK}
 	e.srv.ServeHTTP(tw, r)
-	tw.Flush()
+	_ = http.NewResponseController(tw).Flush()
 	end := time.Now()
 	e.mu.Lock()
 	e.trace = append(e.trace, partEvent{path: r.URL.Path, start: start, end: end, status: tw.status})
@@ -698,9 +687,9 @@ func (b *bench) baseline(ctx context.Context, path string, size int64, sum strin
 	}
 	job := putJob{Path: path, Parallelism: b.o.parallelism, WriteBuffer: writeBuffer}
 	for _, op := range file.Data.Attributes.UploadOperations {
-		o := putOp{Method: op.Method, URL: op.URL, Offset: op.Offset, Length: op.Length, PartNumber: op.PartNumber, Headers: map[string]string{}}
+		o := transfer.Operation{Method: op.Method, URL: op.URL, Offset: op.Offset, Length: op.Length, PartNumber: op.PartNumber}
 		for _, h := range op.RequestHeaders {
-			o.Headers[h.Name] = h.Value
+			o.Headers = append(o.Headers, transfer.Header{Name: h.Name, Value: h.Value})
 		}
 		job.Ops = append(job.Ops, o)
 	}

@@ -16,26 +16,18 @@ type AppAttributes struct {
 // ListAppsOptions filters ListApps. Zero fields are not sent.
 type ListAppsOptions struct {
 	// BundleID filters by bundle identifier (exact match; several are OR-ed).
-	BundleID []string
+	BundleID []string `query:"filter[bundleId]"`
 	// Name filters by app name.
-	Name []string
-	// Limit is the page size (Apple allows up to 200).
-	Limit int
-	// MaxPages stops after this many pages (0: all); Response.NextURL then
-	// tells whether more were left.
-	MaxPages int
+	Name []string `query:"filter[name]"`
+	ListOptions
 }
 
 // ListApps returns every app the key can see, following pages.
 func (c *Client) ListApps(ctx context.Context, opts *ListAppsOptions) ([]App, *Response, error) {
-	if opts == nil {
-		opts = &ListAppsOptions{}
-	}
-	q := newQuery().list("filter[bundleId]", opts.BundleID...).list("filter[name]", opts.Name...).int("limit", opts.Limit)
-	return ListAll[App](ctx, c, q.path("v1/apps"), opts.MaxPages)
+	return list[App](ctx, c, "v1/apps", opts)
 }
 
 // GetApp returns one app by its App Store Connect ID.
 func (c *Client) GetApp(ctx context.Context, id string) (*App, *Response, error) {
-	return Get[App](ctx, c, "v1/apps/"+pathEscape(id))
+	return get[App](ctx, c, "apps", id)
 }

@@ -113,126 +113,79 @@ type Client struct {
 // Option configures a Client.
 type Option func(*Client) error
 
+// option returns an Option that applies set, or fails with "asc: " and
+// problem (which names the option and its argument) when bad is true.
+func option(bad bool, problem string, set func(*Client)) Option {
+	return func(c *Client) error {
+		if bad {
+			return errors.New("asc: " + problem)
+		}
+		set(c)
+		return nil
+	}
+}
+
 // WithHTTPClient sets the HTTP client used for every request. The client
 // uses a copy of it whose redirects obey the same rule as links.next (same
 // scheme, host and port; see httpx.SameOriginRedirects), with the timeouts
 // of httpx.NewTransport when its Transport is nil or http.DefaultTransport.
 func WithHTTPClient(h *http.Client) Option {
-	return func(c *Client) error {
-		if h == nil {
-			return errors.New("asc: WithHTTPClient: nil *http.Client")
-		}
-		c.http = h
-		return nil
-	}
+	return option(h == nil, "WithHTTPClient: nil *http.Client", func(c *Client) { c.http = h })
 }
 
 // WithClock sets the clock used to measure clock skew and Retry-After dates.
 func WithClock(now func() time.Time) Option {
-	return func(c *Client) error {
-		if now == nil {
-			return errors.New("asc: WithClock: nil clock")
-		}
-		c.now = now
-		return nil
-	}
+	return option(now == nil, "WithClock: nil clock", func(c *Client) { c.now = now })
 }
 
 // WithSleep replaces the wait between retries (tests pass a fake that
 // advances a fake clock). It must return ctx.Err() if ctx ends first.
 func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(c *Client) error {
-		if sleep == nil {
-			return errors.New("asc: WithSleep: nil function")
-		}
-		c.sleep = sleep
-		return nil
-	}
+	return option(sleep == nil, "WithSleep: nil function", func(c *Client) { c.sleep = sleep })
 }
 
 // WithRand sets the randomness used for backoff jitter.
 func WithRand(src rand.Source) Option {
-	return func(c *Client) error {
-		if src == nil {
-			return errors.New("asc: WithRand: nil source")
-		}
-		c.jitter = retry.NewJitter(src)
-		return nil
-	}
+	return option(src == nil, "WithRand: nil source", func(c *Client) { c.jitter = retry.NewJitter(src) })
 }
 
 // WithRetryMax sets how many times a failed attempt may be repeated (0
 // disables retries of 429/5xx/network failures; the single 401 renewal stays).
 func WithRetryMax(n int) Option {
-	return func(c *Client) error {
-		if n < 0 {
-			return fmt.Errorf("asc: WithRetryMax(%d): must be 0 or more", n)
-		}
-		c.retryMax = n
-		return nil
-	}
+	return option(n < 0, fmt.Sprintf("WithRetryMax(%d): must be 0 or more", n), func(c *Client) { c.retryMax = n })
 }
 
 // WithRetryWait sets the first backoff step and the backoff ceiling.
 func WithRetryWait(min, max time.Duration) Option {
-	return func(c *Client) error {
-		if min <= 0 || max < min {
-			return fmt.Errorf("asc: WithRetryWait(%v, %v): need 0 < min <= max", min, max)
-		}
-		c.waitMin, c.waitMax = min, max
-		return nil
-	}
+	return option(min <= 0 || max < min, fmt.Sprintf("WithRetryWait(%v, %v): need 0 < min <= max", min, max),
+		func(c *Client) { c.waitMin, c.waitMax = min, max })
 }
 
 // WithMaxRetryAfter sets the longest Retry-After the client will wait for;
 // a longer one ends the call with the error, its RetryAfter set.
 func WithMaxRetryAfter(d time.Duration) Option {
-	return func(c *Client) error {
-		if d < 0 {
-			return fmt.Errorf("asc: WithMaxRetryAfter(%v): must not be negative", d)
-		}
-		c.maxRetryAf = d
-		return nil
-	}
+	return option(d < 0, fmt.Sprintf("WithMaxRetryAfter(%v): must not be negative", d), func(c *Client) { c.maxRetryAf = d })
 }
 
 // WithRequestTimeout bounds each attempt (0 means only the caller's context).
 func WithRequestTimeout(d time.Duration) Option {
-	return func(c *Client) error {
-		if d < 0 {
-			return fmt.Errorf("asc: WithRequestTimeout(%v): must not be negative", d)
-		}
-		c.reqTimeout = d
-		return nil
-	}
+	return option(d < 0, fmt.Sprintf("WithRequestTimeout(%v): must not be negative", d), func(c *Client) { c.reqTimeout = d })
 }
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option {
-	return func(c *Client) error {
-		c.userAgent = ua
-		return nil
-	}
+	return option(false, "", func(c *Client) { c.userAgent = ua })
 }
 
 // WithEvents registers a callback told about retries, token renewals, clock
 // corrections and rate limiting, so callers can log them.
 func WithEvents(fn func(Event)) Option {
-	return func(c *Client) error {
-		c.events = fn
-		return nil
-	}
+	return option(false, "", func(c *Client) { c.events = fn })
 }
 
 // WithRetryPolicy replaces DefaultRetryPolicy.
 func WithRetryPolicy(p RetryPolicy) Option {
-	return func(c *Client) error {
-		if p == nil {
-			return errors.New("asc: WithRetryPolicy: nil policy")
-		}
-		c.policy = p
-		return nil
-	}
+	return option(p == nil, "WithRetryPolicy: nil policy", func(c *Client) { c.policy = p })
 }
 
 // New returns a client for the API at baseURL (DefaultBaseURL when empty),

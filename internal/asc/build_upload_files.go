@@ -1,9 +1,6 @@
 package asc
 
-import (
-	"context"
-	"net/http"
-)
+import "context"
 
 // Asset types and UTIs for build upload files.
 const (
@@ -75,38 +72,25 @@ type Checksum struct {
 	Algorithm string `json:"algorithm"`
 }
 
-type buildUploadFileCreateRequest struct {
-	Data struct {
-		Type       string `json:"type"`
-		Attributes struct {
-			AssetType string `json:"assetType"`
-			FileName  string `json:"fileName"`
-			FileSize  int64  `json:"fileSize"`
-			UTI       string `json:"uti"`
-		} `json:"attributes"`
-		Relationships struct {
-			BuildUpload Relationship `json:"buildUpload"`
-		} `json:"relationships"`
-	} `json:"data"`
+// buildUploadFileCreate is what a new file of an upload is sent with.
+type buildUploadFileCreate struct {
+	AssetType string `json:"assetType"`
+	FileName  string `json:"fileName"`
+	FileSize  int64  `json:"fileSize"`
+	UTI       string `json:"uti"`
 }
 
 // CreateBuildUploadFile reserves a file of fileSize bytes in upload uploadID
 // (uti UTIIPA or UTIPKG, assetType AssetTypeAsset) and returns the part
 // operations Apple chose. Not repeated after a 5xx or a broken connection.
 func (c *Client) CreateBuildUploadFile(ctx context.Context, uploadID, fileName string, fileSize int64, uti, assetType string) (*BuildUploadFile, *Response, error) {
-	var body buildUploadFileCreateRequest
-	body.Data.Type = "buildUploadFiles"
-	body.Data.Attributes.AssetType = assetType
-	body.Data.Attributes.FileName = fileName
-	body.Data.Attributes.FileSize = fileSize
-	body.Data.Attributes.UTI = uti
-	body.Data.Relationships.BuildUpload = Relationship{Data: &ResourceIdentifier{Type: "buildUploads", ID: uploadID}}
-	return Send[BuildUploadFile](ctx, c, http.MethodPost, "v1/buildUploadFiles", body)
+	attrs := buildUploadFileCreate{AssetType: assetType, FileName: fileName, FileSize: fileSize, UTI: uti}
+	return create[BuildUploadFile](ctx, c, "buildUploadFiles", &attrs, toOne("buildUpload", "buildUploads", uploadID))
 }
 
 // GetBuildUploadFile reads a file of an upload.
 func (c *Client) GetBuildUploadFile(ctx context.Context, id string) (*BuildUploadFile, *Response, error) {
-	return Get[BuildUploadFile](ctx, c, "v1/buildUploadFiles/"+pathEscape(id))
+	return get[BuildUploadFile](ctx, c, "buildUploadFiles", id)
 }
 
 // ListBuildUploadFiles returns the files of an upload, following pages.
@@ -114,15 +98,10 @@ func (c *Client) ListBuildUploadFiles(ctx context.Context, uploadID string) ([]B
 	return ListAll[BuildUploadFile](ctx, c, "v1/buildUploads/"+pathEscape(uploadID)+"/buildUploadFiles", 0)
 }
 
-type buildUploadFileUpdateRequest struct {
-	Data struct {
-		Type       string `json:"type"`
-		ID         string `json:"id"`
-		Attributes struct {
-			Uploaded            *bool      `json:"uploaded,omitempty"`
-			SourceFileChecksums *Checksums `json:"sourceFileChecksums,omitempty"`
-		} `json:"attributes"`
-	} `json:"data"`
+// buildUploadFileUpdate is what a file's commit sends.
+type buildUploadFileUpdate struct {
+	Uploaded            *bool      `json:"uploaded,omitempty"`
+	SourceFileChecksums *Checksums `json:"sourceFileChecksums,omitempty"`
 }
 
 // UpdateBuildUploadFile commits a file once all parts are sent (uploaded
@@ -130,10 +109,6 @@ type buildUploadFileUpdateRequest struct {
 // 5xx or a broken connection: read the upload's state (GetBuildUpload or
 // GetBuildUploadFile) before deciding anything.
 func (c *Client) UpdateBuildUploadFile(ctx context.Context, id string, uploaded bool, checksums *Checksums) (*BuildUploadFile, *Response, error) {
-	var body buildUploadFileUpdateRequest
-	body.Data.Type = "buildUploadFiles"
-	body.Data.ID = id
-	body.Data.Attributes.Uploaded = &uploaded
-	body.Data.Attributes.SourceFileChecksums = checksums
-	return Send[BuildUploadFile](ctx, c, http.MethodPatch, "v1/buildUploadFiles/"+pathEscape(id), body)
+	attrs := buildUploadFileUpdate{Uploaded: &uploaded, SourceFileChecksums: checksums}
+	return update[BuildUploadFile](ctx, c, "buildUploadFiles", id, &attrs)
 }

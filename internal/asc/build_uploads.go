@@ -14,12 +14,7 @@ const (
 )
 
 // BuildUpload is one upload of a build (resource type "buildUploads", API 4.1+).
-type BuildUpload struct {
-	Type          string                    `json:"type"`
-	ID            string                    `json:"id"`
-	Attributes    BuildUploadAttributes     `json:"attributes"`
-	Relationships *BuildUploadRelationships `json:"relationships,omitempty"`
-}
+type BuildUpload Linked[BuildUploadAttributes, BuildUploadRelationships]
 
 // BuildUploadAttributes are the upload's fields.
 type BuildUploadAttributes struct {
@@ -70,18 +65,11 @@ func (u *BuildUpload) BuildID() string {
 	return u.Relationships.Build.ID()
 }
 
-type buildUploadCreateRequest struct {
-	Data struct {
-		Type       string `json:"type"`
-		Attributes struct {
-			CFBundleShortVersionString string `json:"cfBundleShortVersionString"`
-			CFBundleVersion            string `json:"cfBundleVersion"`
-			Platform                   string `json:"platform"`
-		} `json:"attributes"`
-		Relationships struct {
-			App Relationship `json:"app"`
-		} `json:"relationships"`
-	} `json:"data"`
+// buildUploadCreate is what a new upload is sent with.
+type buildUploadCreate struct {
+	CFBundleShortVersionString string `json:"cfBundleShortVersionString"`
+	CFBundleVersion            string `json:"cfBundleVersion"`
+	Platform                   string `json:"platform"`
 }
 
 // CreateBuildUpload starts an upload of build buildVersion (CFBundleVersion)
@@ -92,18 +80,13 @@ type buildUploadCreateRequest struct {
 // repeated after a 5xx or a broken connection: read the app's uploads
 // (ListAppBuildUploads) before trying again.
 func (c *Client) CreateBuildUpload(ctx context.Context, appID, shortVersion, buildVersion, platform string) (*BuildUpload, *Response, error) {
-	var body buildUploadCreateRequest
-	body.Data.Type = "buildUploads"
-	body.Data.Attributes.CFBundleShortVersionString = shortVersion
-	body.Data.Attributes.CFBundleVersion = buildVersion
-	body.Data.Attributes.Platform = platform
-	body.Data.Relationships.App = Relationship{Data: &ResourceIdentifier{Type: "apps", ID: appID}}
-	return Send[BuildUpload](ctx, c, http.MethodPost, "v1/buildUploads", body)
+	attrs := buildUploadCreate{CFBundleShortVersionString: shortVersion, CFBundleVersion: buildVersion, Platform: platform}
+	return create[BuildUpload](ctx, c, "buildUploads", &attrs, toOne("app", "apps", appID))
 }
 
 // GetBuildUpload reads an upload, with its state and (once known) its build.
 func (c *Client) GetBuildUpload(ctx context.Context, id string) (*BuildUpload, *Response, error) {
-	return Get[BuildUpload](ctx, c, "v1/buildUploads/"+pathEscape(id))
+	return get[BuildUpload](ctx, c, "buildUploads", id)
 }
 
 // DeleteBuildUpload deletes an upload (to abandon it). A DELETE that had to
@@ -118,30 +101,18 @@ func (c *Client) DeleteBuildUpload(ctx context.Context, id string) (*Response, e
 
 // ListBuildUploadsOptions filters ListAppBuildUploads. Zero fields are not sent.
 type ListBuildUploadsOptions struct {
-	CFBundleShortVersionString []string
-	CFBundleVersion            []string
+	CFBundleShortVersionString []string `query:"filter[cfBundleShortVersionString]"`
+	CFBundleVersion            []string `query:"filter[cfBundleVersion]"`
 	// Platform filters by IOS, MAC_OS, TV_OS or VISION_OS.
-	Platform []string
+	Platform []string `query:"filter[platform]"`
 	// State filters by AWAITING_UPLOAD, PROCESSING, FAILED or COMPLETE.
-	State []string
+	State []string `query:"filter[state]"`
 	// Sort is e.g. "-uploadedDate".
-	Sort string
-	// Limit is the page size (Apple allows up to 200).
-	Limit int
-	// MaxPages stops after this many pages (0: all); Response.NextURL then
-	// tells whether more were left.
-	MaxPages int
+	Sort string `query:"sort"`
+	ListOptions
 }
 
 // ListAppBuildUploads returns the app's uploads, following pages.
 func (c *Client) ListAppBuildUploads(ctx context.Context, appID string, opts *ListBuildUploadsOptions) ([]BuildUpload, *Response, error) {
-	if opts == nil {
-		opts = &ListBuildUploadsOptions{}
-	}
-	q := newQuery().list("filter[cfBundleShortVersionString]", opts.CFBundleShortVersionString...).
-		list("filter[cfBundleVersion]", opts.CFBundleVersion...).
-		list("filter[platform]", opts.Platform...).
-		list("filter[state]", opts.State...).
-		list("sort", opts.Sort).int("limit", opts.Limit)
-	return ListAll[BuildUpload](ctx, c, q.path("v1/apps/"+pathEscape(appID)+"/buildUploads"), opts.MaxPages)
+	return list[BuildUpload](ctx, c, "v1/apps/"+pathEscape(appID)+"/buildUploads", opts)
 }

@@ -11,12 +11,7 @@ const (
 )
 
 // Build is an uploaded build (resource type "builds").
-type Build struct {
-	Type          string              `json:"type"`
-	ID            string              `json:"id"`
-	Attributes    BuildAttributes     `json:"attributes"`
-	Relationships *BuildRelationships `json:"relationships,omitempty"`
-}
+type Build = Linked[BuildAttributes, BuildRelationships]
 
 // BuildAttributes are the build's fields we read.
 type BuildAttributes struct {
@@ -42,35 +37,24 @@ type BuildRelationships struct {
 // ListBuildsOptions filters ListBuilds. Zero fields are not sent.
 type ListBuildsOptions struct {
 	// AppID filters by app ID.
-	AppID []string
+	AppID []string `query:"filter[app]"`
 	// Version filters by build number.
-	Version []string
+	Version []string `query:"filter[version]"`
 	// PreReleaseVersion filters by marketing version (CFBundleShortVersionString).
-	PreReleaseVersion []string
+	PreReleaseVersion []string `query:"filter[preReleaseVersion.version]"`
 	// ProcessingState filters by PROCESSING, FAILED, INVALID or VALID.
-	ProcessingState []string
+	ProcessingState []string `query:"filter[processingState]"`
 	// Sort is e.g. "-uploadedDate" (newest first).
-	Sort string
-	// Limit is the page size (Apple allows up to 200).
-	Limit int
-	// MaxPages stops after this many pages (0: all); Response.NextURL then
-	// tells whether more were left.
-	MaxPages int
+	Sort string `query:"sort"`
+	ListOptions
 }
 
 // ListBuilds returns every build matching opts, following pages.
 func (c *Client) ListBuilds(ctx context.Context, opts *ListBuildsOptions) ([]Build, *Response, error) {
-	if opts == nil {
-		opts = &ListBuildsOptions{}
-	}
-	q := newQuery().list("filter[app]", opts.AppID...).list("filter[version]", opts.Version...).
-		list("filter[preReleaseVersion.version]", opts.PreReleaseVersion...).
-		list("filter[processingState]", opts.ProcessingState...).
-		list("sort", opts.Sort).int("limit", opts.Limit)
-	return ListAll[Build](ctx, c, q.path("v1/builds"), opts.MaxPages)
+	return list[Build](ctx, c, "v1/builds", opts)
 }
 
 // GetBuild returns one build by ID.
 func (c *Client) GetBuild(ctx context.Context, id string) (*Build, *Response, error) {
-	return Get[Build](ctx, c, "v1/builds/"+pathEscape(id))
+	return get[Build](ctx, c, "builds", id)
 }

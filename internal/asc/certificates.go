@@ -26,23 +26,15 @@ var CertificateSummaryFields = []string{"name", "certificateType", "displayName"
 // ListCertificatesOptions filters ListCertificates. Zero fields are not sent.
 type ListCertificatesOptions struct {
 	// CertificateType filters by type (DISTRIBUTION, IOS_DISTRIBUTION, ...).
-	CertificateType []string
-	// Fields names the attributes to fetch (fields[certificates]); empty
-	// fetches all. CertificateSummaryFields leaves out the certificate itself.
-	Fields []string
-	// Limit is the page size (Apple allows up to 200).
-	Limit int
-	// MaxPages stops after this many pages (0: all); Response.NextURL then
-	// tells whether more were left.
-	MaxPages int
+	CertificateType []string `query:"filter[certificateType]"`
+	// Fields names the attributes to fetch; empty fetches all.
+	// CertificateSummaryFields leaves out the certificate itself.
+	Fields []string `query:"fields[certificates]"`
+	ListOptions
 }
 
 // ListCertificates returns every certificate, following pages. Individual
 // keys are refused here by Apple (403).
 func (c *Client) ListCertificates(ctx context.Context, opts *ListCertificatesOptions) ([]Certificate, *Response, error) {
-	if opts == nil {
-		opts = &ListCertificatesOptions{}
-	}
-	q := newQuery().list("filter[certificateType]", opts.CertificateType...).list("fields[certificates]", opts.Fields...).int("limit", opts.Limit)
-	return ListAll[Certificate](ctx, c, q.path("v1/certificates"), opts.MaxPages)
+	return list[Certificate](ctx, c, "v1/certificates", opts)
 }

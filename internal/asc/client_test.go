@@ -88,7 +88,7 @@ func TestPaging(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"data": data, "links": links, "meta": map[string]any{"paging": map[string]any{"total": 5, "limit": 2}}})
 	})
 	c, _, _ := newTestClient(t, h, plainSource("x"))
-	apps, resp, err := c.ListApps(context.Background(), &ListAppsOptions{BundleID: []string{"com.example.demo"}, Limit: 2})
+	apps, resp, err := c.ListApps(context.Background(), &ListAppsOptions{BundleID: []string{"com.example.demo"}, ListOptions: ListOptions{Limit: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestPaging(t *testing.T) {
 	}
 
 	// MaxPages stops early and says more is left.
-	apps, resp, err = c.ListApps(context.Background(), &ListAppsOptions{BundleID: []string{"com.example.demo"}, Limit: 2, MaxPages: 2})
+	apps, resp, err = c.ListApps(context.Background(), &ListAppsOptions{BundleID: []string{"com.example.demo"}, ListOptions: ListOptions{Limit: 2, MaxPages: 2}})
 	if err != nil || len(apps) != 4 || resp.Pages != 2 || !strings.Contains(resp.NextURL, "cursor=p3") {
 		t.Errorf("MaxPages 2: %d apps, pages %d, next %q, err %v", len(apps), resp.Pages, resp.NextURL, err)
 	}
@@ -191,7 +191,7 @@ func TestRateLimitEvents(t *testing.T) {
 		status(200)(w, r)
 	})
 	ev := &events{}
-	c, _, _ := newTestClient(t, h, plainSource("x"), WithEvents(ev.add))
+	c, _, _ := newTestClient(t, h, plainSource("x"), WithEvents(ev.Add))
 	for i := 0; i < 5; i++ {
 		if _, _, err := c.GetApp(context.Background(), "1"); err != nil {
 			t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/asc-action/asc-action/internal/contract"
-	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // contractServer answers every endpoint the client uses with fixtures, and
@@ -99,7 +98,7 @@ func contractServer(t *testing.T, spec *contract.Spec) http.Handler {
 		return u
 	}
 	mux.HandleFunc("POST /v1/buildUploads", func(w http.ResponseWriter, r *http.Request) {
-		var req buildUploadCreateRequest
+		var req requestDocument[buildUploadCreate]
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			t.Errorf("create upload body: %v", err)
 		}
@@ -153,7 +152,7 @@ func contractServer(t *testing.T, spec *contract.Spec) http.Handler {
 		writeJSON(w, 200, map[string]any{"data": file(r.PathValue("id"), true), "links": link(r)})
 	})
 	mux.HandleFunc("PATCH /v1/buildUploadFiles/{id}", func(w http.ResponseWriter, r *http.Request) {
-		var req buildUploadFileUpdateRequest
+		var req requestDocument[buildUploadFileUpdate]
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			t.Errorf("update file body: %v", err)
 		}
@@ -173,50 +172,21 @@ func contractServer(t *testing.T, spec *contract.Spec) http.Handler {
 }
 
 // checkedHandler holds every request to Apple's document (operation, query
-// parameters it declares, body schema, bearer token) and every response too.
+// parameters it declares, body schema) and a bearer token, and every
+// response too.
 func checkedHandler(t *testing.T, spec *contract.Spec, next http.Handler) http.Handler {
 	checked := spec.Middleware(t, next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		op, err := spec.CheckRequest(r.Clone(context.Background()), body)
-		if err != nil {
+		if _, err := spec.CheckRequest(r.Clone(context.Background()), body); err != nil {
 			t.Errorf("client request: %v", err)
-		}
-		// openapi3filter lets unknown query parameters through; a misspelt
-		// filter would be ignored by Apple, so refuse any the operation
-		// does not declare.
-		declared := queryParams(spec, op)
-		for k := range r.URL.Query() {
-			if !declared[k] {
-				t.Errorf("%s %s (%s): query parameter %q is not in Apple's document", r.Method, r.URL.Path, op, k)
-			}
 		}
 		if a := r.Header.Get("Authorization"); !strings.HasPrefix(a, "Bearer ") {
 			t.Errorf("%s %s sent without a bearer token", r.Method, r.URL.Path)
 		}
 		checked.ServeHTTP(w, r)
 	})
-}
-
-// queryParams lists the query parameters operation op declares.
-func queryParams(spec *contract.Spec, op string) map[string]bool {
-	out := map[string]bool{}
-	for _, item := range spec.Doc.Paths.Map() {
-		for _, o := range item.Operations() {
-			if o.OperationID != op {
-				continue
-			}
-			for _, ps := range []openapi3.Parameters{item.Parameters, o.Parameters} {
-				for _, p := range ps {
-					if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
-						out[p.Value.Name] = true
-					}
-				}
-			}
-		}
-	}
-	return out
 }
 
 // TestContract sends every endpoint's requests, success and error cases, to
@@ -231,7 +201,7 @@ func TestContract(t *testing.T) {
 	individual, _, _ := newTestClient(t, h, plainSource("individual"))
 
 	t.Run("apps", func(t *testing.T) {
-		apps, resp, err := c.ListApps(ctx, &ListAppsOptions{BundleID: []string{"com.example.demo"}, Limit: 200})
+		apps, resp, err := c.ListApps(ctx, &ListAppsOptions{BundleID: []string{"com.example.demo"}, ListOptions: ListOptions{Limit: 200}})
 		if err != nil || len(apps) != 1 || apps[0].Attributes.BundleID != "com.example.demo" || apps[0].ID != "1234567890" {
 			t.Fatalf("ListApps = %+v, %v", apps, err)
 		}
@@ -257,7 +227,7 @@ func TestContract(t *testing.T) {
 	})
 
 	t.Run("certificates", func(t *testing.T) {
-		certs, _, err := c.ListCertificates(ctx, &ListCertificatesOptions{CertificateType: []string{"DISTRIBUTION", "IOS_DEVELOPMENT"}, Fields: CertificateSummaryFields, Limit: 200})
+		certs, _, err := c.ListCertificates(ctx, &ListCertificatesOptions{CertificateType: []string{"DISTRIBUTION", "IOS_DEVELOPMENT"}, Fields: CertificateSummaryFields, ListOptions: ListOptions{Limit: 200}})
 		if err != nil || len(certs) != 1 {
 			t.Fatalf("ListCertificates = %+v, %v", certs, err)
 		}
@@ -289,7 +259,7 @@ func TestContract(t *testing.T) {
 
 	t.Run("builds", func(t *testing.T) {
 		builds, _, err := c.ListBuilds(ctx, &ListBuildsOptions{AppID: []string{"1234567890"}, Version: []string{"42"},
-			PreReleaseVersion: []string{"1.2.3"}, ProcessingState: []string{ProcessingStateValid, ProcessingStateProcessing}, Sort: "-uploadedDate", Limit: 10})
+			PreReleaseVersion: []string{"1.2.3"}, ProcessingState: []string{ProcessingStateValid, ProcessingStateProcessing}, Sort: "-uploadedDate", ListOptions: ListOptions{Limit: 10}})
 		if err != nil || len(builds) != 1 || builds[0].Attributes.ProcessingState != ProcessingStateValid {
 			t.Fatalf("ListBuilds = %+v, %v", builds, err)
 		}
@@ -327,7 +297,7 @@ func TestContract(t *testing.T) {
 			t.Errorf("client rate limit after a 429 = %+v", c.RateLimit())
 		}
 		list, _, err := c.ListAppBuildUploads(ctx, "1234567890", &ListBuildUploadsOptions{CFBundleShortVersionString: []string{"1.2.3"},
-			CFBundleVersion: []string{"42"}, Platform: []string{PlatformIOS}, State: []string{BuildUploadStateProcessing}, Sort: "-uploadedDate", Limit: 5})
+			CFBundleVersion: []string{"42"}, Platform: []string{PlatformIOS}, State: []string{BuildUploadStateProcessing}, Sort: "-uploadedDate", ListOptions: ListOptions{Limit: 5}})
 		if err != nil || len(list) != 1 || list[0].State() != BuildUploadStateProcessing {
 			t.Errorf("ListAppBuildUploads = %+v, %v", list, err)
 		}

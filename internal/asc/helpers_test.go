@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/eventtest"
 	"github.com/asc-action/asc-action/internal/testclock"
 )
 
@@ -23,33 +24,6 @@ const prefix = "/api-prefix"
 // newFakeClock is the tests' settable clock.
 func newFakeClock() *testclock.Clock {
 	return testclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
-}
-
-// fakeSleep records the waits asked for and advances the clock instead of
-// sleeping.
-type fakeSleep struct {
-	mu    sync.Mutex
-	clock *testclock.Clock
-	waits []time.Duration
-}
-
-func (s *fakeSleep) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.waits = append(s.waits, d)
-	s.mu.Unlock()
-	if s.clock != nil {
-		s.clock.Advance(d)
-	}
-	return ctx.Err()
-}
-
-func (s *fakeSleep) Waits() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.waits...)
 }
 
 // fakeSource mints opaque tokens "tok-<n>-exp-<unix>" living lifetime on its
@@ -128,8 +102,9 @@ func tokenExpiry(tok string) (time.Time, bool) {
 }
 
 // newTestClient starts an httptest server mounting h under prefix and
-// returns a client for it with fake sleep and a fixed rand.
-func newTestClient(t *testing.T, h http.Handler, ts TokenSource, opts ...Option) (*Client, *httptest.Server, *fakeSleep) {
+// returns a client for it with a fixed rand, sleeping on a fake clock
+// (returned) that records the waits.
+func newTestClient(t *testing.T, h http.Handler, ts TokenSource, opts ...Option) (*Client, *httptest.Server, *testclock.Clock) {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle(prefix+"/", http.StripPrefix(prefix, h))
@@ -139,7 +114,7 @@ func newTestClient(t *testing.T, h http.Handler, ts TokenSource, opts ...Option)
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	fs := &fakeSleep{}
+	fs := newFakeClock()
 	all := append([]Option{
 		WithSleep(fs.Sleep),
 		WithRand(rand.NewPCG(1, 2)),
@@ -177,25 +152,8 @@ func selfURL(r *http.Request) string {
 }
 
 // events collects client events.
-type events struct {
-	mu sync.Mutex
-	l  []Event
-}
-
-func (e *events) add(ev Event) {
-	e.mu.Lock()
-	e.l = append(e.l, ev)
-	e.mu.Unlock()
-}
+type events struct{ eventtest.Recorder[Event] }
 
 func (e *events) of(k EventKind) []Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var out []Event
-	for _, ev := range e.l {
-		if ev.Kind == k {
-			out = append(out, ev)
-		}
-	}
-	return out
+	return e.Where(func(ev Event) bool { return ev.Kind == k })
 }

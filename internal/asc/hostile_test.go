@@ -39,8 +39,8 @@ func TestRedirectToAnotherPortKeepsTheToken(t *testing.T) {
 	if got := leaked.Load().(string); got != "" {
 		t.Errorf("the other port received Authorization %q", got)
 	}
-	if calls.Load() != 1 || len(fs.Waits()) != 0 {
-		t.Errorf("%d attempts, waits %v; a refused redirect is not retried", calls.Load(), fs.Waits())
+	if calls.Load() != 1 || len(fs.Sleeps()) != 0 {
+		t.Errorf("%d attempts, waits %v; a refused redirect is not retried", calls.Load(), fs.Sleeps())
 	}
 	if strings.Contains(err.Error(), "t0k3n-secret") || !strings.Contains(err.Error(), "same scheme, host and port") {
 		t.Errorf("message %q", err)
@@ -134,7 +134,7 @@ func TestPagingStopsOnACycle(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"data": []any{map[string]any{"type": "apps", "id": "1"}}, "links": map[string]any{"next": next}})
 	})
 	c, _, _ := newTestClient(t, h, plainSource("x"))
-	_, _, err := c.ListApps(context.Background(), &ListAppsOptions{Limit: 1})
+	_, _, err := c.ListApps(context.Background(), &ListAppsOptions{ListOptions: ListOptions{Limit: 1}})
 	if err == nil || !strings.Contains(err.Error(), "already read") || calls.Load() != 3 {
 		t.Errorf("err = %v after %d pages; want a cycle refused after 3", err, calls.Load())
 	}
@@ -188,8 +188,8 @@ func TestSilentServerTimesOutNamed(t *testing.T) {
 	if !errors.As(err, &ne) || !ne.Timeout || ne.Attempts != 2 || !strings.Contains(err.Error(), "httpx.APIHeaderTimeout") {
 		t.Fatalf("err = %v; want a timeout naming httpx.APIHeaderTimeout after 2 attempts", err)
 	}
-	if len(fs.Waits()) != 1 {
-		t.Errorf("waits = %v", fs.Waits())
+	if len(fs.Sleeps()) != 1 {
+		t.Errorf("waits = %v", fs.Sleeps())
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -20,11 +21,18 @@ const (
 
 // Resource is a JSON:API resource object as App Store Connect sends it: its
 // type, its ID and its attributes (A). Resources read with relationships
-// (Build, BuildUpload) are structs of their own.
+// (Build, BuildUpload) are a Linked.
 type Resource[A any] struct {
 	Type       string `json:"type"`
 	ID         string `json:"id"`
 	Attributes A      `json:"attributes"`
+}
+
+// Linked is a resource read with its relationships (R), present when Apple
+// includes them.
+type Linked[A, R any] struct {
+	Resource[A]
+	Relationships *R `json:"relationships,omitempty"`
 }
 
 // ResourceIdentifier names a resource in a relationship: {"type","id"}.
@@ -44,6 +52,27 @@ func (r *Relationship) ID() string {
 		return ""
 	}
 	return r.Data.ID
+}
+
+// requestDocument is the body of a POST that creates a resource or of a
+// PATCH that changes one: {"data": {...}}.
+type requestDocument[A any] struct {
+	Data requestResource[A] `json:"data"`
+}
+
+// requestResource is the resource a POST creates (no id) or a PATCH changes
+// (its id, no relationships). A POST without attributes sends none.
+type requestResource[A any] struct {
+	Type          string                   `json:"type"`
+	ID            *string                  `json:"id,omitempty"`
+	Attributes    *A                       `json:"attributes,omitempty"`
+	Relationships map[string]*Relationship `json:"relationships,omitempty"`
+}
+
+// toOne is the relationships of a new resource that names one other: name
+// links to the resource typ/id.
+func toOne(name, typ, id string) map[string]*Relationship {
+	return map[string]*Relationship{name: {Data: &ResourceIdentifier{Type: typ, ID: id}}}
 }
 
 // Links is a document's links (self, first, next).
@@ -105,11 +134,45 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	return json.Marshal(t.Time.Format(time.RFC3339Nano))
 }
 
+// ListOptions are the paging options every list call takes; each
+// List...Options embeds them.
+type ListOptions struct {
+	// Limit is the page size (Apple allows up to 200).
+	Limit int `query:"limit"`
+	// MaxPages stops after this many pages (0: all); Response.NextURL then
+	// tells whether more were left.
+	MaxPages int
+}
+
+func (o *ListOptions) paging() *ListOptions { return o }
+
 // query builds a JSON:API query string; list values are comma-separated as
 // Apple's parameters (style form, explode false) expect.
 type query struct{ v url.Values }
 
 func newQuery() *query { return &query{v: url.Values{}} }
+
+// options adds the fields of the options struct v that name a parameter in
+// a `query` tag: a []string as a list, a string as a one-item list, an int
+// when positive. An embedded struct (ListOptions) adds its own fields.
+func (q *query) options(v reflect.Value) *query {
+	for i := range v.NumField() {
+		f, val := v.Type().Field(i), v.Field(i)
+		key := f.Tag.Get("query")
+		switch {
+		case f.Anonymous:
+			q.options(val)
+		case key == "":
+		case f.Type.Kind() == reflect.Int:
+			q.int(key, int(val.Int()))
+		case f.Type.Kind() == reflect.String:
+			q.list(key, val.String())
+		default:
+			q.list(key, val.Interface().([]string)...)
+		}
+	}
+	return q
+}
 
 func (q *query) list(key string, vals ...string) *query {
 	var keep []string

@@ -62,8 +62,8 @@ func TestNoExpiredTokenAcrossTwoHours(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"data": map[string]any{"type": "buildUploads", "id": "U1",
 			"attributes": map[string]any{"state": map[string]any{"state": "PROCESSING"}}}, "links": map[string]any{"self": selfURL(r)}})
 	})
-	c, _, fs := newTestClient(t, h, src, WithClock(clock.Now), WithMaxRetryAfter(5*time.Minute))
-	fs.clock = clock // waits advance the fake clock
+	// Waits advance the clock the token source mints on.
+	c, _, _ := newTestClient(t, h, src, WithClock(clock.Now), WithSleep(clock.Sleep), WithMaxRetryAfter(5*time.Minute))
 	ctx := context.Background()
 	calls := 0
 	for clock.Now().Sub(start) < 2*time.Hour {
@@ -80,7 +80,7 @@ func TestNoExpiredTokenAcrossTwoHours(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	t.Logf("%d calls, %d requests, %d tokens minted, %d retries over %v simulated", calls, n, src.minted, len(fs.Waits()), clock.Now().Sub(start).Round(time.Second))
+	t.Logf("%d calls, %d requests, %d tokens minted, %d retries over %v simulated", calls, n, src.minted, len(clock.Sleeps()), clock.Now().Sub(start).Round(time.Second))
 	if expired != 0 {
 		t.Errorf("%d requests carried an expired token", expired)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 )
 
@@ -64,6 +65,20 @@ func ListAll[T any](ctx context.Context, c *Client, path string, maxPages int) (
 	return all, last, nil
 }
 
+// list reads the collection at path (relative to the base URL) with the
+// query opts asks for (nil: none), following pages up to opts.MaxPages.
+// Every List method of the Client is one call of it.
+func list[T, O any, P interface {
+	*O
+	paging() *ListOptions
+}](ctx context.Context, c *Client, path string, opts P) ([]T, *Response, error) {
+	if opts == nil {
+		opts = new(O)
+	}
+	q := newQuery().options(reflect.ValueOf(opts).Elem())
+	return ListAll[T](ctx, c, q.path(path), opts.paging().MaxPages)
+}
+
 // walk holds what a list call has read, against servers that never stop.
 type walk struct {
 	path  string
@@ -118,6 +133,25 @@ func Get[T any](ctx context.Context, c *Client, path string) (*T, *Response, err
 // connection (see DefaultRetryPolicy).
 func Send[T any](ctx context.Context, c *Client, method, path string, body any) (*T, *Response, error) {
 	return requestData[T](ctx, c, method, path, body)
+}
+
+// get reads the resource typ/id (GET /v1/{typ}/{id}).
+func get[T any](ctx context.Context, c *Client, typ, id string) (*T, *Response, error) {
+	return Get[T](ctx, c, "v1/"+typ+"/"+pathEscape(id))
+}
+
+// create POSTs a new resource of type typ to v1/{typ} with attrs (nil: none)
+// and rels, and decodes the resource Apple made.
+func create[T, A any](ctx context.Context, c *Client, typ string, attrs *A, rels map[string]*Relationship) (*T, *Response, error) {
+	body := requestDocument[A]{Data: requestResource[A]{Type: typ, Attributes: attrs, Relationships: rels}}
+	return Send[T](ctx, c, http.MethodPost, "v1/"+typ, body)
+}
+
+// update PATCHes the attributes attrs of the resource typ/id and decodes the
+// resource as changed.
+func update[T, A any](ctx context.Context, c *Client, typ, id string, attrs *A) (*T, *Response, error) {
+	body := requestDocument[A]{Data: requestResource[A]{Type: typ, ID: &id, Attributes: attrs}}
+	return Send[T](ctx, c, http.MethodPatch, "v1/"+typ+"/"+pathEscape(id), body)
 }
 
 // requestData sends one request and decodes the document's data into a T; a

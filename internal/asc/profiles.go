@@ -31,29 +31,20 @@ var ProfileSummaryFields = []string{"name", "platform", "profileType", "profileS
 // ListProfilesOptions filters ListProfiles. Zero fields are not sent.
 type ListProfilesOptions struct {
 	// ProfileType filters by type (IOS_APP_STORE, ...).
-	ProfileType []string
+	ProfileType []string `query:"filter[profileType]"`
 	// Name filters by profile name.
-	Name []string
+	Name []string `query:"filter[name]"`
 	// ProfileState filters by ACTIVE or INVALID.
-	ProfileState []string
-	// Fields names the attributes to fetch (fields[profiles]); empty fetches
-	// all. ProfileSummaryFields leaves out the signed content, which is most
-	// of a page's bytes.
-	Fields []string
-	// Limit is the page size (Apple allows up to 200).
-	Limit int
-	// MaxPages stops after this many pages (0: all); Response.NextURL then
-	// tells whether more were left.
-	MaxPages int
+	ProfileState []string `query:"filter[profileState]"`
+	// Fields names the attributes to fetch; empty fetches all.
+	// ProfileSummaryFields leaves out the signed content, which is most of a
+	// page's bytes.
+	Fields []string `query:"fields[profiles]"`
+	ListOptions
 }
 
 // ListProfiles returns every provisioning profile, following pages.
 // Individual keys are refused here by Apple (403).
 func (c *Client) ListProfiles(ctx context.Context, opts *ListProfilesOptions) ([]Profile, *Response, error) {
-	if opts == nil {
-		opts = &ListProfilesOptions{}
-	}
-	q := newQuery().list("filter[profileType]", opts.ProfileType...).list("filter[name]", opts.Name...).
-		list("filter[profileState]", opts.ProfileState...).list("fields[profiles]", opts.Fields...).int("limit", opts.Limit)
-	return ListAll[Profile](ctx, c, q.path("v1/profiles"), opts.MaxPages)
+	return list[Profile](ctx, c, "v1/profiles", opts)
 }

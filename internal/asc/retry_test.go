@@ -185,7 +185,7 @@ func TestRetries(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := &script{steps: tc.steps}
 			ev := &events{}
-			c, _, fs := newTestClient(t, sc, plainSource("t0k3n-secret"), WithEvents(ev.add))
+			c, _, fs := newTestClient(t, sc, plainSource("t0k3n-secret"), WithEvents(ev.Add))
 			var body any
 			if tc.method == "POST" || tc.method == "PATCH" {
 				body = map[string]any{"data": map[string]any{"type": "apps"}}
@@ -218,7 +218,7 @@ func TestRetries(t *testing.T) {
 			if got := sc.count(); got != tc.attempts {
 				t.Errorf("server saw %d attempts; want %d", got, tc.attempts)
 			}
-			waits := fs.Waits()
+			waits := fs.Sleeps()
 			if tc.waits != nil {
 				if fmt.Sprint(waits) != fmt.Sprint(tc.waits) {
 					t.Errorf("waits = %v; want %v", waits, tc.waits)
@@ -240,7 +240,7 @@ func TestBackoffGrowsWithJitter(t *testing.T) {
 	if _, err := c.Do(context.Background(), req, nil); !errors.Is(err, ErrServer) {
 		t.Fatalf("err = %v", err)
 	}
-	waits := fs.Waits()
+	waits := fs.Sleeps()
 	if len(waits) != 6 {
 		t.Fatalf("waits = %v", waits)
 	}
@@ -261,7 +261,7 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 	if _, _, err := c.GetApp(context.Background(), "1"); err != nil {
 		t.Fatal(err)
 	}
-	if w := fs.Waits(); len(w) != 1 || w[0] != 42*time.Second {
+	if w := fs.Sleeps(); len(w) != 1 || w[0] != 42*time.Second {
 		t.Errorf("waits = %v; want [42s]", w)
 	}
 }
@@ -273,7 +273,7 @@ func TestDialRefusedRepeatsPOST(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nothing listens here now: every dial is refused
-	fs := &fakeSleep{}
+	fs := newFakeClock()
 	c, err := New("http://"+addr+prefix, plainSource("x"), WithSleep(fs.Sleep), WithRetryMax(2))
 	if err != nil {
 		t.Fatal(err)
@@ -283,8 +283,8 @@ func TestDialRefusedRepeatsPOST(t *testing.T) {
 	if !errors.As(err, &ne) || ne.Attempts != 3 || !retry.NotSent(err) {
 		t.Fatalf("err = %v; want a *NetworkError after 3 attempts that never reached a server", err)
 	}
-	if len(fs.Waits()) != 2 {
-		t.Errorf("waits = %v", fs.Waits())
+	if len(fs.Sleeps()) != 2 {
+		t.Errorf("waits = %v", fs.Sleeps())
 	}
 }
 
@@ -349,7 +349,7 @@ func TestRenewOn401(t *testing.T) {
 		src := newFakeSource(clock.Now)
 		sc := &script{steps: []func(http.ResponseWriter, *http.Request){unauthorized, status(201)}}
 		ev := &events{}
-		c, _, fs := newTestClient(t, sc, src, WithEvents(ev.add), WithClock(clock.Now))
+		c, _, fs := newTestClient(t, sc, src, WithEvents(ev.Add), WithClock(clock.Now))
 		// A POST too: a 401 is refused before anything is done.
 		if _, _, err := c.CreateBuildUpload(context.Background(), "1", "1.0", "1", PlatformIOS); err != nil {
 			t.Fatal(err)
@@ -357,8 +357,8 @@ func TestRenewOn401(t *testing.T) {
 		if src.renews != 1 || len(sc.auths) != 2 || sc.auths[0] == sc.auths[1] {
 			t.Errorf("renews = %d, tokens sent = %q; want one renewal and a different second token", src.renews, sc.auths)
 		}
-		if len(fs.Waits()) != 0 || len(ev.of(EventTokenRenewed)) != 1 {
-			t.Errorf("waits %v, renew events %d", fs.Waits(), len(ev.of(EventTokenRenewed)))
+		if len(fs.Sleeps()) != 0 || len(ev.of(EventTokenRenewed)) != 1 {
+			t.Errorf("waits %v, renew events %d", fs.Sleeps(), len(ev.of(EventTokenRenewed)))
 		}
 	})
 	t.Run("still 401 after renewal", func(t *testing.T) {
@@ -428,7 +428,7 @@ func TestClockSkewCorrected(t *testing.T) {
 			src := newFakeSource(clock.Now)
 			sc := skewServer(t, clock, ahead)
 			ev := &events{}
-			c, _, _ := newTestClient(t, sc, src, WithClock(clock.Now), WithEvents(ev.add))
+			c, _, _ := newTestClient(t, sc, src, WithClock(clock.Now), WithEvents(ev.Add))
 			if _, _, err := c.GetApp(context.Background(), "1"); err != nil {
 				t.Fatalf("after correction: %v", err)
 			}

@@ -40,34 +40,27 @@ type BetaGroupAttributes struct {
 // ListBetaGroupsOptions filters ListBetaGroups. Zero fields are not sent.
 type ListBetaGroupsOptions struct {
 	// AppID filters by app ID.
-	AppID []string
+	AppID []string `query:"filter[app]"`
 	// Name filters by exact group name.
-	Name []string
+	Name []string `query:"filter[name]"`
 	// ID filters by group ID.
-	ID []string
+	ID []string `query:"filter[id]"`
 	// BuildID keeps only the groups the build has been added to.
-	BuildID []string
+	BuildID []string `query:"filter[builds]"`
 	// Sort is e.g. "name".
-	Sort string
-	// Limit is the page size (Apple allows up to 200).
-	Limit int
+	Sort string `query:"sort"`
+	ListOptions
 }
 
 // ListBetaGroups returns every beta group matching opts, following pages.
 // With BuildID set it answers "which groups is this build in?".
 func (c *Client) ListBetaGroups(ctx context.Context, opts *ListBetaGroupsOptions) ([]BetaGroup, *Response, error) {
-	q := newQuery()
-	if opts != nil {
-		q.list("filter[app]", opts.AppID...).list("filter[name]", opts.Name...).
-			list("filter[id]", opts.ID...).list("filter[builds]", opts.BuildID...).
-			list("sort", opts.Sort).int("limit", opts.Limit)
-	}
-	return ListAll[BetaGroup](ctx, c, q.path("v1/betaGroups"), 0)
+	return list[BetaGroup](ctx, c, "v1/betaGroups", opts)
 }
 
 // GetBetaGroup returns one beta group by ID.
 func (c *Client) GetBetaGroup(ctx context.Context, id string) (*BetaGroup, *Response, error) {
-	return Get[BetaGroup](ctx, c, "v1/betaGroups/"+pathEscape(id))
+	return get[BetaGroup](ctx, c, "betaGroups", id)
 }
 
 type betaGroupLinkages struct {
@@ -109,21 +102,16 @@ type BetaBuildLocalizationAttributes struct {
 // ListBetaBuildLocalizationsOptions filters ListBetaBuildLocalizations.
 type ListBetaBuildLocalizationsOptions struct {
 	// BuildID filters by build.
-	BuildID []string
+	BuildID []string `query:"filter[build]"`
 	// Locale filters by locale ("en-US").
-	Locale []string
-	// Limit is the page size (Apple allows up to 200).
-	Limit int
+	Locale []string `query:"filter[locale]"`
+	ListOptions
 }
 
 // ListBetaBuildLocalizations returns the beta localizations matching opts,
 // following pages.
 func (c *Client) ListBetaBuildLocalizations(ctx context.Context, opts *ListBetaBuildLocalizationsOptions) ([]BetaBuildLocalization, *Response, error) {
-	q := newQuery()
-	if opts != nil {
-		q.list("filter[build]", opts.BuildID...).list("filter[locale]", opts.Locale...).int("limit", opts.Limit)
-	}
-	return ListAll[BetaBuildLocalization](ctx, c, q.path("v1/betaBuildLocalizations"), 0)
+	return list[BetaBuildLocalization](ctx, c, "v1/betaBuildLocalizations", opts)
 }
 
 // ListBuildBetaBuildLocalizations returns every beta localization of one
@@ -132,17 +120,10 @@ func (c *Client) ListBuildBetaBuildLocalizations(ctx context.Context, buildID st
 	return ListAll[BetaBuildLocalization](ctx, c, "v1/builds/"+pathEscape(buildID)+"/betaBuildLocalizations", 0)
 }
 
-type betaBuildLocalizationCreateRequest struct {
-	Data struct {
-		Type       string `json:"type"`
-		Attributes struct {
-			WhatsNew string `json:"whatsNew"`
-			Locale   string `json:"locale"`
-		} `json:"attributes"`
-		Relationships struct {
-			Build Relationship `json:"build"`
-		} `json:"relationships"`
-	} `json:"data"`
+// betaBuildLocalizationCreate is what a new localization is sent with.
+type betaBuildLocalizationCreate struct {
+	WhatsNew string `json:"whatsNew"`
+	Locale   string `json:"locale"`
 }
 
 // CreateBetaBuildLocalization sets the build's "What to Test" text in a
@@ -150,32 +131,19 @@ type betaBuildLocalizationCreateRequest struct {
 // UpdateBetaBuildLocalization). Not repeated after a 5xx or a broken
 // connection: list the build's localizations before trying again.
 func (c *Client) CreateBetaBuildLocalization(ctx context.Context, buildID, locale, whatsNew string) (*BetaBuildLocalization, *Response, error) {
-	var body betaBuildLocalizationCreateRequest
-	body.Data.Type = "betaBuildLocalizations"
-	body.Data.Attributes.Locale = locale
-	body.Data.Attributes.WhatsNew = whatsNew
-	body.Data.Relationships.Build = Relationship{Data: &ResourceIdentifier{Type: "builds", ID: buildID}}
-	return Send[BetaBuildLocalization](ctx, c, http.MethodPost, "v1/betaBuildLocalizations", body)
+	attrs := betaBuildLocalizationCreate{WhatsNew: whatsNew, Locale: locale}
+	return create[BetaBuildLocalization](ctx, c, "betaBuildLocalizations", &attrs, toOne("build", "builds", buildID))
 }
 
-type betaBuildLocalizationUpdateRequest struct {
-	Data struct {
-		Type       string `json:"type"`
-		ID         string `json:"id"`
-		Attributes struct {
-			WhatsNew string `json:"whatsNew"`
-		} `json:"attributes"`
-	} `json:"data"`
+// betaBuildLocalizationUpdate is what a localization's change sends.
+type betaBuildLocalizationUpdate struct {
+	WhatsNew string `json:"whatsNew"`
 }
 
 // UpdateBetaBuildLocalization replaces the "What to Test" text of the
 // localization id.
 func (c *Client) UpdateBetaBuildLocalization(ctx context.Context, id, whatsNew string) (*BetaBuildLocalization, *Response, error) {
-	var body betaBuildLocalizationUpdateRequest
-	body.Data.Type = "betaBuildLocalizations"
-	body.Data.ID = id
-	body.Data.Attributes.WhatsNew = whatsNew
-	return Send[BetaBuildLocalization](ctx, c, http.MethodPatch, "v1/betaBuildLocalizations/"+pathEscape(id), body)
+	return update[BetaBuildLocalization](ctx, c, "betaBuildLocalizations", id, &betaBuildLocalizationUpdate{WhatsNew: whatsNew})
 }
 
 // BuildUpdate holds the build attributes UpdateBuild can change; nil fields
@@ -189,22 +157,10 @@ type BuildUpdate struct {
 	Expired *bool `json:"expired,omitempty"`
 }
 
-type buildUpdateRequest struct {
-	Data struct {
-		Type       string      `json:"type"`
-		ID         string      `json:"id"`
-		Attributes BuildUpdate `json:"attributes"`
-	} `json:"data"`
-}
-
 // UpdateBuild changes a build's attributes (PATCH /v1/builds/{id}), for
 // example its export-compliance answer.
 func (c *Client) UpdateBuild(ctx context.Context, id string, u BuildUpdate) (*Build, *Response, error) {
-	var body buildUpdateRequest
-	body.Data.Type = "builds"
-	body.Data.ID = id
-	body.Data.Attributes = u
-	return Send[Build](ctx, c, http.MethodPatch, "v1/builds/"+pathEscape(id), body)
+	return update[Build](ctx, c, "builds", id, &u)
 }
 
 // GetBuildApp returns the app a build belongs to (GET /v1/builds/{id}/app).
@@ -227,11 +183,10 @@ type BetaAppReviewSubmissionAttributes struct {
 // ListBetaAppReviewSubmissionsOptions filters ListBetaAppReviewSubmissions.
 type ListBetaAppReviewSubmissionsOptions struct {
 	// BuildID filters by build; Apple requires it.
-	BuildID []string
+	BuildID []string `query:"filter[build]"`
 	// BetaReviewState filters by state.
-	BetaReviewState []string
-	// Limit is the page size (Apple allows up to 200).
-	Limit int
+	BetaReviewState []string `query:"filter[betaReviewState]"`
+	ListOptions
 }
 
 // ListBetaAppReviewSubmissions returns the submissions of the builds in
@@ -240,9 +195,7 @@ func (c *Client) ListBetaAppReviewSubmissions(ctx context.Context, opts *ListBet
 	if opts == nil || len(opts.BuildID) == 0 {
 		return nil, nil, fmt.Errorf("asc: ListBetaAppReviewSubmissions: a build ID is required (filter[build])")
 	}
-	q := newQuery().list("filter[build]", opts.BuildID...).
-		list("filter[betaReviewState]", opts.BetaReviewState...).int("limit", opts.Limit)
-	return ListAll[BetaAppReviewSubmission](ctx, c, q.path("v1/betaAppReviewSubmissions"), 0)
+	return list[BetaAppReviewSubmission](ctx, c, "v1/betaAppReviewSubmissions", opts)
 }
 
 // GetBuildBetaAppReviewSubmission returns the build's beta review
@@ -271,22 +224,10 @@ func (c *Client) GetBuildBetaAppReviewSubmission(ctx context.Context, buildID st
 	return &s, resp, nil
 }
 
-type betaAppReviewSubmissionCreateRequest struct {
-	Data struct {
-		Type          string `json:"type"`
-		Relationships struct {
-			Build Relationship `json:"build"`
-		} `json:"relationships"`
-	} `json:"data"`
-}
-
 // CreateBetaAppReviewSubmission submits the build to beta app review, so
 // external groups' testers can get it once approved. A build already
 // submitted is refused with 409. Not repeated after a 5xx or a broken
 // connection: list the build's submissions before trying again.
 func (c *Client) CreateBetaAppReviewSubmission(ctx context.Context, buildID string) (*BetaAppReviewSubmission, *Response, error) {
-	var body betaAppReviewSubmissionCreateRequest
-	body.Data.Type = "betaAppReviewSubmissions"
-	body.Data.Relationships.Build = Relationship{Data: &ResourceIdentifier{Type: "builds", ID: buildID}}
-	return Send[BetaAppReviewSubmission](ctx, c, http.MethodPost, "v1/betaAppReviewSubmissions", body)
+	return create[BetaAppReviewSubmission, struct{}](ctx, c, "betaAppReviewSubmissions", nil, toOne("build", "builds", buildID))
 }

@@ -118,12 +118,12 @@ func testflightServer(t *testing.T, spec *contract.Spec) (http.Handler, *tfState
 		listLocs(w, r, r.PathValue("id"))
 	})
 	mux.HandleFunc("POST /v1/betaBuildLocalizations", func(w http.ResponseWriter, r *http.Request) {
-		var body betaBuildLocalizationCreateRequest
+		var body requestDocument[betaBuildLocalizationCreate]
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 			t.Errorf("create localization body: %v", err)
 		}
 		a := body.Data.Attributes
-		build := body.Data.Relationships.Build.ID()
+		build := body.Data.Relationships["build"].ID()
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		for _, v := range st.locs {
@@ -140,13 +140,13 @@ func testflightServer(t *testing.T, spec *contract.Spec) (http.Handler, *tfState
 		writeJSON(w, 201, map[string]any{"data": loc(id, build, a.Locale, a.WhatsNew), "links": link(r)})
 	})
 	mux.HandleFunc("PATCH /v1/betaBuildLocalizations/{id}", func(w http.ResponseWriter, r *http.Request) {
-		var body betaBuildLocalizationUpdateRequest
+		var body requestDocument[betaBuildLocalizationUpdate]
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 			t.Errorf("update localization body: %v", err)
 		}
 		id := r.PathValue("id")
-		if body.Data.ID != id {
-			t.Errorf("PATCH %s carries data.id %q", id, body.Data.ID)
+		if body.Data.ID == nil || *body.Data.ID != id {
+			t.Errorf("PATCH %s does not carry data.id %q", id, id)
 		}
 		st.mu.Lock()
 		defer st.mu.Unlock()
@@ -214,11 +214,11 @@ func testflightServer(t *testing.T, spec *contract.Spec) (http.Handler, *tfState
 		if forbidden(w, r) {
 			return
 		}
-		var body betaAppReviewSubmissionCreateRequest
+		var body requestDocument[struct{}]
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 			t.Errorf("create submission body: %v", err)
 		}
-		build := body.Data.Relationships.Build.ID()
+		build := body.Data.Relationships["build"].ID()
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		if st.submitted == nil {
@@ -254,7 +254,7 @@ func TestTestFlightContract(t *testing.T) {
 	finance, _, _ := newTestClient(t, h, plainSource("finance"), WithRetryMax(0))
 
 	t.Run("betaGroups", func(t *testing.T) {
-		all, resp, err := c.ListBetaGroups(ctx, &ListBetaGroupsOptions{AppID: []string{"1234567890"}, Sort: "name", Limit: 200})
+		all, resp, err := c.ListBetaGroups(ctx, &ListBetaGroupsOptions{AppID: []string{"1234567890"}, Sort: "name", ListOptions: ListOptions{Limit: 200}})
 		if err != nil || len(all) != 2 || resp.Total != 2 {
 			t.Fatalf("ListBetaGroups = %+v, %v", all, err)
 		}
@@ -322,7 +322,7 @@ func TestTestFlightContract(t *testing.T) {
 		if _, _, err := c.CreateBetaBuildLocalization(ctx, "BUILD1", "fr-FR", ""); err != nil {
 			t.Errorf("CreateBetaBuildLocalization(fr-FR, empty text) err = %v", err)
 		}
-		list, _, err := c.ListBetaBuildLocalizations(ctx, &ListBetaBuildLocalizationsOptions{BuildID: []string{"BUILD1"}, Locale: []string{"en-US"}, Limit: 200})
+		list, _, err := c.ListBetaBuildLocalizations(ctx, &ListBetaBuildLocalizationsOptions{BuildID: []string{"BUILD1"}, Locale: []string{"en-US"}, ListOptions: ListOptions{Limit: 200}})
 		if err != nil || len(list) != 1 || list[0].ID != l.ID {
 			t.Errorf("ListBetaBuildLocalizations(en-US) = %+v, %v", list, err)
 		}

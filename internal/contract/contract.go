@@ -189,11 +189,11 @@ func (s *Spec) Middleware(tb testing.TB, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		rec := &recorder{ResponseWriter: w, status: 200}
+		rec := NewRecorder(w)
 		next.ServeHTTP(rec, r)
 		check := r.Clone(context.Background())
 		check.Body = io.NopCloser(bytes.NewReader(body))
-		if _, err := s.CheckResponse(check, rec.status, rec.Header(), rec.buf.Bytes()); err != nil {
+		if _, err := s.CheckResponse(check, rec.Status, rec.Header(), rec.Body.Bytes()); err != nil {
 			tb.Errorf("%v", err)
 		}
 	})
@@ -208,14 +208,25 @@ func URLPath(raw string) string {
 	return u.Path
 }
 
-type recorder struct {
+// Recorder passes a response through to its ResponseWriter and keeps a copy
+// of its status and body, to be checked once the handler is done.
+type Recorder struct {
 	http.ResponseWriter
-	status int
-	buf    bytes.Buffer
+	Status int
+	Body   bytes.Buffer
 }
 
-func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
-func (r *recorder) Write(b []byte) (int, error) {
-	r.buf.Write(b)
+// NewRecorder records what is written to w; the status is 200 until
+// WriteHeader says otherwise.
+func NewRecorder(w http.ResponseWriter) *Recorder {
+	return &Recorder{ResponseWriter: w, Status: http.StatusOK}
+}
+
+func (r *Recorder) WriteHeader(code int) { r.Status = code; r.ResponseWriter.WriteHeader(code) }
+func (r *Recorder) Write(b []byte) (int, error) {
+	r.Body.Write(b)
 	return r.ResponseWriter.Write(b)
 }
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (r *Recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -330,7 +330,7 @@ func (d *distribution) resolveGroups(ctx context.Context) ([]resolved, error) {
 	if len(d.cfg.Groups) == 0 {
 		return nil, nil
 	}
-	all, _, err := d.client.ListBetaGroups(ctx, &asc.ListBetaGroupsOptions{AppID: []string{d.res.AppID}, Limit: 200})
+	all, _, err := d.client.ListBetaGroups(ctx, &asc.ListBetaGroupsOptions{AppID: []string{d.res.AppID}, ListOptions: asc.ListOptions{Limit: 200}})
 	if err != nil {
 		return nil, explain(StepGroups, "listing the app's beta groups", err)
 	}
@@ -473,7 +473,7 @@ type resolved struct {
 }
 
 func addToGroups(ctx context.Context, client *asc.Client, appID string, cfg Config, groups []resolved, report func(Event)) ([]Group, error) {
-	in, _, err := client.ListBetaGroups(ctx, &asc.ListBetaGroupsOptions{AppID: []string{appID}, BuildID: []string{cfg.BuildID}, Limit: 200})
+	in, _, err := client.ListBetaGroups(ctx, &asc.ListBetaGroupsOptions{AppID: []string{appID}, BuildID: []string{cfg.BuildID}, ListOptions: asc.ListOptions{Limit: 200}})
 	if err != nil {
 		return nil, explain(StepGroups, "listing the groups build "+cfg.BuildID+" is in", err)
 	}

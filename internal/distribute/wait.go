@@ -123,7 +123,7 @@ func find(ctx context.Context, client *asc.Client, t Target) (*asc.Build, error)
 		}
 		return b, nil
 	}
-	builds, _, err := client.ListBuilds(ctx, &asc.ListBuildsOptions{AppID: []string{t.AppID}, Version: []string{t.Version}, Sort: "-uploadedDate", Limit: 200})
+	builds, _, err := client.ListBuilds(ctx, &asc.ListBuildsOptions{AppID: []string{t.AppID}, Version: []string{t.Version}, Sort: "-uploadedDate", ListOptions: asc.ListOptions{Limit: 200}})
 	if err != nil {
 		return nil, explain(StepBuild, "looking up build number "+t.Version, err)
 	}

@@ -91,41 +91,43 @@ func TestClientAgainstFaultyEmulator(t *testing.T) {
 		}
 	})
 
-	t.Run("a POST answered 503 is not repeated and fails typed", func(t *testing.T) {
-		var events []asc.Event
-		c, srv := clientFor(t, emulator.Faults{Rules: []emulator.FaultRule{{Op: "buildUploads_createInstance", Rate: 1, Kind: emulator.Fault503}}}, &events)
+	// Requests failing every time end in a typed error, sent as often as
+	// they are safe to repeat.
+	createUpload := func(c *asc.Client) error {
 		_, _, err := c.CreateBuildUpload(ctx, "1000000001", "1.0", "7", "IOS")
-		if !errors.Is(err, asc.ErrServer) {
-			t.Fatalf("err = %v, want ErrServer", err)
-		}
-		var apiErr *asc.APIError
-		if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 {
-			t.Fatalf("not an *APIError 503: %v", err)
-		}
-		if n := srv.Requests()["buildUploads_createInstance"]; n != 1 {
-			t.Errorf("POST sent %d times, want once", n)
-		}
-	})
-
-	t.Run("reads failing every time give a typed error after the retry budget", func(t *testing.T) {
-		var events []asc.Event
-		c, srv := clientFor(t, emulator.Faults{Rules: []emulator.FaultRule{{Op: "apps_getCollection", Rate: 1, Kind: emulator.Fault500}}}, &events)
+		return err
+	}
+	listApps := func(c *asc.Client) error {
 		_, _, err := c.ListApps(ctx, nil)
-		if !errors.Is(err, asc.ErrServer) {
-			t.Fatalf("err = %v", err)
-		}
-		if n := srv.Requests()["apps_getCollection"]; n != 9 {
-			t.Errorf("sent %d times, want 1 + 8 retries", n)
-		}
-	})
-
-	t.Run("dropped connections on reads become a network error", func(t *testing.T) {
-		var events []asc.Event
-		c, _ := clientFor(t, emulator.Faults{Rules: []emulator.FaultRule{{Op: "apps_getCollection", Rate: 1, Kind: emulator.FaultDrop}}}, &events)
-		_, _, err := c.ListApps(ctx, nil)
-		var netErr *asc.NetworkError
-		if !errors.As(err, &netErr) {
-			t.Fatalf("err = %v (%T), want *asc.NetworkError", err, err)
-		}
-	})
+		return err
+	}
+	for _, tt := range []struct {
+		name   string
+		op     string
+		kind   emulator.FaultKind
+		call   func(*asc.Client) error
+		status int // the status of the *asc.APIError (ErrServer); 0: a *asc.NetworkError
+		sends  int // requests the emulator saw; 0: not counted
+	}{
+		{"a POST answered 503 is not repeated and fails typed", "buildUploads_createInstance", emulator.Fault503, createUpload, 503, 1},
+		{"reads failing every time give a typed error after the retry budget", "apps_getCollection", emulator.Fault500, listApps, 500, 1 + 8},
+		{"dropped connections on reads become a network error", "apps_getCollection", emulator.FaultDrop, listApps, 0, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var events []asc.Event
+			c, srv := clientFor(t, emulator.Faults{Rules: []emulator.FaultRule{{Op: tt.op, Rate: 1, Kind: tt.kind}}}, &events)
+			err := tt.call(c)
+			var apiErr *asc.APIError
+			var netErr *asc.NetworkError
+			if tt.status == 0 && !errors.As(err, &netErr) {
+				t.Fatalf("err = %v (%T), want *asc.NetworkError", err, err)
+			}
+			if tt.status != 0 && (!errors.Is(err, asc.ErrServer) || !errors.As(err, &apiErr) || apiErr.StatusCode != tt.status) {
+				t.Fatalf("err = %v, want ErrServer from an *APIError %d", err, tt.status)
+			}
+			if n := srv.Requests()[tt.op]; tt.sends != 0 && n != tt.sends {
+				t.Errorf("sent %d times, want %d", n, tt.sends)
+			}
+		})
+	}
 }

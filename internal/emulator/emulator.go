@@ -10,11 +10,9 @@
 package emulator
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -474,9 +472,7 @@ func truncate(w http.ResponseWriter, r *http.Request, lose bool, next http.Handl
 	}
 	w.WriteHeader(rec.status)
 	_, _ = w.Write(body[:len(body)/2])
-	if fl, ok := w.(http.Flusher); ok {
-		fl.Flush()
-	}
+	_ = http.NewResponseController(w).Flush()
 	panic(http.ErrAbortHandler)
 }
 
@@ -585,18 +581,8 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if h, ok := w.ResponseWriter.(http.Hijacker); ok {
-		return h.Hijack()
-	}
-	return nil, nil, errors.New("hijack not supported")
-}
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // spend charges one request to a key's rolling-hour budget and sets
 // X-Rate-Limit. It reports false when the budget is spent.

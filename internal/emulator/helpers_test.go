@@ -118,7 +118,7 @@ func checked(t testing.TB, spec *contract.Spec, next http.Handler) http.Handler 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		rec := &recorder{ResponseWriter: w, status: 200}
+		rec := contract.NewRecorder(w)
 		defer func() {
 			// Faults abort the handler with http.ErrAbortHandler; nothing to check.
 			if p := recover(); p != nil {
@@ -130,24 +130,24 @@ func checked(t testing.TB, spec *contract.Spec, next http.Handler) http.Handler 
 			}
 			check := r.Clone(context.Background())
 			check.Body = io.NopCloser(bytes.NewReader(body))
-			if op.Responses.Status(rec.status) == nil {
+			if op.Responses.Status(rec.Status) == nil {
 				var doc any
-				if err := json.Unmarshal(rec.buf.Bytes(), &doc); err != nil {
-					t.Errorf("%s %s -> %d: body is not JSON: %v", r.Method, r.URL.Path, rec.status, err)
+				if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+					t.Errorf("%s %s -> %d: body is not JSON: %v", r.Method, r.URL.Path, rec.Status, err)
 					return
 				}
 				if err := spec.Doc.Components.Schemas["ErrorResponse"].Value.VisitJSON(doc); err != nil {
-					t.Errorf("%s %s -> %d: not Apple's ErrorResponse: %v", r.Method, r.URL.Path, rec.status, err)
+					t.Errorf("%s %s -> %d: not Apple's ErrorResponse: %v", r.Method, r.URL.Path, rec.Status, err)
 				}
 				checkedMu.Lock()
 				errorSchemaN++
 				checkedMu.Unlock()
 				return
 			}
-			if _, err := spec.CheckResponse(check, rec.status, rec.Header(), rec.buf.Bytes()); err != nil {
+			if _, err := spec.CheckResponse(check, rec.Status, rec.Header(), rec.Body.Bytes()); err != nil {
 				t.Errorf("%v", err)
 			}
-			if rec.status < 300 {
+			if rec.Status < 300 {
 				check.Body = io.NopCloser(bytes.NewReader(body))
 				// Apple's links.next carry a cursor parameter that its
 				// document does not declare; the request is otherwise checked.
@@ -162,23 +162,6 @@ func checked(t testing.TB, spec *contract.Spec, next http.Handler) http.Handler 
 		}()
 		next.ServeHTTP(rec, r)
 	})
-}
-
-type recorder struct {
-	http.ResponseWriter
-	status int
-	buf    bytes.Buffer
-}
-
-func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
-func (r *recorder) Write(b []byte) (int, error) {
-	r.buf.Write(b)
-	return r.ResponseWriter.Write(b)
-}
-func (r *recorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
 }
 
 var (
@@ -303,6 +286,18 @@ func (e *env) do(method, path string, body any, tok ...string) response {
 		e.t.Fatalf("%s %s: read: %v", method, path, err)
 	}
 	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// sent sends req with the default client, stopping the test when it
+// cannot; the response's body is closed, its status and header kept.
+func sent(t testing.TB, req *http.Request) *http.Response {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res
 }
 
 // get is do for GETs that must succeed; it returns the decoded document.

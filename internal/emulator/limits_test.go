@@ -35,12 +35,7 @@ func TestLimitRequestBodyIsBounded(t *testing.T) {
 	req, _ := http.NewRequest("POST", base+"/v1/betaBuildLocalizations", strings.NewReader(big))
 	req.Header.Set("Authorization", "Bearer "+key.token(t, time.Now()))
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusBadRequest {
+	if res := sent(t, req); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("a body of twice MaxRequestBody got %d, want 400", res.StatusCode)
 	}
 }
@@ -49,12 +44,7 @@ func TestLimitHeaderBytes(t *testing.T) {
 	_, base, _ := started(t, Config{MaxHeaderBytes: 8 << 10})
 	req, _ := http.NewRequest("GET", base+"/v1/apps", nil)
 	req.Header.Set("X-Padding", strings.Repeat("p", 64<<10))
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+	if res := sent(t, req); res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Errorf("64 KiB of headers over an 8 KiB limit got %d, want 431", res.StatusCode)
 	}
 }

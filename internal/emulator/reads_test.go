@@ -28,10 +28,7 @@ func includedKeys(doc map[string]any) []string {
 
 func TestGenericReadsFollowState(t *testing.T) {
 	e := accountEnv(t)
-	tests := []struct {
-		path string
-		want string // comma-joined ids
-	}{
+	tests := []idsRead{
 		{"/v1/bundleIds?filter[identifier]=com.example.other", "BUNDLE0002"},
 		{"/v1/users?filter[roles]=DEVELOPER", "USER000002"},
 		{"/v1/users?sort=-username", "USER000002,USER000001"},

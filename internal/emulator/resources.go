@@ -63,9 +63,9 @@ func decodeCursor(s string) (int, bool) {
 	return n, err == nil && n >= 0
 }
 
-// writePage writes one page of items with links.self, links.next and
-// meta.paging, as Apple pages collections.
-func writePage(w http.ResponseWriter, r *http.Request, q readQuery, items []resource) {
+// pageDoc is the document of one page of items with links.self, links.next
+// and meta.paging, as Apple pages collections.
+func pageDoc(r *http.Request, q readQuery, items []resource) document {
 	if items == nil {
 		items = []resource{}
 	}
@@ -85,47 +85,36 @@ func writePage(w http.ResponseWriter, r *http.Request, q readQuery, items []reso
 		u.RawQuery = v.Encode()
 		doc.Links.Next = baseURL(r) + u.RequestURI()
 	}
-	writeJSON(w, http.StatusOK, doc)
+	return doc
+}
+
+// oneDoc is the document of one resource, with the included ones.
+func oneDoc(r *http.Request, res resource, included ...any) document {
+	return document{Data: res, Included: included, Links: docLinks{Self: baseURL(r) + r.URL.RequestURI()}}
 }
 
 func writeOne(w http.ResponseWriter, r *http.Request, status int, res resource, included ...any) {
-	writeJSON(w, status, document{Data: res, Included: included, Links: docLinks{Self: baseURL(r) + r.URL.RequestURI()}})
+	writeJSON(w, status, oneDoc(r, res, included...))
 }
 
-// getOne answers GET for one resource of type typ: find runs under the
-// server's lock, and Apple's NOT_FOUND for typ and id answers when it finds
-// nothing.
-func (s *Server) getOne(w http.ResponseWriter, r *http.Request, typ, id string, find func() (resource, bool)) {
-	if _, ok := routeQuery(w, r); !ok {
-		return
-	}
-	s.mu.Lock()
-	res, ok := find()
-	s.mu.Unlock()
-	if !ok {
-		writeNotFound(w, typ, id)
-		return
-	}
-	writeOne(w, r, http.StatusOK, res)
-}
-
-// listRelated answers GET for the resources related to a parent of type
-// parentType, such as /v1/apps/{id}/betaGroups: collect runs under the
-// server's lock and says whether the parent exists; Apple's NOT_FOUND
-// answers when it does not, one page of the items when it does.
-func (s *Server) listRelated(w http.ResponseWriter, r *http.Request, parentType, parentID string, collect func() (parentFound bool, items []resource)) {
+// serveRoute answers a GET served by a route of its own (the build upload
+// reads): once the query is checked, read makes the document to answer
+// under the server's lock, which is released before the answer is written,
+// or reports that there is no resource of type typ with this id (the one
+// read, or the parent of the list read), and Apple's NOT_FOUND answers.
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, typ, id string, read func(q readQuery) (document, bool)) {
 	q, ok := routeQuery(w, r)
 	if !ok {
 		return
 	}
 	s.mu.Lock()
-	found, items := collect()
+	doc, found := read(q)
 	s.mu.Unlock()
 	if !found {
-		writeNotFound(w, parentType, parentID)
+		writeNotFound(w, typ, id)
 		return
 	}
-	writePage(w, r, q, items)
+	writeJSON(w, http.StatusOK, doc)
 }
 
 func selfLink(r *http.Request, typ, id string) *resourceLinks {
@@ -137,6 +126,13 @@ type appAttributes struct {
 	BundleID      string `json:"bundleId"`
 	SKU           string `json:"sku,omitempty"`
 	PrimaryLocale string `json:"primaryLocale,omitempty"`
+}
+
+// owned renders a resource of typ whose to-one relationship rel links it
+// to the resource it belongs to (a build's app, a group's app...).
+func owned(r *http.Request, typ, id string, attrs any, rel string, owner linkage) resource {
+	return resource{Type: typ, ID: id, Attributes: attrs, Relationships: map[string]relationship{rel: {Data: &owner}},
+		Links: selfLink(r, typ, id)}
 }
 
 func appResource(r *http.Request, a App) resource {
@@ -219,9 +215,7 @@ func (s *Server) buildResource(r *http.Request, b Build) resource {
 		attrs.ExpirationDate = appleTime(b.ExpirationDate)
 		attrs.Expired = !s.now().Before(b.ExpirationDate)
 	}
-	return resource{Type: "builds", ID: b.ID, Attributes: attrs,
-		Relationships: map[string]relationship{"app": {Data: &linkage{Type: "apps", ID: b.App}}},
-		Links:         selfLink(r, "builds", b.ID)}
+	return owned(r, "builds", b.ID, attrs, "app", linkage{Type: "apps", ID: b.App})
 }
 
 func platformOr(p string) string {

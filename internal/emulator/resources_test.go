@@ -31,12 +31,15 @@ func ids(t *testing.T, doc map[string]any) []string {
 	return out
 }
 
+// idsRead is a read and the ids it must list.
+type idsRead struct {
+	path string
+	want string // comma-joined ids
+}
+
 func TestCollectionsFiltersAndPaging(t *testing.T) {
 	e := newEnv(t, Config{Data: threeApps(newClock().Now())})
-	tests := []struct {
-		path string
-		want string // comma-joined ids
-	}{
+	tests := []idsRead{
 		{"/v1/apps", "1000000001,1000000002,1000000003"},
 		{"/v1/apps?filter[bundleId]=com.example.demo", "1000000001"},
 		{"/v1/apps?filter[bundleId]=com.example.two,com.example.three", "1000000002,1000000003"},
@@ -215,12 +218,7 @@ func TestStartServesAndCloseCleansUp(t *testing.T) {
 	store := srv.storeDir
 	req, _ := http.NewRequest("GET", base+"/v1/apps?filter[bundleId]="+DemoBundleID, nil)
 	req.Header.Set("Authorization", "Bearer "+key.token(t, time.Now()))
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("X-Rate-Limit"), "user-hour-lim:3500;") {
+	if res := sent(t, req); res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("X-Rate-Limit"), "user-hour-lim:3500;") {
 		t.Errorf("%d %q", res.StatusCode, res.Header.Get("X-Rate-Limit"))
 	}
 	if err := srv.Close(); err != nil {

@@ -162,9 +162,7 @@ func betaGroupResource(r *http.Request, g BetaGroup) resource {
 		a.PublicLinkID = strings.ToLower(g.ID)
 		a.PublicLink = "https://testflight.apple.com/join/" + a.PublicLinkID
 	}
-	return resource{Type: "betaGroups", ID: g.ID, Attributes: a,
-		Relationships: map[string]relationship{"app": {Data: &linkage{Type: "apps", ID: g.App}}},
-		Links:         selfLink(r, "betaGroups", g.ID)}
+	return owned(r, "betaGroups", g.ID, a, "app", linkage{Type: "apps", ID: g.App})
 }
 
 // hasBuild reports whether the group's testers get build b.
@@ -175,15 +173,6 @@ func (g BetaGroup) hasBuild(b Build) bool {
 	return slices.Contains(g.Builds, b.ID)
 }
 
-func (s *Server) findBetaGroup(id string) (int, bool) {
-	for i, g := range s.data.BetaGroups {
-		if g.ID == id {
-			return i, true
-		}
-	}
-	return -1, false
-}
-
 type linkagesRequest struct {
 	Data []linkage `json:"data"`
 }
@@ -192,45 +181,36 @@ type linkagesRequest struct {
 // Groups the build is in already are left as they are; a build still
 // processing, or a group of another app, is refused.
 func (s *Server) addBuildToBetaGroups(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	var req linkagesRequest
-	if !readLinkages(w, r, &req, "betaGroups") {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.findBuild(pid)
-	if !ok {
-		writeNotFound(w, "builds", pid)
-		return
-	}
-	if unprocessed(w, b, "added to beta groups", "/data") {
-		return
-	}
-	idx := make([]int, 0, len(req.Data))
-	for n, l := range req.Data {
-		i, ok := s.findBetaGroup(l.ID)
-		if !ok {
-			writeNoSuchLinkage(w, "betaGroups", n, l.ID)
-			return
+	s.editLinks(w, r, relation{typ: "builds", exists: in(&s.data.Builds)}, "betaGroups", func(pid string, ls []linkage) bool {
+		b, _ := s.findBuild(pid)
+		if unprocessed(w, b, "added to beta groups", "/data") {
+			return false
 		}
-		if s.data.BetaGroups[i].App != b.App {
-			writeInvalidRelationship(w, http.StatusUnprocessableEntity,
-				fmt.Sprintf("Beta group '%s' belongs to another app than build '%s'.", l.ID, b.ID), fmt.Sprintf("/data/%d/id", n))
-			return
+		idx := make([]int, 0, len(ls))
+		for n, l := range ls {
+			i := indexOf(s.data.BetaGroups, l.ID)
+			if i < 0 {
+				writeNoSuchLinkage(w, "betaGroups", n, l.ID)
+				return false
+			}
+			if s.data.BetaGroups[i].App != b.App {
+				writeInvalidRelationship(w, http.StatusUnprocessableEntity,
+					fmt.Sprintf("Beta group '%s' belongs to another app than build '%s'.", l.ID, b.ID), fmt.Sprintf("/data/%d/id", n))
+				return false
+			}
+			if complianceMissing(w, b, s.data.BetaGroups[i]) {
+				return false
+			}
+			idx = append(idx, i)
 		}
-		if complianceMissing(w, b, s.data.BetaGroups[i]) {
-			return
+		for _, i := range idx {
+			g := &s.data.BetaGroups[i]
+			if !g.hasBuild(b) {
+				g.Builds = append(g.Builds, b.ID)
+			}
 		}
-		idx = append(idx, i)
-	}
-	for _, i := range idx {
-		g := &s.data.BetaGroups[i]
-		if !g.hasBuild(b) {
-			g.Builds = append(g.Builds, b.ID)
-		}
-	}
-	w.WriteHeader(http.StatusNoContent)
+		return true
+	})
 }
 
 // readLinkages decodes a to-many linkage body, every entry of type typ.
@@ -261,23 +241,15 @@ type betaBuildLocalizationAttributes struct {
 }
 
 func betaBuildLocalizationResource(r *http.Request, l BetaBuildLocalization) resource {
-	return resource{Type: "betaBuildLocalizations", ID: l.ID,
-		Attributes:    betaBuildLocalizationAttributes{WhatsNew: l.WhatsNew, Locale: l.Locale},
-		Relationships: map[string]relationship{"build": {Data: &linkage{Type: "builds", ID: l.Build}}},
-		Links:         selfLink(r, "betaBuildLocalizations", l.ID)}
+	return owned(r, "betaBuildLocalizations", l.ID, betaBuildLocalizationAttributes{WhatsNew: l.WhatsNew, Locale: l.Locale},
+		"build", linkage{Type: "builds", ID: l.Build})
 }
 
-type createBetaBuildLocalizationRequest struct {
-	Data struct {
-		Type       string `json:"type"`
-		Attributes struct {
-			WhatsNew *string `json:"whatsNew"`
-			Locale   string  `json:"locale"`
-		} `json:"attributes"`
-		Relationships struct {
-			Build toOne `json:"build"`
-		} `json:"relationships"`
-	} `json:"data"`
+// betaBuildLocalizationText is the attributes of a beta build
+// localization's create request.
+type betaBuildLocalizationText struct {
+	WhatsNew *string `json:"whatsNew"`
+	Locale   string  `json:"locale"`
 }
 
 // maxWhatsNew is App Store Connect's limit on "What to Test", in characters.
@@ -293,8 +265,8 @@ func whatsNewTooLong(w http.ResponseWriter, text *string) bool {
 }
 
 func (s *Server) createBetaBuildLocalization(w http.ResponseWriter, r *http.Request, _ *Key) {
-	var req createBetaBuildLocalizationRequest
-	if !readBody(w, r, &req, "betaBuildLocalizations") {
+	req, ok := readCreated[betaBuildLocalizationText, buildRelationship](w, r, "betaBuildLocalizations")
+	if !ok {
 		return
 	}
 	a := req.Data.Attributes
@@ -302,59 +274,35 @@ func (s *Server) createBetaBuildLocalization(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	rel := req.Data.Relationships.Build.Data
-	if !requiredRelationship(w, "build", "builds", rel) {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.findBuild(rel.ID); !ok {
-		writeNoSuchRelated(w, "build", rel)
-		return
-	}
-	for _, l := range s.data.BetaBuildLocalizations {
-		if l.Build == rel.ID && strings.EqualFold(l.Locale, a.Locale) {
-			alreadyUsed(w, "locale", fmt.Sprintf("Build '%s' already has a beta build localization for locale '%s' (id '%s').", rel.ID, l.Locale, l.ID))
-			return
+	s.withTarget(w, relation{"build", "builds", in(&s.data.Builds)}, rel, func() {
+		for _, l := range s.data.BetaBuildLocalizations {
+			if l.Build == rel.ID && strings.EqualFold(l.Locale, a.Locale) {
+				alreadyUsed(w, "locale", fmt.Sprintf("Build '%s' already has a beta build localization for locale '%s' (id '%s').", rel.ID, l.Locale, l.ID))
+				return
+			}
 		}
-	}
-	l := BetaBuildLocalization{ID: newUUID(), Build: rel.ID, Locale: a.Locale}
-	if a.WhatsNew != nil {
-		l.WhatsNew = *a.WhatsNew
-	}
-	s.data.BetaBuildLocalizations = append(s.data.BetaBuildLocalizations, l)
-	writeOne(w, r, http.StatusCreated, betaBuildLocalizationResource(r, l))
-}
-
-type updateBetaBuildLocalizationRequest struct {
-	Data struct {
-		Type       string `json:"type"`
-		ID         string `json:"id"`
-		Attributes struct {
-			WhatsNew *string `json:"whatsNew"`
-		} `json:"attributes"`
-	} `json:"data"`
+		l := BetaBuildLocalization{ID: newUUID(), Build: rel.ID, Locale: a.Locale}
+		if a.WhatsNew != nil {
+			l.WhatsNew = *a.WhatsNew
+		}
+		add(&s.data.BetaBuildLocalizations, l)
+		writeOne(w, r, http.StatusCreated, betaBuildLocalizationResource(r, l))
+	})
 }
 
 func (s *Server) updateBetaBuildLocalization(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	var req updateBetaBuildLocalizationRequest
-	if !readBody(w, r, &req, "betaBuildLocalizations") || !idMatches(w, req.Data.ID, pid) || whatsNewTooLong(w, req.Data.Attributes.WhatsNew) {
+	req, ok := readUpdated[struct {
+		WhatsNew *string `json:"whatsNew"`
+	}](w, r, "betaBuildLocalizations")
+	if !ok || whatsNewTooLong(w, req.Data.Attributes.WhatsNew) {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := range s.data.BetaBuildLocalizations {
-		l := &s.data.BetaBuildLocalizations[i]
-		if l.ID != pid {
-			continue
-		}
+	patch(s, w, r, "betaBuildLocalizations", &s.data.BetaBuildLocalizations, func(l *BetaBuildLocalization) {
 		if t := req.Data.Attributes.WhatsNew; t != nil {
 			l.WhatsNew = *t
 		}
 		writeOne(w, r, http.StatusOK, betaBuildLocalizationResource(r, *l))
-		return
-	}
-	writeNotFound(w, "betaBuildLocalizations", pid)
+	})
 }
 
 // idMatches refuses a PATCH whose data.id is not the path's, as Apple does.
@@ -367,23 +315,17 @@ func idMatches(w http.ResponseWriter, bodyID, pathID string) bool {
 	return false
 }
 
-type updateBuildRequest struct {
-	Data struct {
-		Type       string `json:"type"`
-		ID         string `json:"id"`
-		Attributes struct {
-			Expired                 *bool `json:"expired"`
-			UsesNonExemptEncryption *bool `json:"usesNonExemptEncryption"`
-		} `json:"attributes"`
-	} `json:"data"`
+// buildChange is what PATCH /v1/builds/{id} may change.
+type buildChange struct {
+	Expired                 *bool `json:"expired"`
+	UsesNonExemptEncryption *bool `json:"usesNonExemptEncryption"`
 }
 
 // updateBuild is PATCH /v1/builds/{id}: the export-compliance answer, and
 // expiring a build.
 func (s *Server) updateBuild(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	var req updateBuildRequest
-	if !readBody(w, r, &req, "builds") || !idMatches(w, req.Data.ID, pid) {
+	req, ok := readUpdated[buildChange](w, r, "builds")
+	if !ok {
 		return
 	}
 	a := req.Data.Attributes
@@ -391,15 +333,7 @@ func (s *Server) updateBuild(w http.ResponseWriter, r *http.Request, _ *Key) {
 		invalidAttr(w, http.StatusConflict, "expired", "An expired build cannot be made available again; only 'expired': true is accepted.")
 		return
 	}
-	s.mu.Lock()
-	var res resource
-	found := false
-	for i := range s.data.Builds {
-		b := &s.data.Builds[i]
-		if b.ID != pid {
-			continue
-		}
-		found = true
+	patch(s, w, r, "builds", &s.data.Builds, func(b *Build) {
 		if a.UsesNonExemptEncryption != nil {
 			v := *a.UsesNonExemptEncryption
 			b.UsesNonExemptEncryption = &v
@@ -407,15 +341,8 @@ func (s *Server) updateBuild(w http.ResponseWriter, r *http.Request, _ *Key) {
 		if a.Expired != nil {
 			b.ExpirationDate = s.now()
 		}
-		res = s.buildResource(r, *b)
-		break
-	}
-	s.mu.Unlock()
-	if !found {
-		writeNotFound(w, "builds", pid)
-		return
-	}
-	writeOne(w, r, http.StatusOK, res)
+		writeOne(w, r, http.StatusOK, s.buildResource(r, *b))
+	})
 }
 
 type betaAppReviewSubmissionAttributes struct {
@@ -428,51 +355,33 @@ func betaAppReviewSubmissionResource(r *http.Request, sub BetaAppReviewSubmissio
 	if !sub.SubmittedDate.IsZero() {
 		a.SubmittedDate = appleTime(sub.SubmittedDate)
 	}
-	return resource{Type: "betaAppReviewSubmissions", ID: sub.ID, Attributes: a,
-		Relationships: map[string]relationship{"build": {Data: &linkage{Type: "builds", ID: sub.Build}}},
-		Links:         selfLink(r, "betaAppReviewSubmissions", sub.ID)}
-}
-
-type createBetaAppReviewSubmissionRequest struct {
-	Data struct {
-		Type          string `json:"type"`
-		Relationships struct {
-			Build toOne `json:"build"`
-		} `json:"relationships"`
-	} `json:"data"`
+	return owned(r, "betaAppReviewSubmissions", sub.ID, a, "build", linkage{Type: "builds", ID: sub.Build})
 }
 
 // createBetaAppReviewSubmission submits a VALID build for beta review; a
 // build submitted already is refused with 409, as Apple does.
 func (s *Server) createBetaAppReviewSubmission(w http.ResponseWriter, r *http.Request, _ *Key) {
-	var req createBetaAppReviewSubmissionRequest
-	if !readBody(w, r, &req, "betaAppReviewSubmissions") {
+	req, ok := readCreated[any, buildRelationship](w, r, "betaAppReviewSubmissions") // attributes are not read
+	if !ok {
 		return
 	}
 	rel := req.Data.Relationships.Build.Data
-	if !requiredRelationship(w, "build", "builds", rel) {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.findBuild(rel.ID)
-	if !ok {
-		writeNoSuchRelated(w, "build", rel)
-		return
-	}
-	if unprocessed(w, b, "submitted for beta review", "/data/relationships/build") {
-		return
-	}
-	for _, sub := range s.data.BetaAppReviewSubmissions {
-		if sub.Build == rel.ID {
-			writeInvalidRelationship(w, http.StatusConflict,
-				fmt.Sprintf("Build '%s' has already been submitted for beta review (state %s).", rel.ID, sub.State), "/data/relationships/build")
+	s.withTarget(w, relation{"build", "builds", in(&s.data.Builds)}, rel, func() {
+		b, _ := s.findBuild(rel.ID)
+		if unprocessed(w, b, "submitted for beta review", "/data/relationships/build") {
 			return
 		}
-	}
-	sub := BetaAppReviewSubmission{ID: newUUID(), Build: rel.ID, State: "WAITING_FOR_REVIEW", SubmittedDate: s.now()}
-	s.data.BetaAppReviewSubmissions = append(s.data.BetaAppReviewSubmissions, sub)
-	writeOne(w, r, http.StatusCreated, betaAppReviewSubmissionResource(r, sub))
+		for _, sub := range s.data.BetaAppReviewSubmissions {
+			if sub.Build == rel.ID {
+				writeInvalidRelationship(w, http.StatusConflict,
+					fmt.Sprintf("Build '%s' has already been submitted for beta review (state %s).", rel.ID, sub.State), "/data/relationships/build")
+				return
+			}
+		}
+		sub := BetaAppReviewSubmission{ID: newUUID(), Build: rel.ID, State: "WAITING_FOR_REVIEW", SubmittedDate: s.now()}
+		s.data.BetaAppReviewSubmissions = append(s.data.BetaAppReviewSubmissions, sub)
+		writeOne(w, r, http.StatusCreated, betaAppReviewSubmissionResource(r, sub))
+	})
 }
 
 // unprocessed answers Apple's 409 when build b has a processingState other

@@ -199,18 +199,11 @@ func nonNil(d []stateDetail) []stateDetail {
 	return d
 }
 
-type createUploadRequest struct {
-	Data struct {
-		Type       string `json:"type"`
-		Attributes struct {
-			CFBundleShortVersionString string `json:"cfBundleShortVersionString"`
-			CFBundleVersion            string `json:"cfBundleVersion"`
-			Platform                   string `json:"platform"`
-		} `json:"attributes"`
-		Relationships struct {
-			App toOne `json:"app"`
-		} `json:"relationships"`
-	} `json:"data"`
+// uploadVersion is the attributes of a build upload create request.
+type uploadVersion struct {
+	CFBundleShortVersionString string `json:"cfBundleShortVersionString"`
+	CFBundleVersion            string `json:"cfBundleVersion"`
+	Platform                   string `json:"platform"`
 }
 
 // readBody decodes a JSON request body, answering Apple's errors for a body
@@ -267,8 +260,10 @@ func requiredRelationship(w http.ResponseWriter, name, typ string, l *linkage) b
 }
 
 func (s *Server) createBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) {
-	var req createUploadRequest
-	if !readBody(w, r, &req, "buildUploads") {
+	req, ok := readCreated[uploadVersion, struct {
+		App toOne `json:"app"`
+	}](w, r, "buildUploads")
+	if !ok {
 		return
 	}
 	a := req.Data.Attributes
@@ -281,24 +276,17 @@ func (s *Server) createBuildUpload(w http.ResponseWriter, r *http.Request, _ *Ke
 		return
 	}
 	rel := req.Data.Relationships.App.Data
-	if !requiredRelationship(w, "app", "apps", rel) {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.findApp(rel.ID); !ok {
-		writeNoSuchRelated(w, "app", rel)
-		return
-	}
-	if s.duplicate(rel.ID, a.Platform, a.CFBundleVersion) {
-		alreadyUsed(w, "cfBundleVersion", fmt.Sprintf("The bundle version must be higher than the previously uploaded version: '%s'.", a.CFBundleVersion))
-		return
-	}
-	u := &buildUpload{id: newUUID(), appID: rel.ID, shortVersion: a.CFBundleShortVersionString, version: a.CFBundleVersion,
-		platform: a.Platform, created: s.now(), state: StateAwaitingUpload}
-	s.uploads[u.id] = u
-	s.uploadOrder = append(s.uploadOrder, u.id)
-	writeOne(w, r, http.StatusCreated, s.uploadResource(r, u))
+	s.withTarget(w, relation{"app", "apps", in(&s.data.Apps)}, rel, func() {
+		if s.duplicate(rel.ID, a.Platform, a.CFBundleVersion) {
+			alreadyUsed(w, "cfBundleVersion", fmt.Sprintf("The bundle version must be higher than the previously uploaded version: '%s'.", a.CFBundleVersion))
+			return
+		}
+		u := &buildUpload{id: newUUID(), appID: rel.ID, shortVersion: a.CFBundleShortVersionString, version: a.CFBundleVersion,
+			platform: a.Platform, created: s.now(), state: StateAwaitingUpload}
+		s.uploads[u.id] = u
+		s.uploadOrder = append(s.uploadOrder, u.id)
+		writeOne(w, r, http.StatusCreated, s.uploadResource(r, u))
+	})
 }
 
 // duplicate reports whether the app already has this build number for the
@@ -317,61 +305,54 @@ func (s *Server) duplicate(appID, platform, version string) bool {
 	return false
 }
 
-func (s *Server) getBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	q, ok := routeQuery(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, ok := s.uploads[pid]
-	if !ok {
-		writeNotFound(w, "buildUploads", pid)
-		return
-	}
-	var included []any
-	for _, inc := range q.include {
-		switch inc {
-		case "build":
-			if b, ok := s.findBuild(u.buildID); ok {
-				included = append(included, s.buildResource(r, b))
-			}
-		case "assetFile":
-			if f, ok := s.files[u.fileID]; ok {
-				included = append(included, s.fileResource(r, f, false))
-			}
-		} // assetDescriptionFile, assetSpiFile: the emulator keeps none; routeQuery refused any other name
+// serveUpload answers a GET of the build upload with the path's id, or of
+// what belongs to it, with the document read makes of the upload.
+func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, read func(q readQuery, u *buildUpload) document) {
+	id := r.PathValue("id")
+	s.serveRoute(w, r, "buildUploads", id, func(q readQuery) (document, bool) {
+		u, ok := s.uploads[id]
+		if !ok {
+			return document{}, false
+		}
+		return read(q, u), true
+	})
+}
 
-	}
-	writeOne(w, r, http.StatusOK, s.uploadResource(r, u), included...)
+func (s *Server) getBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) {
+	s.serveUpload(w, r, func(q readQuery, u *buildUpload) document {
+		var included []any
+		for _, inc := range q.include {
+			switch inc {
+			case "build":
+				if b, ok := s.findBuild(u.buildID); ok {
+					included = append(included, s.buildResource(r, b))
+				}
+			case "assetFile":
+				if f, ok := s.files[u.fileID]; ok {
+					included = append(included, s.fileResource(r, f, false))
+				}
+			} // assetDescriptionFile, assetSpiFile: the emulator keeps none; routeQuery refused any other name
+		}
+		return oneDoc(r, s.uploadResource(r, u), included...)
+	})
 }
 
 func (s *Server) listAppBuildUploads(w http.ResponseWriter, r *http.Request, _ *Key) {
 	pid := r.PathValue("id")
-	q, ok := routeQuery(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	if _, ok := s.findApp(pid); !ok {
-		s.mu.Unlock()
-		writeNotFound(w, "apps", pid)
-		return
-	}
-	var items []resource
-	for _, id := range s.uploadOrder {
-		u, ok := s.uploads[id]
-		if !ok || u.appID != pid {
-			continue
+	s.serveRoute(w, r, "apps", pid, func(q readQuery) (document, bool) {
+		if _, ok := s.findApp(pid); !ok {
+			return document{}, false
 		}
-		if q.matches("cfBundleShortVersionString", u.shortVersion) && q.matches("cfBundleVersion", u.version) &&
-			q.matches("platform", u.platform) && q.matches("state", u.state) {
-			items = append(items, s.uploadResource(r, u))
+		var items []resource
+		for _, id := range s.uploadOrder {
+			u, ok := s.uploads[id]
+			if ok && u.appID == pid && q.matches("cfBundleShortVersionString", u.shortVersion) && q.matches("cfBundleVersion", u.version) &&
+				q.matches("platform", u.platform) && q.matches("state", u.state) {
+				items = append(items, s.uploadResource(r, u))
+			}
 		}
-	}
-	s.mu.Unlock()
-	writePage(w, r, q, items)
+		return pageDoc(r, q, items), true
+	})
 }
 
 func (s *Server) deleteBuildUpload(w http.ResponseWriter, r *http.Request, _ *Key) {
@@ -523,24 +504,24 @@ func (s *Server) createUploadFile(w http.ResponseWriter, r *http.Request, _ *Key
 		return
 	}
 	rel := req.Data.Relationships.BuildUpload.Data
-	if !requiredRelationship(w, "buildUpload", "buildUploads", rel) {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, ok := s.uploads[rel.ID]
-	if !ok {
-		writeNoSuchRelated(w, "buildUpload", rel)
-		return
-	}
-	if u.fileID != "" || u.state != StateAwaitingUpload {
-		writeInvalidRelationship(w, http.StatusConflict,
-			"The build upload already has its ASSET file; create a new build upload to send another file.", "/data/relationships/buildUpload")
-		return
-	}
+	uploadKnown := func(id string) bool { _, ok := s.uploads[id]; return ok }
+	s.withTarget(w, relation{"buildUpload", "buildUploads", uploadKnown}, rel, func() {
+		u := s.uploads[rel.ID]
+		if u.fileID != "" || u.state != StateAwaitingUpload {
+			writeInvalidRelationship(w, http.StatusConflict,
+				"The build upload already has its ASSET file; create a new build upload to send another file.", "/data/relationships/buildUpload")
+			return
+		}
+		s.addUploadFile(w, r, u, a.FileName, a.UTI, a.AssetType, a.FileSize)
+	})
+}
+
+// addUploadFile gives build upload u its file, stored sparse in the store
+// directory, and answers with it. The caller holds s.mu.
+func (s *Server) addUploadFile(w http.ResponseWriter, r *http.Request, u *buildUpload, name, uti, asset string, size int64) {
 	tok := make([]byte, 16)
 	_, _ = rand.Read(tok)
-	f := &uploadFile{id: newUUID(), uploadID: u.id, fileName: a.FileName, uti: a.UTI, asset: a.AssetType, size: a.FileSize,
+	f := &uploadFile{id: newUUID(), uploadID: u.id, fileName: name, uti: uti, asset: asset, size: size,
 		token: hex.EncodeToString(tok), deliveryState: StateAwaitingUpload}
 	f.path = filepath.Join(s.storeDir, f.id+".bin")
 	fh, err := os.Create(f.path)
@@ -567,27 +548,22 @@ func (s *Server) createUploadFile(w http.ResponseWriter, r *http.Request, _ *Key
 
 func (s *Server) getUploadFile(w http.ResponseWriter, r *http.Request, _ *Key) {
 	pid := r.PathValue("id")
-	s.getOne(w, r, "buildUploadFiles", pid, func() (resource, bool) {
+	s.serveRoute(w, r, "buildUploadFiles", pid, func(readQuery) (document, bool) {
 		f, ok := s.files[pid]
 		if !ok {
-			return resource{}, false
+			return document{}, false
 		}
-		return s.fileResource(r, f, true), true
+		return oneDoc(r, s.fileResource(r, f, true)), true
 	})
 }
 
 func (s *Server) listUploadFiles(w http.ResponseWriter, r *http.Request, _ *Key) {
-	pid := r.PathValue("id")
-	s.listRelated(w, r, "buildUploads", pid, func() (bool, []resource) {
-		u, ok := s.uploads[pid]
-		if !ok {
-			return false, nil
-		}
+	s.serveUpload(w, r, func(q readQuery, u *buildUpload) document {
 		var items []resource
 		if f, ok := s.files[u.fileID]; ok {
 			items = append(items, s.fileResource(r, f, true))
 		}
-		return true, items
+		return pageDoc(r, q, items)
 	})
 }
 

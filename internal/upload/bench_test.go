@@ -3,13 +3,10 @@ package upload
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +14,7 @@ import (
 	"github.com/asc-action/asc-action/internal/emulator"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 	"github.com/asc-action/asc-action/internal/upload/transfer"
+	"github.com/asc-action/asc-action/internal/upload/uploadtest"
 )
 
 // benchSizes are the IPA sizes benchmarked, in MiB: UPLOAD_BENCH_MIB=1024,4096
@@ -144,20 +142,16 @@ func BenchmarkUpload(b *testing.B) {
 	}
 }
 
-// benchEnv is an emulator on the real clock with a client.
-type benchEnv struct {
-	emu    *emulator.Server
-	client *asc.Client
-}
-
-func newBenchEnv(b *testing.B, faults emulator.Faults) *benchEnv {
-	e := newEnvClock(b, emulator.Config{Faults: faults, SkipArchiveCheck: true, StoreDir: benchDir(b)}, nil)
-	return &benchEnv{emu: e.emu, client: e.client}
+// newBenchEnv is an emulator on the real clock, its store in benchDir, with
+// a client.
+func newBenchEnv(b *testing.B, faults emulator.Faults) *env {
+	return newEnvClock(b, emulator.Config{Faults: faults, SkipArchiveCheck: true, StoreDir: benchDir(b)}, nil)
 }
 
 // barePut reserves a file through the API (untimed work is small) and PUTs
-// every part with a plain parallel loop: no retries, no events.
-func barePut(b *testing.B, e *benchEnv, path string, size int64, n int) {
+// every part with a plain parallel loop (uploadtest.BarePUT): no retries, no
+// events.
+func barePut(b *testing.B, e *env, path string, size int64, n int) {
 	ctx := context.Background()
 	up, _, err := e.client.CreateBuildUpload(ctx, "1000000001", "1.0", strconv.Itoa(100+n), "IOS")
 	if err != nil {
@@ -172,32 +166,8 @@ func barePut(b *testing.B, e *benchEnv, path string, size int64, n int) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = transfer.DefaultParallelism
-	client := &http.Client{Transport: tr}
-	sem := make(chan struct{}, transfer.DefaultParallelism)
-	var wg sync.WaitGroup
-	for _, op := range file.Attributes.UploadOperations {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			req, _ := http.NewRequest(op.Method, op.URL, io.NewSectionReader(f, op.Offset, op.Length))
-			req.ContentLength = op.Length
-			for _, h := range op.RequestHeaders {
-				req.Header.Set(h.Name, h.Value)
-			}
-			resp, err := client.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				b.Errorf("part %d: %s", op.PartNumber, resp.Status)
-			}
-		}()
+	parallelism := transfer.DefaultParallelism
+	if err := uploadtest.BarePUT(uploadtest.BareClient(parallelism, 0), f, parallelism, convertOps(file.Attributes.UploadOperations)); err != nil {
+		b.Error(err)
 	}
-	wg.Wait()
 }

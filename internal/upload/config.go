@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/asc-action/asc-action/internal/retry"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 	"github.com/asc-action/asc-action/internal/upload/transfer"
 )
@@ -111,19 +110,21 @@ func (c Config) withDefaults() Config {
 	if c.PollInterval <= 0 {
 		c.PollInterval = DefaultPollInterval
 	}
-	if c.Parallelism <= 0 {
-		c.Parallelism = transfer.DefaultParallelism
-	}
-	if c.PartClient == nil {
-		c.PartClient = transfer.NewHTTPClient(c.Parallelism)
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Sleep == nil {
-		c.Sleep = retry.Sleep
-	}
+	// The part transfer's defaults give the parallelism, the part client and
+	// the clock, so that both read them alike.
+	t := c.transferOptions().WithDefaults()
+	c.Parallelism, c.PartClient, c.Now, c.Sleep = t.Parallelism, t.Client, t.Now, t.Sleep
 	return c
+}
+
+// transferOptions are Transfer with the settings Config holds for the part
+// transfer itself: parallelism, part client and clock.
+func (c Config) transferOptions() transfer.Options {
+	opt := c.Transfer
+	opt.Parallelism = c.Parallelism
+	opt.Client = c.PartClient
+	opt.Now, opt.Sleep = c.Now, c.Sleep
+	return opt
 }
 
 // Sentinel errors, for errors.Is.

@@ -309,10 +309,7 @@ func (r *run) send(ctx context.Context, art *ipa.Artifact, fileID string, ops []
 	if st.Size() != art.Size {
 		return fmt.Errorf("%w: %s changed size while uploading; do not modify the file during the upload", ErrTransfer, art.Path)
 	}
-	opt := r.cfg.Transfer
-	opt.Parallelism = r.cfg.Parallelism
-	opt.Client = r.cfg.PartClient
-	opt.Now, opt.Sleep = r.cfg.Now, r.cfg.Sleep
+	opt := r.cfg.transferOptions()
 	opt.Refresh = func(ctx context.Context, _ []transfer.Operation) ([]transfer.Operation, error) {
 		f, _, err := r.api.GetBuildUploadFile(ctx, fileID)
 		if err != nil {

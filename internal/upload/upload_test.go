@@ -3,6 +3,9 @@ package upload
 import (
 	"context"
 	"errors"
+	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +14,10 @@ import (
 
 	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/eventtest"
+	"github.com/asc-action/asc-action/internal/testclock"
+	"github.com/asc-action/asc-action/internal/testkeys"
+	"github.com/asc-action/asc-action/internal/token"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 	"github.com/asc-action/asc-action/internal/upload/transfer"
 )
@@ -34,7 +41,7 @@ func TestRunEndToEnd(t *testing.T) {
 			cfg := e.config(path)
 			cfg.Wait = tc.wait
 			var rec recorder
-			res, err := Run(context.Background(), e.client, cfg, rec.add)
+			res, err := Run(context.Background(), e.client, cfg, rec.Add)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,7 +90,7 @@ func TestRunExistingBuild(t *testing.T) {
 			cfg := e.config(path)
 			cfg.SkipExisting = skip
 			var rec recorder
-			res, err := Run(context.Background(), e.client, cfg, rec.add)
+			res, err := Run(context.Background(), e.client, cfg, rec.Add)
 			if skip {
 				if err != nil || !res.Skipped || res.BuildID != "BUILD00001" || res.ProcessingState != "VALID" {
 					t.Errorf("res = %+v, err = %v", res, err)
@@ -111,7 +118,7 @@ func TestRunExistingBuild(t *testing.T) {
 		}
 		path, sum := writeIPA(t, "7", 5000, true)
 		var rec recorder
-		res, err := Run(ctx, e.client, e.config(path), rec.add)
+		res, err := Run(ctx, e.client, e.config(path), rec.Add)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +214,7 @@ func TestRunUnderFaults(t *testing.T) {
 			cfg := e.config(path)
 			cfg.Transfer.MaxAttempts = 10
 			var rec recorder
-			res, err := Run(context.Background(), e.client, cfg, rec.add)
+			res, err := Run(context.Background(), e.client, cfg, rec.Add)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}
@@ -261,11 +268,18 @@ func TestRunUnderFaults(t *testing.T) {
 }
 
 func TestRunWaits(t *testing.T) {
-	t.Run("90-minute processing sends no expired token", func(t *testing.T) {
-		e := newEnv(t, emulator.Config{UploadProcessingDelay: 5 * time.Minute, BuildProcessingDelay: 90 * time.Minute})
+	// build9 is an emulator and the Config of build 9 (a small IPA) waiting
+	// as far as wait says.
+	build9 := func(t *testing.T, emu emulator.Config, wait Wait) (*env, Config) {
+		e := newEnv(t, emu)
 		path, _ := writeIPA(t, "9", 1000, true)
 		cfg := e.config(path)
-		cfg.Wait, cfg.Timeout, cfg.PollInterval = WaitProcessing, 2*time.Hour, 30*time.Second
+		cfg.Wait = wait
+		return e, cfg
+	}
+	t.Run("90-minute processing sends no expired token", func(t *testing.T) {
+		e, cfg := build9(t, emulator.Config{UploadProcessingDelay: 5 * time.Minute, BuildProcessingDelay: 90 * time.Minute}, WaitProcessing)
+		cfg.Timeout, cfg.PollInterval = 2*time.Hour, 30*time.Second
 		start := e.clock.Now()
 		res, err := Run(context.Background(), e.client, cfg, nil)
 		if err != nil {
@@ -282,14 +296,11 @@ func TestRunWaits(t *testing.T) {
 		}
 	})
 	t.Run("state reads failing for a while are waited out", func(t *testing.T) {
-		e := newEnv(t, emulator.Config{BuildProcessingDelay: 10 * time.Minute})
-		path, _ := writeIPA(t, "9", 1000, true)
-		cfg := e.config(path)
-		cfg.Wait = WaitProcessing
+		e, cfg := build9(t, emulator.Config{BuildProcessingDelay: 10 * time.Minute}, WaitProcessing)
 		var rec recorder
 		failing := true
 		res, err := Run(context.Background(), e.client, cfg, func(ev Event) {
-			rec.add(ev)
+			rec.Add(ev)
 			if ev.Kind == EventCommitted && failing {
 				// Every GET of the upload fails from now on, until enough warnings.
 				e.emu.SetFaults(emulator.Faults{Rules: []emulator.FaultRule{{Op: "buildUploads_getInstance", Rate: 1, Kind: emulator.Fault500}}})
@@ -313,10 +324,7 @@ func TestRunWaits(t *testing.T) {
 		}
 	})
 	t.Run("state reads failing for good end the wait", func(t *testing.T) {
-		e := newEnv(t, emulator.Config{BuildProcessingDelay: 10 * time.Minute})
-		path, _ := writeIPA(t, "9", 1000, true)
-		cfg := e.config(path)
-		cfg.Wait = WaitProcessing
+		e, cfg := build9(t, emulator.Config{BuildProcessingDelay: 10 * time.Minute}, WaitProcessing)
 		_, err := Run(context.Background(), e.client, cfg, func(ev Event) {
 			if ev.Kind == EventCommitted {
 				e.emu.SetFaults(emulator.Faults{Rules: []emulator.FaultRule{{Op: "buildUploads_getInstance", Rate: 1, Kind: emulator.Fault500}}})
@@ -327,10 +335,8 @@ func TestRunWaits(t *testing.T) {
 		}
 	})
 	t.Run("timeout", func(t *testing.T) {
-		e := newEnv(t, emulator.Config{BuildProcessingDelay: 3 * time.Hour})
-		path, _ := writeIPA(t, "9", 1000, true)
-		cfg := e.config(path)
-		cfg.Wait, cfg.Timeout = WaitProcessing, time.Hour
+		e, cfg := build9(t, emulator.Config{BuildProcessingDelay: 3 * time.Hour}, WaitProcessing)
+		cfg.Timeout = time.Hour
 		start := e.clock.Now()
 		res, err := Run(context.Background(), e.client, cfg, nil)
 		if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "committed") {
@@ -344,10 +350,9 @@ func TestRunWaits(t *testing.T) {
 		}
 	})
 	t.Run("Apple rejects the upload", func(t *testing.T) {
-		e := newEnv(t, emulator.Config{Faults: emulator.Faults{FailProcessing: true}})
-		path, _ := writeIPA(t, "9", 1000, true)
+		e, cfg := build9(t, emulator.Config{Faults: emulator.Faults{FailProcessing: true}}, "")
 		var rec recorder
-		res, err := Run(context.Background(), e.client, e.config(path), rec.add)
+		res, err := Run(context.Background(), e.client, cfg, rec.Add)
 		if !errors.Is(err, ErrUploadFailed) || !strings.Contains(err.Error(), "ITMS-90062") {
 			t.Fatalf("err = %v", err)
 		}
@@ -357,10 +362,7 @@ func TestRunWaits(t *testing.T) {
 		}
 	})
 	t.Run("the build is invalid", func(t *testing.T) {
-		e := newEnv(t, emulator.Config{Faults: emulator.Faults{InvalidBuild: true}})
-		path, _ := writeIPA(t, "9", 1000, true)
-		cfg := e.config(path)
-		cfg.Wait = WaitProcessing
+		e, cfg := build9(t, emulator.Config{Faults: emulator.Faults{InvalidBuild: true}}, WaitProcessing)
 		res, err := Run(context.Background(), e.client, cfg, nil)
 		if !errors.Is(err, ErrBuildInvalid) || res.ProcessingState != "INVALID" {
 			t.Fatalf("err = %v, state %s", err, res.ProcessingState)
@@ -377,7 +379,7 @@ func TestRunCancelDeletesTheUpload(t *testing.T) {
 	cfg.Parallelism = 2
 	var rec recorder
 	res, err := Run(ctx, e.client, cfg, func(ev Event) {
-		rec.add(ev)
+		rec.Add(ev)
 		if ev.Kind == EventTransfer && ev.Transfer.Kind == transfer.PartDone {
 			cancel()
 		}
@@ -471,3 +473,97 @@ func TestRunChecksDuplicatesInOneRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// env is an emulator and a client signed by a freshly generated key, both on
+// one fake clock.
+type env struct {
+	t      testing.TB
+	url    string
+	src    *token.Source
+	clock  *testclock.Clock
+	emu    *emulator.Server
+	client *asc.Client
+	mints  atomic.Int32
+}
+
+func newEnv(t *testing.T, cfg emulator.Config) *env {
+	t.Helper()
+	c := testclock.New(testclock.Start) // moves only when someone sleeps on it
+	e := newEnvClock(t, cfg, c)
+	e.client, _ = asc.New(e.url, e.src, asc.WithClock(c.Now), asc.WithSleep(c.Sleep),
+		asc.WithRand(mrand.NewPCG(1, 2)), asc.WithRetryWait(10*time.Millisecond, 100*time.Millisecond))
+	return e
+}
+
+// newEnvClock starts an emulator on clock c (the real clock when nil).
+func newEnvClock(t testing.TB, cfg emulator.Config, c *testclock.Clock) *env {
+	t.Helper()
+	now := time.Now
+	if c != nil {
+		now = c.Now
+	}
+	e := &env{t: t, clock: c}
+	priv := testkeys.New(t).Private
+	const keyID, issuer = "ABCDE12345", "57246542-96fe-1a63-e053-0824d011072a"
+	cfg.Keys = []emulator.Key{{ID: keyID, IssuerID: issuer, Public: &priv.PublicKey}}
+	if cfg.Data == nil {
+		cfg.Data = emulator.DefaultData(now())
+	}
+	cfg.Now = now
+	e.emu = emulator.New(cfg)
+	url, err := e.emu.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.emu.Close() })
+	m, err := token.NewMinter(priv, token.Options{KeyID: keyID, IssuerID: issuer, Type: token.Team}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.url = url
+	e.src = token.NewSource(m, 0, func(token.Token) { e.mints.Add(1) })
+	e.client, err = asc.New(url, e.src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// config is a Config on env's clock with fast retries.
+func (e *env) config(path string) Config {
+	c := Config{Path: path, Now: e.clock.Now, Sleep: e.clock.Sleep, PollInterval: 10 * time.Second}
+	c.Transfer.MinBackoff = 10 * time.Millisecond
+	c.Transfer.MaxBackoff = 100 * time.Millisecond
+	c.Transfer.MaxAttempts = 12
+	c.Transfer.Rand = mrand.New(mrand.NewPCG(3, 4))
+	return c
+}
+
+// writeIPA generates an IPA for the demo app and returns its path and SHA-256.
+func writeIPA(t testing.TB, version string, payload int64, binary bool) (string, string) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "Demo.ipa")
+	facts := ipa.Facts{BundleID: emulator.DemoBundleID, BuildVersion: version, ShortVersion: "1.1", Platform: ipa.IOS, MinimumOSVersion: "17.0"}
+	sum, _, err := ipa.WriteFile(p, facts, ipa.WriteOptions{PayloadSize: payload, Binary: binary, Seed: 42})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, sum
+}
+
+// recorder keeps events.
+type recorder struct{ eventtest.Recorder[Event] }
+
+func (r *recorder) kinds() map[EventKind]int {
+	m := map[EventKind]int{}
+	for _, e := range r.All() {
+		m[e.Kind]++
+	}
+	return m
+}
+
+func (r *recorder) find(kind EventKind) []Event {
+	return r.Where(func(e Event) bool { return e.Kind == kind })
+}
+
+func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }

@@ -431,7 +431,7 @@ func checkKey(ctx context.Context, c *asc.Client, keyID string) expiry.KeyCheck 
 type certificateLister struct{ c *asc.Client }
 
 func (l certificateLister) ListCertificates(ctx context.Context) ([]expiry.Certificate, error) {
-	certs, _, err := l.c.ListCertificates(ctx, &asc.ListCertificatesOptions{Limit: pageLimit, Fields: asc.CertificateSummaryFields})
+	certs, _, err := l.c.ListCertificates(ctx, &asc.ListCertificatesOptions{ListOptions: asc.ListOptions{Limit: pageLimit}, Fields: asc.CertificateSummaryFields})
 	return convert(certs, err, func(c asc.Certificate) expiry.Certificate {
 		name := c.Attributes.Name
 		if name == "" {
@@ -446,7 +446,7 @@ func (l certificateLister) ListCertificates(ctx context.Context) ([]expiry.Certi
 type profileLister struct{ c *asc.Client }
 
 func (l profileLister) ListProfiles(ctx context.Context) ([]expiry.Profile, error) {
-	profs, _, err := l.c.ListProfiles(ctx, &asc.ListProfilesOptions{Limit: pageLimit, Fields: asc.ProfileSummaryFields})
+	profs, _, err := l.c.ListProfiles(ctx, &asc.ListProfilesOptions{ListOptions: asc.ListOptions{Limit: pageLimit}, Fields: asc.ProfileSummaryFields})
 	return convert(profs, err, func(p asc.Profile) expiry.Profile {
 		return expiry.Profile{ID: p.ID, Name: p.Attributes.Name, Type: p.Attributes.ProfileType,
 			State: p.Attributes.ProfileState, UUID: p.Attributes.UUID, ExpirationDate: p.Attributes.ExpirationDate.Time}

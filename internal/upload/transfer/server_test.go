@@ -13,10 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/asc-action/asc-action/internal/testclock"
 )
 
 // fault is what the storage server does to one request.
@@ -203,6 +202,49 @@ func (s *storage) sum() [32]byte {
 	return sha256.Sum256(s.data)
 }
 
+// firstAnswer is a storage host that reads each part and answers the first
+// request with answer, every later one with 200 OK.
+func firstAnswer(answer func(w http.ResponseWriter)) *httptest.Server {
+	var calls atomic.Int32
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if calls.Add(1) == 1 {
+			answer(w)
+		}
+	}))
+}
+
+// answerServer reads each part's body whole, then holds the answer until
+// hold returns; it counts the parts awaiting their answer.
+type answerServer struct {
+	mu       sync.Mutex
+	awaiting int
+	maxAwait int
+	received map[int]chan struct{}
+}
+
+func newAnswerServer(t *testing.T, parts int, hold func(as *answerServer, part int)) (*answerServer, *httptest.Server) {
+	as := &answerServer{received: map[int]chan struct{}{}}
+	for i := 1; i <= parts; i++ {
+		as.received[i] = make(chan struct{})
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/p"))
+		io.Copy(io.Discard, r.Body)
+		as.mu.Lock()
+		as.awaiting++
+		as.maxAwait = max(as.maxAwait, as.awaiting)
+		as.mu.Unlock()
+		close(as.received[n])
+		hold(as, n)
+		as.mu.Lock()
+		as.awaiting--
+		as.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	return as, srv
+}
+
 // testFile writes size seeded random bytes and returns the open file and its digest.
 func testFile(t testing.TB, size int64) (*os.File, [32]byte) {
 	t.Helper()
@@ -225,7 +267,12 @@ func testFile(t testing.TB, size int64) (*os.File, [32]byte) {
 	return f, sum
 }
 
-// newFakeClock is the tests' clock: it moves only when Sleep is called.
-func newFakeClock() *testclock.Clock {
-	return testclock.New(time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC))
+// benchOps lays out parts of part bytes of a size-byte file at url/p1, url/p2, …
+func benchOps(url string, size, part int64) []Operation {
+	var ops []Operation
+	for off, n := int64(0), 1; off < size; off, n = off+part, n+1 {
+		ops = append(ops, Operation{Method: "PUT", URL: fmt.Sprintf("%s/p%d", url, n), Offset: off, Length: min(part, size-off), PartNumber: n,
+			Headers: []Header{{"Content-Type", "application/octet-stream"}}})
+	}
+	return ops
 }

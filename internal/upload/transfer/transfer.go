@@ -195,9 +195,7 @@ type Result struct {
 // through the buffer, so a larger one only costs memory (it was 256 KiB
 // until the measurements in BENCHMARKS.md showed no gain from it).
 func NewHTTPClient(parallelism int) *http.Client {
-	if parallelism <= 0 {
-		parallelism = DefaultParallelism
-	}
+	positiveOr(&parallelism, DefaultParallelism)
 	t := httpx.NewTransport(httpx.PartHeaderTimeout)
 	t.ForceAttemptHTTP2 = false
 	t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
@@ -247,7 +245,7 @@ type sender struct {
 // The error, if any, is a *PartError, a *PlanError or ctx's error; the Result
 // is always non-nil and says how far it got.
 func Send(ctx context.Context, r io.ReaderAt, size int64, ops []Operation, opt Options) (*Result, error) {
-	opt = opt.withDefaults()
+	opt = opt.WithDefaults()
 	s := &sender{opt: opt, r: r, size: size, start: opt.Now()}
 	res := &Result{Parts: len(ops)}
 	if err := CheckPlan(size, ops); err != nil {
@@ -325,37 +323,19 @@ feed:
 	return res, firstErr
 }
 
-func (o Options) withDefaults() Options {
-	if o.Parallelism <= 0 {
-		o.Parallelism = DefaultParallelism
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = DefaultMaxAttempts
-	}
-	if o.MinBackoff <= 0 {
-		o.MinBackoff = DefaultMinBackoff
-	}
-	if o.ThrottleBackoff <= 0 {
-		o.ThrottleBackoff = DefaultThrottleBackoff
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = DefaultMaxBackoff
-	}
-	if o.MaxBackoff < o.MinBackoff {
-		o.MaxBackoff = o.MinBackoff
-	}
-	if o.MaxRetryAfter <= 0 {
-		o.MaxRetryAfter = DefaultMaxRetryAfter
-	}
-	if o.ExpiryMargin <= 0 {
-		o.ExpiryMargin = DefaultExpiryMargin
-	}
-	if o.ProgressInterval <= 0 {
-		o.ProgressInterval = DefaultProgressInterval
-	}
-	if o.StallTimeout <= 0 {
-		o.StallTimeout = DefaultStallTimeout
-	}
+// WithDefaults returns o with each zero or negative setting replaced by its
+// default and each nil hook by the real one: the options Send works with.
+func (o Options) WithDefaults() Options {
+	positiveOr(&o.Parallelism, DefaultParallelism)
+	positiveOr(&o.MaxAttempts, DefaultMaxAttempts)
+	positiveOr(&o.MinBackoff, DefaultMinBackoff)
+	positiveOr(&o.ThrottleBackoff, DefaultThrottleBackoff)
+	positiveOr(&o.MaxBackoff, DefaultMaxBackoff)
+	o.MaxBackoff = max(o.MaxBackoff, o.MinBackoff)
+	positiveOr(&o.MaxRetryAfter, DefaultMaxRetryAfter)
+	positiveOr(&o.ExpiryMargin, DefaultExpiryMargin)
+	positiveOr(&o.ProgressInterval, DefaultProgressInterval)
+	positiveOr(&o.StallTimeout, DefaultStallTimeout)
 	if o.Client == nil {
 		o.Client = NewHTTPClient(o.Parallelism)
 	}
@@ -369,6 +349,13 @@ func (o Options) withDefaults() Options {
 		o.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
 	return o
+}
+
+// positiveOr gives *v the default def when it is zero or negative.
+func positiveOr[T ~int | ~int64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // CheckPlan verifies the operations tile [0, size) exactly, so a wrong file

@@ -6,13 +6,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/asc-action/asc-action/internal/testclock"
 )
 
 func TestSendReassembles(t *testing.T) {
@@ -58,7 +58,7 @@ func TestSendUnderFaults(t *testing.T) {
 	f, want := testFile(t, size)
 	st := newStorage(t, size)
 	st.failRate = 0.2
-	clock := newFakeClock()
+	clock := testclock.New(testclock.Start)
 	st.now = clock.Now
 	var retrying atomic.Int64
 	res, err := Send(context.Background(), f, size, st.ops(10_000, time.Time{}), Options{
@@ -122,7 +122,7 @@ func TestSendRefreshesExpiredURLs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f, want := testFile(t, size)
 			st := newStorage(t, size)
-			clock := newFakeClock()
+			clock := testclock.New(testclock.Start)
 			st.now = clock.Now
 			ops := st.ops(50_000, clock.Now().Add(10*time.Minute))
 			if !tc.known {
@@ -184,7 +184,7 @@ func TestSendFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f, _ := testFile(t, size)
 			st := newStorage(t, size)
-			clock := newFakeClock()
+			clock := testclock.New(testclock.Start)
 			st.now = clock.Now
 			exp := time.Time{}
 			if tc.status == -1 {
@@ -226,7 +226,7 @@ func TestSendFailures(t *testing.T) {
 		st := newStorage(t, 10)
 		ops := st.ops(10, time.Time{})
 		st.srv.Close() // connection refused
-		clock := newFakeClock()
+		clock := testclock.New(testclock.Start)
 		_, err := Send(context.Background(), f, 10, ops, Options{MaxAttempts: 2, Now: clock.Now, Sleep: clock.Sleep})
 		if !errors.Is(err, ErrAttemptsExhausted) || strings.Contains(err.Error(), "SECRETSIG") || !strings.Contains(err.Error(), "REDACTED") {
 			t.Errorf("err = %v", err)
@@ -354,14 +354,10 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		{"Wed, 25 Nov 2026 19:00:00 GMT", 0, DefaultMinBackoff},
 		{"soon", 0, DefaultMinBackoff},
 	} {
-		var calls atomic.Int32
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			io.Copy(io.Discard, r.Body)
-			if calls.Add(1) == 1 {
-				w.Header().Set("Retry-After", tc.hdr)
-				w.WriteHeader(http.StatusServiceUnavailable)
-			}
-		}))
+		srv := firstAnswer(func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", tc.hdr)
+			w.WriteHeader(http.StatusServiceUnavailable)
+		})
 		var waits []time.Duration
 		now := time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)
 		res, err := Send(context.Background(), f, size, benchOps(srv.URL, size, size), Options{
@@ -419,7 +415,7 @@ func TestStalledConnectionIsRetried(t *testing.T) {
 		}
 		inner.ServeHTTP(w, r)
 	})
-	clock := newFakeClock()
+	clock := testclock.New(testclock.Start)
 	res, err := Send(context.Background(), f, size, st.ops(size, time.Time{}), Options{StallTimeout: 100 * time.Millisecond, Now: clock.Now, Sleep: clock.Sleep,
 		OnEvent: func(e Event) {
 			if e.Kind == PartRetrying && !errors.Is(e.Err, errStalled) {
@@ -442,37 +438,6 @@ func FuzzErrorDetail(f *testing.F) {
 			t.Fatalf("detail of %d bytes", len(d))
 		}
 	})
-}
-
-// answerServer reads each part's body whole, then holds the answer until
-// hold returns; it counts the parts awaiting their answer.
-type answerServer struct {
-	mu       sync.Mutex
-	awaiting int
-	maxAwait int
-	received map[int]chan struct{}
-}
-
-func newAnswerServer(t *testing.T, parts int, hold func(as *answerServer, part int)) (*answerServer, *httptest.Server) {
-	as := &answerServer{received: map[int]chan struct{}{}}
-	for i := 1; i <= parts; i++ {
-		as.received[i] = make(chan struct{})
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/p"))
-		io.Copy(io.Discard, r.Body)
-		as.mu.Lock()
-		as.awaiting++
-		as.maxAwait = max(as.maxAwait, as.awaiting)
-		as.mu.Unlock()
-		close(as.received[n])
-		hold(as, n)
-		as.mu.Lock()
-		as.awaiting--
-		as.mu.Unlock()
-	}))
-	t.Cleanup(srv.Close)
-	return as, srv
 }
 
 func TestAwaitingTheAnswerFreesTheSlot(t *testing.T) {
@@ -529,7 +494,7 @@ func TestOpenPartsAreBounded(t *testing.T) {
 }
 
 func TestBackoffFullJitter(t *testing.T) {
-	s := &sender{opt: Options{Rand: rand.New(rand.NewPCG(7, 8))}.withDefaults()}
+	s := &sender{opt: Options{Rand: rand.New(rand.NewPCG(7, 8))}.WithDefaults()}
 	for _, tc := range []struct {
 		name    string
 		attempt int
@@ -585,14 +550,10 @@ func TestSlowDownIsThrottling(t *testing.T) {
 		{http.StatusServiceUnavailable, `<Error><Code>ServiceUnavailable</Code></Error>`, false},
 		{http.StatusInternalServerError, `<Error><Code>InternalError</Code></Error>`, false},
 	} {
-		var calls atomic.Int32
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			io.Copy(io.Discard, r.Body)
-			if calls.Add(1) == 1 {
-				w.WriteHeader(tc.status)
-				io.WriteString(w, tc.body)
-			}
-		}))
+		srv := firstAnswer(func(w http.ResponseWriter) {
+			w.WriteHeader(tc.status)
+			io.WriteString(w, tc.body)
+		})
 		var got *attemptError
 		res, err := Send(context.Background(), f, size, benchOps(srv.URL, size, size), Options{
 			Sleep: func(context.Context, time.Duration) error { return nil },
