@@ -26,8 +26,8 @@ func TestIPAPathNotARegularFile(t *testing.T) {
 	for name, p := range paths {
 		t.Run(name, func(t *testing.T) {
 			_, err := ReadIPAProfile(p)
-			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "not a regular file") {
-				t.Errorf("%v; want ErrMalformed saying it is not a regular file", err)
+			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "not a regular file") || !strings.Contains(err.Error(), name) {
+				t.Errorf("%v; want ErrMalformed saying it is a %s, not a regular file", err, name)
 			}
 		})
 	}

@@ -16,6 +16,7 @@ import (
 	"howett.net/plist"
 
 	"github.com/asc-action/asc-action/internal/expiry"
+	"github.com/asc-action/asc-action/internal/upload/ipa"
 )
 
 // ProvisioningProfile is what the audit reports about a .mobileprovision.
@@ -172,7 +173,7 @@ func EmbeddedProfile(ipaPath string) ([]byte, error) {
 	// A FIFO would block the open until a writer came, a device would be
 	// read without end: only a regular file is opened.
 	if fi, err := os.Stat(ipaPath); err == nil && !fi.Mode().IsRegular() {
-		return nil, newError(InputIPA, ErrMalformed, fmt.Sprintf("is not a regular file (%s); give the path of the exported .ipa", fileKind(fi.Mode())), nil)
+		return nil, newError(InputIPA, ErrMalformed, fmt.Sprintf("is %s, not a regular file; give the path of the exported .ipa", ipa.FileKind(fi.Mode())), nil)
 	}
 	zr, err := zip.OpenReader(ipaPath)
 	if err != nil {
@@ -205,21 +206,6 @@ func EmbeddedProfile(ipaPath string) ([]byte, error) {
 		return buf.Bytes(), nil
 	}
 	return nil, newError(InputIPA, ErrNotFound, "has no Payload/<App>.app/embedded.mobileprovision; was it built for the simulator or unsigned? Give an .ipa exported for distribution", nil)
-}
-
-// fileKind names a mode that is not a regular file, for messages.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
 }
 
 // isAppBundleDir reports whether dir is exactly "Payload/<name>.app/".

@@ -220,17 +220,24 @@ func checkRegular(path string, st os.FileInfo) error {
 	if m.IsRegular() {
 		return nil
 	}
-	what := "special file"
-	switch {
-	case m&os.ModeNamedPipe != 0:
-		what = "named pipe (FIFO)"
-	case m&os.ModeSocket != 0:
-		what = "socket"
-	case m&os.ModeDevice != 0:
-		what = "device"
-	}
-	return &Error{File: path, Err: ErrNotRegular, Detail: "is a " + what + ", which is not opened",
+	return &Error{File: path, Err: ErrNotRegular, Detail: "is " + FileKind(m) + ", which is not opened",
 		Fix: "pass the exported .ipa or .pkg file itself (written to disk by `xcodebuild -exportArchive`)"}
+}
+
+// FileKind names what a mode that is not a regular file is, with its
+// article ("a named pipe (FIFO)"), for messages refusing it.
+func FileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // CheckPackage validates the facts for a macOS .pkg, which this tool does not
