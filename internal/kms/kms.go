@@ -91,7 +91,12 @@ func Schemes() []string {
 }
 
 // IsURI reports whether v (trimmed) names a KMS key rather than holding a key.
-func IsURI(v string) bool { return providerFor(strings.TrimSpace(v)) != nil }
+// A URI is one word: a value with white space inside (a URI with a key pasted
+// after it) is not one, so the caller treats it as key material and masks it.
+func IsURI(v string) bool {
+	v = strings.TrimSpace(v)
+	return !strings.ContainsAny(v, " \t\r\n") && providerFor(v) != nil
+}
 
 // Signer signs with a KMS key. It implements crypto.Signer: Sign takes a
 // SHA-256 digest and returns an ASN.1 DER ECDSA signature.

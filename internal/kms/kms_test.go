@@ -56,7 +56,8 @@ func TestIsURIAndBadURIs(t *testing.T) {
 			t.Errorf("IsURI(%q) = false", v)
 		}
 	}
-	for _, v := range []string{"", "-----BEGIN PRIVATE KEY-----", "AuthKey_ABCDE12345.p8", "kms://x", "https://kms.amazonaws.com"} {
+	for _, v := range []string{"", "-----BEGIN PRIVATE KEY-----", "AuthKey_ABCDE12345.p8", "kms://x", "https://kms.amazonaws.com",
+		"awskms:///alias/x\n-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----", "hashivault://k extra"} {
 		if IsURI(v) {
 			t.Errorf("IsURI(%q) = true", v)
 		}
