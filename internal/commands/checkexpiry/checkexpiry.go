@@ -99,7 +99,7 @@ func (o *Options) fields() []command.Field {
 		command.String(&o.SecretName, command.Input{Name: InSecretName, Env: "ASC_SECRET_NAME", Usage: "name of the repository secret holding the .p8 key, whose age is checked against rotate-days (needs github-token)"}),
 		command.String(&o.IssueLabel, command.Input{Name: InIssueLabel, Env: "ASC_ISSUE_LABEL", Default: ghrepo.DefaultLabel, Usage: "label of the tracking issue (created if missing)"}),
 		command.Bool(&o.CreateIssue, command.Input{Name: InCreateIssue, Env: "ASC_CREATE_ISSUE", Usage: "open, update and close one tracking issue in github-repository (needs github-token with issues: write)"}),
-		command.Bool(&o.AllowIncomplete, command.Input{Name: InAllowIncomplete, Env: "ASC_ALLOW_INCOMPLETE", Default: "false", Usage: "pass with a warning when something could not be checked (a list App Store Connect refused or failed to give, a file that could not be read); by default the audit is then incomplete and fails. For keys limited on purpose (an individual key cannot list certificates or profiles)"}),
+		command.Bool(&o.AllowIncomplete, command.Input{Name: InAllowIncomplete, Env: "ASC_ALLOW_INCOMPLETE", Usage: "pass with a warning when something could not be checked (a list App Store Connect refused or failed to give, a file that could not be read); by default the audit is then incomplete and fails. For keys limited on purpose (an individual key cannot list certificates or profiles)"}),
 	})
 }
 
@@ -349,17 +349,22 @@ func publish(ctx context.Context, env *command.Env, c *config, gh *ghClient, r *
 	headline := r.Headline()
 	env.Report.Infof("%s.", headline)
 	if r.Incomplete() {
-		if c.allowIncomplete {
-			env.Report.Warning("expiry audit incomplete", headline+" (passed anyway: allow-incomplete is set)")
+		if r.AllowIncomplete {
+			if !r.ShouldFail() {
+				headline += " (passed anyway: allow-incomplete is set)"
+			}
+			env.Report.Warning("expiry audit incomplete", headline)
 		} else {
 			env.Report.Error("expiry audit incomplete", headline+". Fix what is named, or set allow-incomplete: true for a key limited on purpose.")
 		}
 	}
 	var fails []error
 	if r.ShouldFail() {
+		// An unreadable file made the audit incomplete; with
+		// allow-incomplete it is a warning like any other gap.
 		fails = append(fails, errors.New(headline))
+		fails = append(fails, inputErrs...)
 	}
-	fails = append(fails, inputErrs...)
 	if issueErr != nil {
 		fails = append(fails, issueErr)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -504,5 +505,31 @@ func TestGitHubSecretAgeAndIssue(t *testing.T) {
 	}
 	if body, _ := gh.issues[0]["body"].(string); !strings.Contains(body, expiry.IssueMarker) || !strings.Contains(body, "ASC_PRIVATE_KEY") {
 		t.Errorf("issue body:\n%s", body)
+	}
+}
+
+// A file that cannot be read makes the audit incomplete: it fails by
+// default, naming the input, and allow-incomplete makes it a warning that
+// passes, as for a list App Store Connect refused. (An individual key: its
+// account has nothing expiring to fail the audit otherwise.)
+func TestUnreadableFileAndAllowIncomplete(t *testing.T) {
+	h := newHarness(t, emulator.Key{ID: keyID, Individual: true})
+	missing := filepath.Join(t.TempDir(), "gone.mobileprovision")
+	in := map[string]string{"issuer-id": "", "key-type": "individual", InMobileProvision: missing}
+	rec, err := h.run(t, in, nil)
+	if command.ExitCode(err) != 1 || !strings.Contains(err.Error(), InMobileProvision) {
+		t.Fatalf("exit %d: %v; want 1 and an error naming %s", command.ExitCode(err), err, InMobileProvision)
+	}
+	if errs := annotations(rec, "error"); !strings.Contains(strings.Join(errs, "\n"), "allow-incomplete") {
+		t.Errorf("errors %q do not say how to accept an incomplete audit", errs)
+	}
+	in[InAllowIncomplete] = "true"
+	rec, err = h.run(t, in, nil)
+	if command.ExitCode(err) != 0 {
+		t.Fatalf("allow-incomplete: exit %d: %v; want 0", command.ExitCode(err), err)
+	}
+	errs, warns := annotations(rec, "error"), annotations(rec, "warning")
+	if len(errs) != 0 || !strings.Contains(strings.Join(warns, "\n"), "passed anyway: allow-incomplete is set") {
+		t.Errorf("allow-incomplete: errors %q, warnings %q; want one warning saying it passed anyway", errs, warns)
 	}
 }
