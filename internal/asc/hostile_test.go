@@ -158,14 +158,20 @@ func TestLongErrorBodyIsCut(t *testing.T) {
 // with the limit's name.
 func TestLargeAnswerNamesItsLimit(t *testing.T) {
 	big := []byte(`{"data":{"type":"apps","id":"1","attributes":{"name":"` + strings.Repeat("x", MaxResponseBytes) + `"}}}`)
+	var sent atomic.Int32
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent.Add(1)
 		w.WriteHeader(200)
 		_, _ = w.Write(big)
 	})
-	c, _, _ := newTestClient(t, h, plainSource("x"), WithRetryMax(0))
+	// Retries allowed: the same answer would come again, so none is made.
+	c, _, _ := newTestClient(t, h, plainSource("x"), WithRetryMax(3))
 	_, _, err := c.GetApp(context.Background(), "1")
 	if err == nil || !strings.Contains(err.Error(), "asc.MaxResponseBytes") {
 		t.Errorf("err = %.300v; want the limit named", err)
+	}
+	if n := sent.Load(); n != 1 {
+		t.Errorf("the oversized answer was requested %d times; want 1 (not retried)", n)
 	}
 }
 

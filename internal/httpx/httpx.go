@@ -162,6 +162,10 @@ func (e *LimitError) Error() string {
 	return fmt.Sprintf("%s is larger than %d bytes (limit %s)", e.What, e.Limit, e.Name)
 }
 
+// Unwrap returns retry.ErrNotRetryable: the same request gets the same
+// oversized answer, so it is not read again.
+func (e *LimitError) Unwrap() error { return retry.ErrNotRetryable }
+
 // ReadAll reads r to the end, but at most limit bytes: a longer body is a
 // *LimitError naming what and name, and nothing more is read.
 func ReadAll(r io.Reader, limit int64, what, name string) ([]byte, error) {
