@@ -162,9 +162,10 @@ func WithRetryWait(min, max time.Duration) Option {
 }
 
 // WithMaxRetryAfter sets the longest Retry-After the client will wait for;
-// a longer one ends the call with the error, its RetryAfter set.
+// a longer one ends the call with the error, its RetryAfter set. It must be
+// positive (retry.Policy reads a zero MaxRetryAfter as "no limit").
 func WithMaxRetryAfter(d time.Duration) Option {
-	return option(d < 0, fmt.Sprintf("WithMaxRetryAfter(%v): must not be negative", d), func(c *Client) { c.maxRetryAf = d })
+	return option(d <= 0, fmt.Sprintf("WithMaxRetryAfter(%v): must be positive", d), func(c *Client) { c.maxRetryAf = d })
 }
 
 // WithRequestTimeout bounds each attempt (0 means only the caller's context).

@@ -29,6 +29,7 @@ func TestNewValidatesInputs(t *testing.T) {
 		{name: "no token source", base: "", ts: nil, wantErr: "token source"},
 		{name: "bad retry max", ts: plainSource("x"), opts: []Option{WithRetryMax(-1)}, wantErr: "WithRetryMax"},
 		{name: "bad wait", ts: plainSource("x"), opts: []Option{WithRetryWait(time.Second, time.Millisecond)}, wantErr: "WithRetryWait"},
+		{name: "zero max retry-after", ts: plainSource("x"), opts: []Option{WithMaxRetryAfter(0)}, wantErr: "WithMaxRetryAfter"},
 		{name: "nil http client", ts: plainSource("x"), opts: []Option{WithHTTPClient(nil)}, wantErr: "WithHTTPClient"},
 	}
 	for _, tc := range tests {
