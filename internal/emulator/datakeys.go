@@ -68,7 +68,7 @@ func (d *Data) validateKeys() error {
 		if k.Individual == (k.IssuerID != "") {
 			return bad("give issuerId for a team key, or individual: true (and no issuerId) for an individual key")
 		}
-		if k.Role != "" && !knownRole(strings.ToUpper(k.Role)) {
+		if k.Role != "" && !KnownRole(strings.ToUpper(k.Role)) {
 			return bad("role %q is not one of ADMIN, ACCOUNT_HOLDER, APP_MANAGER, DEVELOPER, FINANCE, SALES, MARKETING, CUSTOMER_SUPPORT, ACCESS_TO_REPORTS", k.Role)
 		}
 		if _, err := k.Key(); err != nil {
@@ -78,7 +78,9 @@ func (d *Data) validateKeys() error {
 	return nil
 }
 
-func knownRole(r string) bool {
+// KnownRole reports whether r is one of App Store Connect's user roles
+// (upper case).
+func KnownRole(r string) bool {
 	switch r {
 	case RoleAdmin, RoleAccountHolder, RoleAppManager, RoleDeveloper, RoleFinance, RoleSales, RoleMarketing, RoleCustomerSupport, RoleAccessToReports:
 		return true

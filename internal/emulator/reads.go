@@ -165,8 +165,11 @@ func (wd *world) values(o *object, key string) ([]string, bool) {
 	if v, ok := o.attrs[head]; ok && !dotted {
 		return flatten(v), true
 	}
-	if t == nil || t.rels[head] == nil {
-		if _, declared := t.attrs[head]; t != nil && declared && !dotted {
+	if t == nil {
+		return nil, false
+	}
+	if t.rels[head] == nil {
+		if _, declared := t.attrs[head]; declared && !dotted {
 			return nil, true // an attribute the resource does not have
 		}
 		return nil, false

@@ -107,6 +107,21 @@ func TestBetaReviewIsApprovedAfterTheConfiguredTime(t *testing.T) {
 	}
 }
 
+// A negative delay (the command's --review-delay 0) approves at once.
+func TestBetaReviewAtOnce(t *testing.T) {
+	data, err := LoadData("testdata/account.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, Config{Data: data, BetaReviewDelay: -1})
+	e.do("PATCH", "/v1/builds/BUILD00002", map[string]any{"data": map[string]any{"type": "builds", "id": "BUILD00002",
+		"attributes": map[string]any{"usesNonExemptEncryption": false}}})
+	id := e.created("/v1/betaAppReviewSubmissions", body("betaAppReviewSubmissions", nil, map[string]any{"build": rel("builds", "BUILD00002")}))
+	if s := dig(e.mustGet("/v1/betaAppReviewSubmissions/"+id), "data", "attributes", "betaReviewState"); s != "APPROVED" {
+		t.Fatalf("with a negative delay: %v; want APPROVED at once", s)
+	}
+}
+
 func TestProvisioningAndVersionWrites(t *testing.T) {
 	e := accountEnv(t)
 	bundle := e.created("/v1/bundleIds", body("bundleIds", map[string]any{"identifier": "com.example.new", "name": "New", "platform": "IOS"}, nil))

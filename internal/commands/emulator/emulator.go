@@ -114,6 +114,9 @@ func (o *Options) config(env *command.Env) (emu.Config, error) {
 	}
 	cfg.RateLimitPerHour = o.RateLimit
 	cfg.UploadProcessingDelay, cfg.BuildProcessingDelay, cfg.BetaReviewDelay = o.UploadDelay, o.BuildDelay, o.ReviewDelay
+	if o.ReviewDelay == 0 {
+		cfg.BetaReviewDelay = -1 // --review-delay 0: approved at once, as 0 means for the other delays
+	}
 	cfg.StoreDir = o.StoreDir
 	cfg.Now = env.Now
 	return cfg, nil
@@ -125,6 +128,9 @@ func (o *Options) config(env *command.Env) (emu.Config, error) {
 func (o *Options) key() (key emu.Key, keyPath string, cleanup func(), err error) {
 	key = emu.Key{ID: o.KeyID, IssuerID: o.IssuerID, Individual: o.Individual, Role: strings.ToUpper(o.Role)}
 	cleanup = func() {}
+	if key.Role != "" && !emu.KnownRole(key.Role) {
+		return key, "", cleanup, command.Usagef("role: %q is not an App Store Connect role; use ADMIN, ACCOUNT_HOLDER, APP_MANAGER, DEVELOPER, FINANCE, SALES, MARKETING, CUSTOMER_SUPPORT or ACCESS_TO_REPORTS", o.Role)
+	}
 	switch pubPath := o.PublicKey; {
 	case pubPath != "":
 		if key.ID == "" {

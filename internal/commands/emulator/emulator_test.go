@@ -157,6 +157,7 @@ func TestUsageErrors(t *testing.T) {
 		{map[string]string{"public-key": "/x.pem", "key-id": "K"}, "issuer-id"},
 		{map[string]string{"addr": "256.1.1.1:0"}, "addr"},
 		{map[string]string{"rate-limit": "-3"}, "rate-limit"},
+		{map[string]string{"role": "ADMN"}, "role"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
