@@ -16,6 +16,7 @@ import (
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/commands/auth"
 	"github.com/asc-action/asc-action/internal/credentials"
+	"github.com/asc-action/asc-action/internal/kms"
 	"github.com/asc-action/asc-action/internal/token"
 	"github.com/asc-action/asc-action/internal/untrusted"
 )
@@ -181,7 +182,11 @@ func inputVerdict(env *command.Env, err error) verdict {
 		v.reason = ReasonKeyIDMalformed
 	case errors.Is(err, token.ErrIssuerID):
 		v.reason = ReasonIssuerMalform
-	case isCredentialsError(err):
+	case errors.Is(err, kms.ErrUnavailable):
+		// The KMS holding the key could not be reached: nothing says the
+		// key is wrong.
+		v.status, v.reason = StatusUnknown, ReasonNetwork
+	case isCredentialsError(err), errors.Is(err, kms.ErrWrongKeyType), errors.Is(err, kms.ErrKeyNotFound), errors.Is(err, kms.ErrKeyDisabled):
 		v.reason = ReasonKeyUnreadable
 	default:
 		v.reason = ReasonBadInput

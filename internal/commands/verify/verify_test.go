@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/command/commandtest"
 	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/kms"
 	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
@@ -139,5 +141,26 @@ func TestVerdicts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A key held in a KMS: a KMS out of reach leaves the key's state unknown
+// (network), a KMS key that cannot sign ES256 tokens is unreadable.
+func TestKMSInputVerdicts(t *testing.T) {
+	env := commandtest.NewRecorder().Env(nil, nil)
+	for _, tc := range []struct {
+		kind           error
+		status, reason string
+	}{
+		{kms.ErrUnavailable, StatusUnknown, ReasonNetwork},
+		{kms.ErrWrongKeyType, StatusInvalid, ReasonKeyUnreadable},
+		{kms.ErrKeyNotFound, StatusInvalid, ReasonKeyUnreadable},
+		{kms.ErrKeyDisabled, StatusInvalid, ReasonKeyUnreadable},
+		{kms.ErrAccessDenied, StatusInvalid, ReasonBadInput},
+	} {
+		v := inputVerdict(env, fmt.Errorf("private-key: %w", tc.kind))
+		if v.status != tc.status || v.reason != tc.reason {
+			t.Errorf("%v: %s/%s; want %s/%s", tc.kind, v.status, v.reason, tc.status, tc.reason)
+		}
 	}
 }
