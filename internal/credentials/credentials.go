@@ -86,6 +86,13 @@ func (k *Key) Public() *ecdsa.PublicKey {
 // IsKMS reports whether a private-key value is a KMS key URI rather than a key.
 func IsKMS(value string) bool { return kms.IsURI(unquote(strings.TrimSpace(value))) }
 
+// looksLikeKMS reports a value that no KMS scheme matched but that reads as
+// an attempt at one (another scheme, a mistyped one, an AWS key ARN).
+func looksLikeKMS(v string) bool {
+	v = strings.ToLower(v)
+	return strings.Contains(v, "://") || strings.Contains(v, "kms:")
+}
+
 // OpenKMS loads the KMS key named by uri (see internal/kms).
 func OpenKMS(ctx context.Context, uri string) (*Key, error) {
 	uri = unquote(strings.TrimSpace(uri))
@@ -128,6 +135,10 @@ func Parse(value string) (*Key, error) {
 		}
 	}
 	k, err := parse(v, 0)
+	if errors.Is(err, ErrUnrecognized) && looksLikeKMS(v) {
+		// Not quoted: the value may still be key material.
+		return nil, fmt.Errorf("%w; if it is meant as a KMS key URI, write it as one of %s (docs/key-custody.md)", err, strings.Join(kms.Schemes(), ", "))
+	}
 	if err != nil {
 		return nil, err
 	}

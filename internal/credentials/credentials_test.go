@@ -251,3 +251,17 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A mistyped KMS URI is not a key: the error says how KMS URIs are written,
+// and never quotes the value.
+func TestNearMissKMSURIsSayHowToWriteOne(t *testing.T) {
+	for _, v := range []string{"awskms:/alias/release", "kms://projects/p/keys/k", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd", "AWSKMS:alias/x"} {
+		_, err := Parse(v)
+		if !errors.Is(err, ErrUnrecognized) || !strings.Contains(err.Error(), "awskms://") || strings.Contains(err.Error(), v) {
+			t.Errorf("Parse(%q) = %v; want ErrUnrecognized listing the KMS schemes, without the value", v, err)
+		}
+	}
+	if _, err := Parse("not a key at all"); err == nil || strings.Contains(err.Error(), "awskms://") {
+		t.Errorf("a value that is no URI: %v; want no KMS advice", err)
+	}
+}
