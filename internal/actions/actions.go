@@ -95,11 +95,11 @@ type Reporter struct {
 func (r *Reporter) Mask(values ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.redact.Add(values...) // the value and each of its lines
 	for _, v := range values {
 		for _, line := range strings.FieldsFunc(v, func(c rune) bool { return c == '\n' || c == '\r' }) {
 			if line = strings.TrimSpace(line); line != "" {
 				r.gha.AddMask(line)
-				r.redact.Add(line)
 			}
 		}
 	}
