@@ -39,15 +39,15 @@ func (k DataKey) Key() (Key, error) {
 func ParsePublicKeyPEM(s string) (*ecdsa.PublicKey, error) {
 	b, _ := pem.Decode([]byte(strings.TrimSpace(s)))
 	if b == nil || b.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("publicKey must be a PEM block of type PUBLIC KEY")
+		return nil, fmt.Errorf("not a PEM block of type PUBLIC KEY")
 	}
 	pk, err := x509.ParsePKIXPublicKey(b.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("publicKey: %v", err)
+		return nil, fmt.Errorf("not a valid PUBLIC KEY: %v", err)
 	}
 	pub, ok := pk.(*ecdsa.PublicKey)
 	if !ok || pub.Curve != elliptic.P256() {
-		return nil, fmt.Errorf("publicKey is not an EC P-256 key (App Store Connect keys are)")
+		return nil, fmt.Errorf("not an EC P-256 key (App Store Connect keys are)")
 	}
 	return pub, nil
 }
@@ -72,7 +72,7 @@ func (d *Data) validateKeys() error {
 			return bad("role %q is not one of ADMIN, ACCOUNT_HOLDER, APP_MANAGER, DEVELOPER, FINANCE, SALES, MARKETING, CUSTOMER_SUPPORT, ACCESS_TO_REPORTS", k.Role)
 		}
 		if _, err := k.Key(); err != nil {
-			return bad("%v", err)
+			return bad("publicKey: %v", err)
 		}
 	}
 	return nil

@@ -8,8 +8,6 @@ package emulator
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -215,15 +213,11 @@ func readPublicKey(path string) (*ecdsa.PublicKey, error) {
 		return nil, err
 	}
 	if blk, _ := pem.Decode(b); blk != nil && blk.Type == "PUBLIC KEY" {
-		pub, err := x509.ParsePKIXPublicKey(blk.Bytes)
+		pub, err := emu.ParsePublicKeyPEM(string(b))
 		if err != nil {
-			return nil, fmt.Errorf("%s: not a valid PUBLIC KEY: %v", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		ec, ok := pub.(*ecdsa.PublicKey)
-		if !ok || ec.Curve != elliptic.P256() {
-			return nil, fmt.Errorf("%s: App Store Connect keys are EC P-256; this public key is not", path)
-		}
-		return ec, nil
+		return pub, nil
 	}
 	k, err := credentials.Load("", path)
 	if err != nil {

@@ -3,6 +3,8 @@ package emulator
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -181,5 +183,24 @@ func TestLimitBindsLoopbackByDefault(t *testing.T) {
 		if in.Name == "addr" && in.Default != "127.0.0.1:0" {
 			t.Errorf("addr defaults to %q, want 127.0.0.1:0", in.Default)
 		}
+	}
+}
+
+// A PUBLIC KEY that is not EC P-256 is refused as a usage error naming
+// public-key and the file.
+func TestPublicKeyOnAnotherCurve(t *testing.T) {
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&p384.PublicKey)
+	path := filepath.Join(t.TempDir(), "p384.pub")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := commandtest.NewRecorder()
+	err = Command().Run(context.Background(), rec.Env(map[string]string{"public-key": path, "key-id": "ABCDE12345", "issuer-id": "iss-1"}, nil))
+	if command.ExitCode(err) != command.ExitUsage || !strings.Contains(err.Error(), "public-key") || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "P-256") {
+		t.Errorf("err %v; want a usage error naming public-key, the file and P-256", err)
 	}
 }
