@@ -25,8 +25,17 @@ func (s *Server) serveRead(w http.ResponseWriter, r *http.Request, cat *catalog,
 		writeGenerated(w, op)
 		return
 	}
+	// The answer is built under the lock and sent after it: a client that
+	// reads a large page slowly holds up no other request.
+	var held heldAnswer
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.readWorld(&held, r, cat, op, q)
+	s.mu.Unlock()
+	held.sendTo(w)
+}
+
+// readWorld writes serveRead's answer from the world; s.mu is held.
+func (s *Server) readWorld(w http.ResponseWriter, r *http.Request, cat *catalog, op *readOp, q readQuery) {
 	wd := s.newWorld(r, cat)
 	if op.kind == kindCollection {
 		wd.writeList(w, q, op.target, wd.objects(op.target))
@@ -361,4 +370,38 @@ func writeGenerated(w http.ResponseWriter, op *readOp) {
 	default:
 		writeJSONAs(w, http.StatusOK, op.contentType, generate(op.schema, "", 0))
 	}
+}
+
+// heldAnswer is a ResponseWriter that keeps the answer in memory until
+// sendTo writes it out.
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (a *heldAnswer) Header() http.Header {
+	if a.header == nil {
+		a.header = http.Header{}
+	}
+	return a.header
+}
+
+func (a *heldAnswer) WriteHeader(code int) {
+	if a.status == 0 {
+		a.status = code
+	}
+}
+
+func (a *heldAnswer) Write(b []byte) (int, error) {
+	a.WriteHeader(http.StatusOK)
+	return a.body.Write(b)
+}
+
+func (a *heldAnswer) sendTo(w http.ResponseWriter) {
+	for k, v := range a.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(cmp.Or(a.status, http.StatusOK))
+	_, _ = w.Write(a.body.Bytes())
 }

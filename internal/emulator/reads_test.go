@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -188,5 +190,54 @@ func TestUploadedBuildAppearsEverywhere(t *testing.T) {
 	}
 	if got := ids(t, e.mustGet("/v1/betaGroups/GROUP00002/builds")); !slices.Contains(got, build) {
 		t.Errorf("betaGroups/{id}/builds: %v", got)
+	}
+}
+
+// stalledWriter is a client that stops reading: its first Write blocks
+// until release is closed.
+type stalledWriter struct {
+	header  http.Header
+	writing chan struct{}
+	release chan struct{}
+}
+
+func (w *stalledWriter) Header() http.Header { return w.header }
+func (w *stalledWriter) WriteHeader(int)     {}
+func (w *stalledWriter) Write(b []byte) (int, error) {
+	select {
+	case <-w.writing:
+	default:
+		close(w.writing)
+	}
+	<-w.release
+	return len(b), nil
+}
+
+// TestSlowReaderHoldsNoOneUp: a read's answer is written after the server's
+// lock is released, so a client that stops reading a page does not stall
+// every other request.
+func TestSlowReaderHoldsNoOneUp(t *testing.T) {
+	e := newEnv(t, Config{})
+	slow := &stalledWriter{header: http.Header{}, writing: make(chan struct{}), release: make(chan struct{})}
+	defer close(slow.release)
+	req := httptest.NewRequest("GET", "/v1/apps", nil)
+	req.Header.Set("Authorization", "Bearer "+e.key.token(t, e.clock.Now()))
+	go e.srv.ServeHTTP(slow, req)
+	<-slow.writing
+	done := make(chan int, 1)
+	go func() {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/v1/apps", nil)
+		req.Header.Set("Authorization", "Bearer "+e.key.token(t, e.clock.Now()))
+		e.srv.ServeHTTP(rec, req)
+		done <- rec.Code
+	}()
+	select {
+	case code := <-done:
+		if code != http.StatusOK {
+			t.Errorf("second request: %d", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a second request waited on a client that stopped reading")
 	}
 }
