@@ -65,6 +65,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/shipcheck"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
 	"github.com/asc-action/asc-action/internal/upload/transfer"
 )
@@ -133,9 +134,9 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	root, err := moduleRoot()
+	root, err := shipcheck.ModuleRoot()
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: run from the repository, e.g. `go run ./bench/upload`", err)
 	}
 	tmp, err := filepath.Abs(o.tmp)
 	if err != nil {
@@ -160,12 +161,9 @@ func run() error {
 	bin := o.bin
 	if bin == "" {
 		bin = filepath.Join(work, "asc-action")
-		logf("building asc-action from %s", root)
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-		cmd.Dir = root
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("go build of asc-action in %s: %w", root, err)
+		logf("building asc-action from %s with the release flags", root)
+		if err := shipcheck.GoBuild(ctx, root, bin, "bench"); err != nil {
+			return fmt.Errorf("asc-action in %s: %w", root, err)
 		}
 	}
 
@@ -195,19 +193,6 @@ func run() error {
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)
-}
-
-// moduleRoot is the directory holding the go.mod of the current module.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w (is the go command installed?)", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("not inside the asc-action module: run from the repository, e.g. `go run ./bench/upload`")
-	}
-	return filepath.Dir(mod), nil
 }
 
 // inside reports whether path is dir or below it.

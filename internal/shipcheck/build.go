@@ -5,24 +5,18 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
+
+	"github.com/asc-action/asc-action/internal/docsgen/generate"
 )
 
 // ModuleRoot is the module's root: the nearest directory at or above the
-// working directory that holds go.mod.
+// working directory that holds go.mod (generate.FindRoot, the one finder).
 func ModuleRoot() (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod above %s", wd)
-		}
-	}
+	return generate.FindRoot(wd)
 }
 
 // Workspace returns the module root and a new scratch directory, named
