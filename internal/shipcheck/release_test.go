@@ -3,6 +3,7 @@ package shipcheck
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -45,7 +46,21 @@ func distArtifacts(t *testing.T, dist string) []artifact {
 
 var (
 	builtOnce sync.Map // "goos/goarch" -> *builtBinary
+	// builtDir holds the binaries built here; TestMain removes it.
+	builtDir string
 )
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "shipcheck-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	builtDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 type builtBinary struct {
 	once sync.Once
@@ -68,16 +83,15 @@ func releaseBinary(t *testing.T, goos, goarch string) string {
 		}
 		t.Fatalf("%s has no %s/%s binary", os.Getenv(distEnv), goos, goarch)
 	}
+	r := root(t)
 	v, _ := builtOnce.LoadOrStore(goos+"/"+goarch, &builtBinary{})
 	b := v.(*builtBinary)
 	b.once.Do(func() {
-		dir, err := os.MkdirTemp("", "shipcheck-bin-")
-		if err != nil {
-			b.err = err
+		b.path = filepath.Join(builtDir, goos+"_"+goarch, "asc-action")
+		if b.err = os.MkdirAll(filepath.Dir(b.path), 0o755); b.err != nil {
 			return
 		}
-		b.path = filepath.Join(dir, "asc-action")
-		b.err = GoBuild(context.Background(), root(t), b.path, testVersion, "GOOS="+goos, "GOARCH="+goarch)
+		b.err = GoBuild(context.Background(), r, b.path, testVersion, "GOOS="+goos, "GOARCH="+goarch)
 	})
 	if b.err != nil {
 		t.Fatal(b.err)
