@@ -24,7 +24,8 @@ type Release struct {
 // as a GitHub runner does (RUNNER_OS, RUNNER_ARCH).
 type Platform struct{ RunnerOS, RunnerArch, GOOS, GOARCH string }
 
-// Platforms are the release's platforms: .goreleaser.yaml's goos × goarch.
+// Platforms are the release's platforms: .goreleaser.yaml's goos × goarch
+// and the assets .github/release-pin.sh checks (TestPlatformsAreTheReleases).
 var Platforms = []Platform{
 	{"Linux", "X64", "linux", "amd64"}, {"Linux", "ARM64", "linux", "arm64"},
 	{"macOS", "X64", "darwin", "amd64"}, {"macOS", "ARM64", "darwin", "arm64"},

@@ -6,8 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
+
+	"go.yaml.in/yaml/v4"
 )
 
 // distEnv names the directory of a GoReleaser snapshot (dist/), which
@@ -133,4 +138,58 @@ func copyFromRoot(t *testing.T, perm os.FileMode, paths ...string) string {
 		}
 	}
 	return dir
+}
+
+// TestPlatformsAreTheReleases: Platforms, .goreleaser.yaml's goos × goarch
+// and the assets .github/release-pin.sh insists on name the same six.
+func TestPlatformsAreTheReleases(t *testing.T) {
+	var want []string
+	for _, p := range Platforms {
+		want = append(want, p.GOOS+"_"+p.GOARCH)
+	}
+	slices.Sort(want)
+
+	var gr struct {
+		Builds []struct {
+			ID     string   `yaml:"id"`
+			Goos   []string `yaml:"goos"`
+			Goarch []string `yaml:"goarch"`
+		} `yaml:"builds"`
+	}
+	if err := yaml.Unmarshal(readRoot(t, ".goreleaser.yaml"), &gr); err != nil || len(gr.Builds) != 1 {
+		t.Fatalf(".goreleaser.yaml: %v; want one build (%d found)", err, len(gr.Builds))
+	}
+	var built []string
+	for _, goos := range gr.Builds[0].Goos {
+		for _, goarch := range gr.Builds[0].Goarch {
+			built = append(built, goos+"_"+goarch)
+		}
+	}
+	slices.Sort(built)
+	if !slices.Equal(built, want) {
+		t.Errorf(".goreleaser.yaml builds %v; Platforms are %v", built, want)
+	}
+
+	m := regexp.MustCompile(`(?m)^for p in ([a-z0-9_. ]+); do$`).FindSubmatch(readRoot(t, ".github/release-pin.sh"))
+	if m == nil {
+		t.Fatal(".github/release-pin.sh: no `for p in ...; do` line listing the assets")
+	}
+	var pinned []string
+	for _, p := range strings.Fields(string(m[1])) {
+		pinned = append(pinned, strings.TrimSuffix(p, ".exe"))
+	}
+	slices.Sort(pinned)
+	if !slices.Equal(pinned, want) {
+		t.Errorf(".github/release-pin.sh checks %v; Platforms are %v", pinned, want)
+	}
+}
+
+// readRoot reads a file of the checkout by its slash-separated path.
+func readRoot(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root(t), filepath.FromSlash(path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
