@@ -141,12 +141,6 @@ func Open(ctx context.Context, uri string) (*Signer, error) {
 	return &Signer{uri: uri, p: p, sv: sv, pub: pub}, nil
 }
 
-// URI returns the key's URI.
-func (s *Signer) URI() string { return s.uri }
-
-// Provider returns the KMS's name, such as "AWS KMS".
-func (s *Signer) Provider() string { return s.p.name }
-
 // Public returns the key's public half (*ecdsa.PublicKey).
 func (s *Signer) Public() crypto.PublicKey { return s.pub }
 
@@ -206,10 +200,6 @@ func (e *Error) Error() string {
 	}
 	return msg
 }
-
-// Permanent reports whether retrying cannot help: everything but an
-// unreachable KMS.
-func (e *Error) Permanent() bool { return e.Kind != ErrUnavailable }
 
 func (p *provider) wrap(uri string, err error) error {
 	v := p.classify(err)

@@ -146,8 +146,9 @@ func TestAWSRefusals(t *testing.T) {
 			defer ts.Close()
 			awsEnv(t, ts.URL)
 			err := openAndSign(t, "awskms:///alias/app-store-connect", tc.kind, tc.want)
+			// openAndSign checked the kind: none of these is ErrUnavailable.
 			var ke *Error
-			if !errors.As(err, &ke) || !ke.Permanent() {
+			if !errors.As(err, &ke) || errors.Is(err, ErrUnavailable) {
 				t.Errorf("not a permanent *Error: %#v", err)
 			}
 			refused := 0
