@@ -46,13 +46,9 @@ func (c *Client) retryPolicy() retry.Policy {
 	return retry.Policy{Min: c.waitMin, Max: c.waitMax, Floor: 0.5, MaxRetryAfter: c.maxRetryAf}
 }
 
-// verdict reads the throttling and Retry-After of a failed answer (nil for
-// a network failure).
+// verdict is retry.Check's reading of a failed answer (nil for a network
+// failure) on the client's clock: throttling and Retry-After.
 func (c *Client) verdict(resp *http.Response) retry.Verdict {
-	if resp == nil {
-		return retry.Verdict{}
-	}
-	v := retry.Verdict{Throttled: resp.StatusCode == http.StatusTooManyRequests}
-	v.RetryAfter, v.HasRetryAfter = retry.ParseRetryAfter(resp.Header, c.now())
+	v, _ := retry.Check(context.Background(), resp, nil, nil, c.now())
 	return v
 }
