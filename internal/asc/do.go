@@ -223,7 +223,7 @@ func (cl *call) wait(ctx context.Context, resp *http.Response, e Event) error {
 }
 
 // errStalled ends an attempt whose answer stopped moving.
-var errStalled = fmt.Errorf("the answer stopped for %v (the idle-read timeout httpx.APIIdleReadTimeout)", httpx.APIIdleReadTimeout)
+var errStalled = errors.New("the answer stopped")
 
 // send makes one attempt under the per-attempt timeout and reads the body,
 // within MaxResponseBytes (2xx) or MaxErrorBytes (other answers, cut).
@@ -258,7 +258,7 @@ func (c *Client) send(ctx context.Context, req *http.Request, body []byte, tok s
 	b, err := readBody(resp, httpx.KickingReader{R: resp.Body, W: dog})
 	if err != nil {
 		if context.Cause(actx) == errStalled {
-			err = errStalled
+			err = fmt.Errorf("%w for %v (the idle-read timeout httpx.APIIdleReadTimeout)", errStalled, c.idleRead)
 		}
 		return nil, nil, timedOut(err), err
 	}

@@ -218,8 +218,8 @@ func TestStalledAnswerTimesOutNamed(t *testing.T) {
 	c.idleRead = 50 * time.Millisecond
 	_, _, err := c.GetApp(context.Background(), "1")
 	var ne *NetworkError
-	if !errors.As(err, &ne) || !ne.Timeout || !strings.Contains(err.Error(), "httpx.APIIdleReadTimeout") {
-		t.Fatalf("err = %v; want a timeout naming httpx.APIIdleReadTimeout", err)
+	if !errors.As(err, &ne) || !ne.Timeout || !strings.Contains(err.Error(), "httpx.APIIdleReadTimeout") || !strings.Contains(err.Error(), "50ms") {
+		t.Fatalf("err = %v; want a timeout naming httpx.APIIdleReadTimeout and the 50ms it was set to", err)
 	}
 }
 
