@@ -116,19 +116,19 @@ func (k *Key) Fingerprint() string {
 
 // Parse reads a key from a secret's value in any supported form. A value
 // that names an existing .p8 or .pem file is read from disk; a KMS key URI
-// is opened (its public half read from the KMS).
-func Parse(value string) (*Key, error) {
+// is opened (its public half read from the KMS, within ctx).
+func Parse(ctx context.Context, value string) (*Key, error) {
 	raw := value
 	v := strings.TrimSpace(value)
 	if v == "" {
 		return nil, ErrEmpty
 	}
 	if IsKMS(v) {
-		return OpenKMS(context.Background(), v)
+		return OpenKMS(ctx, v)
 	}
 	if looksLikePath(v) {
 		if _, err := os.Stat(v); err == nil {
-			return Load("", v)
+			return Load(ctx, "", v)
 		} else if _, isB64 := decodeBase64(strings.Join(strings.Fields(v), "")); !isB64 {
 			// A path that names no file; a path is not secret.
 			return nil, fmt.Errorf("%w: the value looks like a file path, but %s", ErrNoFile, pathError(err))
@@ -149,9 +149,9 @@ func Parse(value string) (*Key, error) {
 
 // Load reads a key from value when it is not empty, else from the file at
 // path. A file named AuthKey_<KEYID>.p8 also yields its Key ID.
-func Load(value, path string) (*Key, error) {
+func Load(ctx context.Context, value, path string) (*Key, error) {
 	if strings.TrimSpace(value) != "" {
-		return Parse(value)
+		return Parse(ctx, value)
 	}
 	if strings.TrimSpace(path) == "" {
 		return nil, ErrEmpty
@@ -162,7 +162,7 @@ func Load(value, path string) (*Key, error) {
 		// The path is not secret; the error from os says what is wrong with it.
 		return nil, fmt.Errorf("%w: %s", ErrNoFile, pathError(err))
 	}
-	k, err := Parse(string(data))
+	k, err := Parse(ctx, string(data))
 	if err != nil {
 		return nil, err
 	}

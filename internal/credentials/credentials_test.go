@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -65,7 +66,7 @@ func TestEveryFormYieldsTheSameKey(t *testing.T) {
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := Parse(in)
+			got, err := Parse(context.Background(), in)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -101,7 +102,7 @@ func TestLoadFromFileTakesKeyIDFromName(t *testing.T) {
 		if err := os.WriteFile(path, []byte(p8), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		got, err := Load("", path)
+		got, err := Load(context.Background(), "", path)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -109,13 +110,13 @@ func TestLoadFromFileTakesKeyIDFromName(t *testing.T) {
 			t.Errorf("%s: key equal=%v, id=%q want %q", tc.name, got.Private.Equal(k), got.KeyIDFromFileName, tc.wantID)
 		}
 	}
-	if _, err := Load("", filepath.Join(dir, "missing.p8")); !errors.Is(err, ErrNoFile) {
+	if _, err := Load(context.Background(), "", filepath.Join(dir, "missing.p8")); !errors.Is(err, ErrNoFile) {
 		t.Errorf("missing file: %v", err)
 	}
-	if _, err := Parse(filepath.Join(dir, "AuthKey_MISSING123.p8")); !errors.Is(err, ErrNoFile) || !strings.Contains(err.Error(), "AuthKey_MISSING123.p8") {
+	if _, err := Parse(context.Background(), filepath.Join(dir, "AuthKey_MISSING123.p8")); !errors.Is(err, ErrNoFile) || !strings.Contains(err.Error(), "AuthKey_MISSING123.p8") {
 		t.Errorf("value naming a missing file: %v", err)
 	}
-	if _, err := Load("  ", ""); !errors.Is(err, ErrEmpty) {
+	if _, err := Load(context.Background(), "  ", ""); !errors.Is(err, ErrEmpty) {
 		t.Errorf("nothing given: %v", err)
 	}
 }
@@ -174,7 +175,7 @@ func TestBadFormsGetTheirOwnError(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse(tc.in)
+			_, err := Parse(context.Background(), tc.in)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
@@ -200,7 +201,7 @@ func assertNoMaterial(t *testing.T, msg string, inputs ...string) {
 func TestSecretsCoverEveryDerivedForm(t *testing.T) {
 	k, p8, der := genKey(t)
 	in := "  " + strings.ReplaceAll(p8, "\n", "\r\n")
-	got, err := Parse(in)
+	got, err := Parse(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +243,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----")
 	f.Add(`"'` + "`x`'\"")
 	f.Fuzz(func(t *testing.T, in string) {
-		k, err := Parse(in)
+		k, err := Parse(context.Background(), in)
 		if err == nil && (k.Private == nil || k.Private.Curve != elliptic.P256()) {
 			t.Fatal("accepted a value without a P-256 key")
 		}
@@ -256,12 +257,12 @@ func FuzzParse(f *testing.F) {
 // and never quotes the value.
 func TestNearMissKMSURIsSayHowToWriteOne(t *testing.T) {
 	for _, v := range []string{"awskms:/alias/release", "kms://projects/p/keys/k", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd", "AWSKMS:alias/x"} {
-		_, err := Parse(v)
+		_, err := Parse(context.Background(), v)
 		if !errors.Is(err, ErrUnrecognized) || !strings.Contains(err.Error(), "awskms://") || strings.Contains(err.Error(), v) {
 			t.Errorf("Parse(%q) = %v; want ErrUnrecognized listing the KMS schemes, without the value", v, err)
 		}
 	}
-	if _, err := Parse("not a key at all"); err == nil || strings.Contains(err.Error(), "awskms://") {
+	if _, err := Parse(context.Background(), "not a key at all"); err == nil || strings.Contains(err.Error(), "awskms://") {
 		t.Errorf("a value that is no URI: %v; want no KMS advice", err)
 	}
 }

@@ -4,6 +4,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -78,15 +79,16 @@ type Configure func(*token.Options) error
 
 // Load reads the key inputs, masks the raw key and every form derived from
 // it before anything else is printed, validates the IDs and builds a token
-// source whose every new token is masked too.
-func Load(env *command.Env, o Options, configure Configure) (*Auth, error) {
+// source whose every new token is masked too. A key held in a KMS is opened
+// within ctx, so a cancelled step stops waiting for the KMS.
+func Load(ctx context.Context, env *command.Env, o Options, configure Configure) (*Auth, error) {
 	raw := o.PrivateKey
 	if !credentials.IsKMS(raw) {
 		// A KMS key URI names the key without giving access to it: only
 		// the tokens are secret then.
 		env.Report.Mask(raw)
 	}
-	key, err := credentials.Load(raw, o.PrivateKeyPath)
+	key, err := credentials.Load(ctx, raw, o.PrivateKeyPath)
 	if err != nil {
 		src := InPrivateKey
 		if strings.TrimSpace(raw) == "" && o.PrivateKeyPath != "" {

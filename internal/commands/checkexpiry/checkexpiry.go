@@ -184,7 +184,7 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	a, err := auth.Load(env, opts.Key, nil)
+	a, err := auth.Load(ctx, env, opts.Key, nil)
 	if err != nil {
 		return err
 	}

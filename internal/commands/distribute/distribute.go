@@ -88,7 +88,7 @@ func run(ctx context.Context, env *command.Env, opts *Options, o options) error 
 	if cfg.Empty() {
 		return command.Usagef("nothing to do: set %s, %s, %s or %s", testflight.InGroups, testflight.InWhatsNew, testflight.InEncryption, testflight.InSubmitReview)
 	}
-	a, err := auth.Load(env, opts.Key, nil)
+	a, err := auth.Load(ctx, env, opts.Key, nil)
 	if err != nil {
 		return err
 	}

@@ -219,7 +219,7 @@ func readPublicKey(path string) (*ecdsa.PublicKey, error) {
 		}
 		return pub, nil
 	}
-	k, err := credentials.Load("", path)
+	k, err := credentials.Load(context.Background(), "", path) // a file: no KMS is reached
 	if err != nil {
 		return nil, fmt.Errorf("%s is neither a PUBLIC KEY PEM nor a readable .p8: %w", path, err)
 	}

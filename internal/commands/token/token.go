@@ -45,7 +45,7 @@ uses it: GitHub drops job outputs that contain secrets, and a token lives 20 min
 }
 
 func run(ctx context.Context, env *command.Env, opts *Options) error {
-	a, err := auth.Load(env, opts.Key, func(o *tok.Options) error {
+	a, err := auth.Load(ctx, env, opts.Key, func(o *tok.Options) error {
 		scope, err := tok.ParseScope(opts.Scope)
 		if err != nil {
 			return err

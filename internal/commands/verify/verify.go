@@ -122,7 +122,7 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 }
 
 func check(ctx context.Context, env *command.Env, opts *Options) verdict {
-	a, err := auth.Load(env, opts.Key, nil)
+	a, err := auth.Load(ctx, env, opts.Key, nil)
 	if err != nil {
 		return inputVerdict(env, err)
 	}
