@@ -179,10 +179,8 @@ func TestUsageErrors(t *testing.T) {
 // TestLimitBindsLoopbackByDefault: unless told otherwise, the emulator
 // serves this machine only.
 func TestLimitBindsLoopbackByDefault(t *testing.T) {
-	for _, in := range Command().Inputs {
-		if in.Name == "addr" && in.Default != "127.0.0.1:0" {
-			t.Errorf("addr defaults to %q, want 127.0.0.1:0", in.Default)
-		}
+	if in := Command().Input("addr"); in == nil || in.Default != "127.0.0.1:0" {
+		t.Errorf("addr input %+v; want one defaulting to 127.0.0.1:0", in)
 	}
 }
 
