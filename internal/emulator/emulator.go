@@ -406,14 +406,17 @@ const partPrefix = "/_emulator/parts/"
 // ServeHTTP answers one request as App Store Connect would.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
-	switch _, pattern := s.mux.Handler(r); {
-	case strings.HasPrefix(r.URL.Path, partPrefix):
+	if strings.HasPrefix(r.URL.Path, partPrefix) { // the upload's hot path: no route lookup
 		s.dispatch(w, r, OpUploadPart, true, s.putPart)
-	case pattern == "":
-		s.dispatch(w, r, OpUnknown, false, func(w http.ResponseWriter, r *http.Request) { s.authorize(w, r, nil) })
-	default:
-		s.mux.ServeHTTP(w, r)
+		return
 	}
+	// No pattern (an unknown path, or a known one with another method):
+	// authorize answers as Apple does, 401 before 404 or 405.
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.dispatch(w, r, OpUnknown, false, func(w http.ResponseWriter, r *http.Request) { s.authorize(w, r, nil) })
+		return
+	}
+	s.mux.ServeHTTP(w, r)
 }
 
 // dispatch counts a request for operation op and applies the injected
