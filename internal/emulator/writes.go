@@ -244,15 +244,19 @@ func (s *Server) withTarget(w http.ResponseWriter, rel relation, l *linkage, f f
 // creation is what a create request of type typ must satisfy before the
 // resource is made, in Apple's order: each of attrs given; the to-one
 // relationship one (if any) naming a resource of the state, then each
-// linkage of the to-many relationship many (if any); and, when taken
+// linkage of the to-many relationship many (if any), and the link optional
+// when given; and, when taken
 // says a resource holds its value already, the attribute unique is
 // refused with 409.
 type creation struct {
 	typ       string
 	attrs     []string
 	one, many relation
-	unique    string
-	taken     func(e *entity, one *linkage) bool
+	// optional is a to-one link the request may leave out; given, it must
+	// name a resource that exists.
+	optional relation
+	unique   string
+	taken    func(e *entity, one *linkage) bool
 }
 
 // create answers a create request checked as c says: insert, under s.mu,
@@ -270,6 +274,10 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, c creation, inse
 				writeNoSuchRelated(w, c.many.name, &linkage{Type: c.many.typ, ID: id})
 				return
 			}
+		}
+		if l := e.one(c.optional.name); c.optional.name != "" && l != nil && !c.optional.exists(l.ID) {
+			writeNoSuchRelated(w, c.optional.name, l)
+			return
 		}
 		if c.taken != nil && c.taken(e, one) {
 			duplicateAttr(w, c.unique, e.str(c.unique))

@@ -64,6 +64,7 @@ func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, _ *Key) {
 func (s *Server) createAppStoreVersion(w http.ResponseWriter, r *http.Request, _ *Key) {
 	s.create(w, r, creation{typ: "appStoreVersions", attrs: []string{"platform", "versionString"},
 		one: relation{"app", "apps", in(&s.data.Apps)}, unique: "versionString",
+		optional: relation{"build", "builds", func(id string) bool { _, ok := s.findBuild(id); return ok }},
 		taken: func(e *entity, app *linkage) bool {
 			return slices.ContainsFunc(s.data.AppStoreVersions, func(v AppStoreVersion) bool {
 				return v.App == app.ID && v.VersionString == e.str("versionString") && platformOr(v.Platform) == e.str("platform")

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -146,6 +147,10 @@ func TestProvisioningAndVersionWrites(t *testing.T) {
 		}
 	}
 
+	if r := e.do("POST", "/v1/appStoreVersions", body("appStoreVersions", map[string]any{"platform": "IOS", "versionString": "2.0"},
+		map[string]any{"app": rel("apps", "1000000001"), "build": rel("builds", "NO-SUCH-BUILD")})); r.status != 422 || !strings.Contains(string(r.body), "/data/relationships/build") {
+		t.Errorf("a version naming an unknown build: %d %s; want 422 pointing at the build", r.status, r.body)
+	}
 	ver := e.created("/v1/appStoreVersions", body("appStoreVersions", map[string]any{"platform": "IOS", "versionString": "2.0"},
 		map[string]any{"app": rel("apps", "1000000001")}))
 	if r := e.do("PATCH", "/v1/appStoreVersions/"+ver, map[string]any{"data": map[string]any{"type": "appStoreVersions", "id": ver,
