@@ -245,9 +245,8 @@ func (s *Server) withTarget(w http.ResponseWriter, rel relation, l *linkage, f f
 // resource is made, in Apple's order: each of attrs given; the to-one
 // relationship one (if any) naming a resource of the state, then each
 // linkage of the to-many relationship many (if any), and the link optional
-// when given; and, when taken
-// says a resource holds its value already, the attribute unique is
-// refused with 409.
+// when given; and, when taken says a resource holds its value already, the
+// attribute unique is refused with 409.
 type creation struct {
 	typ       string
 	attrs     []string
