@@ -117,8 +117,8 @@ type Options struct {
 	// ctx is done. Defaults: time.Now and a timer.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Rand gives the backoff jitter (default: a randomly seeded source).
-	Rand *rand.Rand
+	// Rand is the source of the backoff jitter (default: randomly seeded).
+	Rand rand.Source
 }
 
 // EventKind says what an Event reports.
@@ -217,11 +217,12 @@ type part struct {
 }
 
 type sender struct {
-	opt   Options
-	r     io.ReaderAt
-	size  int64
-	parts []*part
-	start time.Time
+	opt    Options
+	jitter *retry.Jitter // from opt.Rand, safe for the parts' goroutines
+	r      io.ReaderAt
+	size   int64
+	parts  []*part
+	start  time.Time
 
 	mu        sync.Mutex
 	partsDone int
@@ -246,7 +247,7 @@ type sender struct {
 // is always non-nil and says how far it got.
 func Send(ctx context.Context, r io.ReaderAt, size int64, ops []Operation, opt Options) (*Result, error) {
 	opt = opt.WithDefaults()
-	s := &sender{opt: opt, r: r, size: size, start: opt.Now()}
+	s := &sender{opt: opt, jitter: retry.NewJitter(opt.Rand), r: r, size: size, start: opt.Now()}
 	res := &Result{Parts: len(ops)}
 	if err := CheckPlan(size, ops); err != nil {
 		return res, err
@@ -344,9 +345,6 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.Sleep == nil {
 		o.Sleep = retry.Sleep
-	}
-	if o.Rand == nil {
-		o.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
 	return o
 }
@@ -628,9 +626,7 @@ func sameSlot(a, b Operation) bool {
 func (s *sender) backoff(attempt int, ae *attemptError) time.Duration {
 	p := retry.Policy{Min: s.opt.MinBackoff, Max: s.opt.MaxBackoff, Throttle: s.opt.ThrottleBackoff, MaxRetryAfter: s.opt.MaxRetryAfter}
 	v := retry.Verdict{Throttled: ae.throttled, RetryAfter: ae.retryAfter, HasRetryAfter: ae.retryAfter > 0}
-	s.mu.Lock() // guards opt.Rand
-	defer s.mu.Unlock()
-	d, _ := p.Delay(attempt-1, v, s.opt.Rand)
+	d, _ := p.Delay(attempt-1, v, s.jitter)
 	return d
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/retry"
 	"github.com/asc-action/asc-action/internal/testclock"
 )
 
@@ -63,7 +64,7 @@ func TestSendUnderFaults(t *testing.T) {
 	var retrying atomic.Int64
 	res, err := Send(context.Background(), f, size, st.ops(10_000, time.Time{}), Options{
 		Parallelism: 8, MaxAttempts: 10, MinBackoff: 10 * time.Millisecond, MaxBackoff: time.Second,
-		Now: clock.Now, Sleep: clock.Sleep, Rand: rand.New(rand.NewPCG(5, 6)),
+		Now: clock.Now, Sleep: clock.Sleep, Rand: rand.NewPCG(5, 6),
 		OnEvent: func(e Event) {
 			if e.Kind == PartRetrying {
 				retrying.Add(1)
@@ -494,7 +495,7 @@ func TestOpenPartsAreBounded(t *testing.T) {
 }
 
 func TestBackoffFullJitter(t *testing.T) {
-	s := &sender{opt: Options{Rand: rand.New(rand.NewPCG(7, 8))}.WithDefaults()}
+	s := &sender{opt: Options{}.WithDefaults(), jitter: retry.NewJitter(rand.NewPCG(7, 8))}
 	for _, tc := range []struct {
 		name    string
 		attempt int
