@@ -122,41 +122,30 @@ incomplete: certificates could not be listed: ..."), unless allow-incomplete is 
 	}, (*Options).fields, run)
 }
 
-// config is the command's checked inputs, in the forms the audit takes.
+// config is the command's Options with what is derived from them: the
+// thresholds and filter the audit takes, the parsed repository and the
+// trimmed token.
 type config struct {
-	th          expiry.Thresholds
-	rotateDays  int
-	filter      expiry.Filter
-	p12, p12pw  string
-	profile     string
-	ipa         string
-	ghToken     string
-	repo        ghrepo.Repo
-	hasRepo     bool
-	secretName  string
-	label       string
-	createIssue bool
-	// allowIncomplete passes an audit that could not check everything.
-	allowIncomplete bool
+	*Options
+	th      expiry.Thresholds
+	filter  expiry.Filter
+	ghToken string
+	repo    ghrepo.Repo
+	hasRepo bool
 }
 
 // config checks what the edge could not check alone (thresholds against
 // each other, the repository's form, create-issue's needs).
 func (o *Options) config() (*config, error) {
 	c := &config{
-		th:         expiry.Thresholds{WarnDays: o.WarnDays, FailDays: o.FailDays},
-		rotateDays: o.RotateDays,
+		Options: o,
+		th:      expiry.Thresholds{WarnDays: o.WarnDays, FailDays: o.FailDays},
 		filter: expiry.Filter{
 			CertificateTypes: o.CertificateTypes,
 			ProfileTypes:     o.ProfileTypes,
 			ProfileName:      o.ProfileName,
 		},
-		p12: o.P12Base64, p12pw: o.P12Password,
-		profile: o.MobileProvision, ipa: o.IPAPath,
-		ghToken:    strings.TrimSpace(o.GitHubToken),
-		secretName: o.SecretName, label: o.IssueLabel,
-		createIssue:     o.CreateIssue,
-		allowIncomplete: o.AllowIncomplete,
+		ghToken: strings.TrimSpace(o.GitHubToken),
 	}
 	if err := c.th.Validate(); err != nil {
 		return nil, command.Usagef("%v", err)
@@ -168,7 +157,7 @@ func (o *Options) config() (*config, error) {
 		}
 		c.hasRepo = true
 	}
-	if c.createIssue && (c.ghToken == "" || !c.hasRepo) {
+	if c.CreateIssue && (c.ghToken == "" || !c.hasRepo) {
 		return nil, command.Usagef("create-issue needs github-token and github-repository (owner/name); set both, or set create-issue: false")
 	}
 	return c, nil
@@ -202,11 +191,11 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if c.secretName != "" {
+	if c.SecretName != "" {
 		if gh == nil {
-			env.Report.Warning("secret-name", "the age of secret "+c.secretName+" is not checked: it needs github-token and github-repository")
+			env.Report.Warning("secret-name", "the age of secret "+c.SecretName+" is not checked: it needs github-token and github-repository")
 		} else {
-			items = append(items, ghrepo.SecretAge(ctx, gh.c, c.repo, c.secretName, c.rotateDays))
+			items = append(items, ghrepo.SecretAge(ctx, gh.c, c.repo, c.SecretName, c.RotateDays))
 		}
 	}
 	now := time.Now
@@ -214,7 +203,7 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 		now = env.Now
 	}
 	r := expiry.NewReport(items, c.th, now())
-	r.AllowIncomplete = c.allowIncomplete
+	r.AllowIncomplete = c.AllowIncomplete
 	return publish(ctx, env, c, gh, r, inputErrs)
 }
 
@@ -257,14 +246,14 @@ func localItems(c *config) (items []expiry.Item, inputErrs []error) {
 		given bool
 		read  func() ([]expiry.Item, error)
 	}{
-		{expiry.KindP12, InP12Base64, strings.TrimSpace(c.p12) != "", func() ([]expiry.Item, error) {
-			return itemsOf(localfile.ReadP12Base64(c.p12, c.p12pw))
+		{expiry.KindP12, InP12Base64, strings.TrimSpace(c.P12Base64) != "", func() ([]expiry.Item, error) {
+			return itemsOf(localfile.ReadP12Base64(c.P12Base64, c.P12Password))
 		}},
-		{expiry.KindMobileProvision, InMobileProvision, c.profile != "", func() ([]expiry.Item, error) {
-			return itemsOf(localfile.ReadMobileProvision(c.profile))
+		{expiry.KindMobileProvision, InMobileProvision, c.MobileProvision != "", func() ([]expiry.Item, error) {
+			return itemsOf(localfile.ReadMobileProvision(c.MobileProvision))
 		}},
-		{expiry.KindMobileProvision, InIPAPath, c.ipa != "", func() ([]expiry.Item, error) {
-			return itemsOf(localfile.ReadIPAProfile(c.ipa))
+		{expiry.KindMobileProvision, InIPAPath, c.IPAPath != "", func() ([]expiry.Item, error) {
+			return itemsOf(localfile.ReadIPAProfile(c.IPAPath))
 		}},
 	}
 	for _, ch := range checks {
@@ -334,8 +323,8 @@ func publish(ctx context.Context, env *command.Env, c *config, gh *ghClient, r *
 	env.Report.Summary(r.Markdown())
 
 	var issueErr error
-	if c.createIssue {
-		res, err := ghrepo.SyncIssue(ctx, gh.c, ghrepo.IssueOptions{Repo: c.repo, Label: c.label}, r)
+	if c.CreateIssue {
+		res, err := ghrepo.SyncIssue(ctx, gh.c, ghrepo.IssueOptions{Repo: c.repo, Label: c.IssueLabel}, r)
 		if err != nil {
 			issueErr = err
 			env.Report.Error("tracking issue", err.Error())
