@@ -93,6 +93,10 @@ func TestListOptionsNameTheirParameters(t *testing.T) {
 			if f.Tag.Get("query") == "" {
 				t.Errorf("%s.%s has no query tag", typ.Name(), f.Name)
 			}
+			// query.options handles these three; another type would panic there.
+			if k := f.Type.Kind(); k != reflect.Int && k != reflect.String && f.Type != reflect.TypeFor[[]string]() {
+				t.Errorf("%s.%s is a %s; a query field is a []string, a string or an int", typ.Name(), f.Name, f.Type)
+			}
 		}
 	}
 }
