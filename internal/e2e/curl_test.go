@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/asc-action/asc-action/internal/emulator/emulatortest"
 )
 
 // TestEmulatorProcessAnswersCurl runs `asc-action emulator` as its own
@@ -18,8 +20,8 @@ func TestEmulatorProcessAnswersCurl(t *testing.T) {
 	if err != nil {
 		t.Fatalf("curl is needed for this test (apt-get install curl): %v", err)
 	}
-	emu := startEmulator(t)
-	url, kid, iss, path, stop := emu.url, emu.keyID, emu.issuerID, emu.keyPath, emu.stop
+	emu := emulatortest.Start(t, binary)
+	url, kid, iss, path, stop := emu.URL, emu.KeyID, emu.IssuerID, emu.KeyPath, emu.Stop
 
 	out, err := exec.Command(binary, "token", "--private-key-path", path, "--key-id", kid, "--issuer-id", iss, "--quiet").Output()
 	if err != nil {

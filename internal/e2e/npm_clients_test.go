@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/asc-action/asc-action/internal/emulator/emulatortest"
 )
 
 // npmDir holds the npm clients, pinned by package-lock.json; `npm ci` there
@@ -30,12 +32,12 @@ func TestNpmClients(t *testing.T) {
 	installNpmClients(t)
 	for _, script := range []string{"sdk.mjs", "nasc.mjs"} {
 		t.Run(script, func(t *testing.T) {
-			emu := startEmulator(t, "--data", "../emulator/testdata/account.json")
+			emu := emulatortest.Start(t, binary, "--data", "../emulator/testdata/account.json")
 			whatsNew := "Rehearsed with " + script
 			cmd := exec.Command(node, script)
 			cmd.Dir = npmDir
-			cmd.Env = append(os.Environ(), "ASC_URL="+emu.url, "ASC_KEY_ID="+emu.keyID, "ASC_ISSUER_ID="+emu.issuerID,
-				"ASC_KEY_PATH="+emu.keyPath, "ASC_BUNDLE_ID=com.example.demo", "ASC_WHATS_NEW="+whatsNew)
+			cmd.Env = append(os.Environ(), "ASC_URL="+emu.URL, "ASC_KEY_ID="+emu.KeyID, "ASC_ISSUER_ID="+emu.IssuerID,
+				"ASC_KEY_PATH="+emu.KeyPath, "ASC_BUNDLE_ID=com.example.demo", "ASC_WHATS_NEW="+whatsNew)
 			out, err := cmd.Output()
 			if err != nil {
 				stderr := ""

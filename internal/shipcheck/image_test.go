@@ -1,22 +1,20 @@
 package shipcheck
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/asc-action/asc-action/internal/actions/actionstest"
+	"github.com/asc-action/asc-action/internal/emulator/emulatortest"
 	"github.com/asc-action/asc-action/internal/testkeys"
 )
 
@@ -284,7 +282,7 @@ func runAsContainerAction(t *testing.T, ctx context.Context, im builtImage) {
 	})
 
 	t.Run("verify against asc-action emulator on the host", func(t *testing.T) {
-		url := startEmulator(t, ctx, im.binary, key, keyID, issuer)
+		url := startEmulator(t, im.binary, key, keyID, issuer)
 		// --network host: the container reaches the emulator on the host's
 		// 127.0.0.1 (with --network none it could not).
 		out, log, err := containerStep(t, ctx, im, "host",
@@ -308,11 +306,10 @@ func keysOf(m map[string]string) []string {
 	return k
 }
 
-var listenRe = regexp.MustCompile(`listening on (http://\S+)`)
-
-// startEmulator runs `asc-action emulator` (the release binary, on the
-// host) with the test key's public half registered, and returns its URL.
-func startEmulator(t *testing.T, ctx context.Context, bin string, key testkeys.Key, keyID, issuer string) string {
+// startEmulator runs the release binary's emulator on the host, accepting
+// key (team key keyID of issuer) with the APP_MANAGER role, and returns its
+// URL.
+func startEmulator(t *testing.T, bin string, key testkeys.Key, keyID, issuer string) string {
 	t.Helper()
 	der, err := x509.MarshalPKIXPublicKey(&key.Private.PublicKey)
 	if err != nil {
@@ -322,29 +319,5 @@ func startEmulator(t *testing.T, ctx context.Context, bin string, key testkeys.K
 	if err := os.WriteFile(pub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	cmd := exec.CommandContext(ctx, bin, "emulator", "--addr", "127.0.0.1:0",
-		"--key-id", keyID, "--issuer-id", issuer, "--public-key", pub, "--role", "APP_MANAGER")
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = pw, pw // it says where it listens on stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pw.Close()
-	t.Cleanup(func() { cancel(); _ = cmd.Wait(); pr.Close() })
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		if m := listenRe.FindStringSubmatch(sc.Text()); m != nil {
-			go func() {
-				for sc.Scan() {
-				}
-			}()
-			return m[1]
-		}
-	}
-	t.Fatal("asc-action emulator did not say where it listens")
-	return ""
+	return emulatortest.Start(t, bin, "--key-id", keyID, "--issuer-id", issuer, "--public-key", pub, "--role", "APP_MANAGER").URL
 }
