@@ -14,8 +14,8 @@ import (
 func FuzzRequest(f *testing.F) {
 	clock := newClock()
 	key := genKey(f, "FUZZKEY001", false, RoleAdmin)
-	srv := New(Config{Keys: []Key{key.Key}, Now: clock.Now, Data: DefaultData(clock.Now()), StoreDir: f.TempDir(), PartSize: 1024})
-	f.Cleanup(func() { srv.Close() })
+	store := f.TempDir()
+	data := DefaultData(clock.Now())
 	valid := key.token(f, clock.Now())
 
 	f.Add("Bearer "+valid, "POST", "/v1/buildUploads", `{"data":{"type":"buildUploads","attributes":{"cfBundleShortVersionString":"1.0","cfBundleVersion":"9","platform":"IOS"},"relationships":{"app":{"data":{"type":"apps","id":"1000000001"}}}}}`)
@@ -47,6 +47,10 @@ func FuzzRequest(f *testing.F) {
 				return r
 			}, auth))
 		}
+		// A server of its own per input: what one input created cannot slow
+		// or change the next, and a failing input fails again alone.
+		srv := New(Config{Keys: []Key{key.Key}, Now: clock.Now, Data: data, StoreDir: store, PartSize: 1024})
+		defer srv.Close()
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, req)
 		if strings.HasPrefix(req.URL.Path, partPrefix) {
