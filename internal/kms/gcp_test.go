@@ -151,7 +151,7 @@ func TestGoogleCloudKMS(t *testing.T) {
 		f.pubPEM = pemOf(t, &k384.PublicKey)
 		startFakeCloudKMS(t, f)
 		_, err := Open(context.Background(), uri)
-		if !errors.Is(err, ErrWrongKeyType) || !strings.Contains(err.Error(), "P-384") {
+		if !errors.Is(err, ErrWrongKeyType) || !strings.Contains(err.Error(), "EC_SIGN_P384_SHA384") {
 			t.Fatal(err)
 		}
 	})

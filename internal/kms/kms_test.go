@@ -15,8 +15,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -77,6 +77,9 @@ type fakeAWS struct {
 	pub        crypto.PublicKey
 	failOp     string
 	failCode   string
+	usage      string                     // KeyUsage; SIGN_VERIFY when empty
+	signature  func(digest []byte) []byte // replaces the signature when set
+	hugeOp     string                     // answer this operation with 250 MB
 	requests   atomic.Int32
 	operations []string
 }
@@ -94,14 +97,29 @@ func (f *fakeAWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]string{"__type": f.failCode, "message": "refused by the fake for " + op})
 		return
 	}
+	if op == f.hugeOp {
+		streamHuge(w)
+		return
+	}
 	switch op {
 	case "GetPublicKey":
-		json.NewEncoder(w).Encode(map[string]any{"KeyId": "k", "PublicKey": spkiRaw(f.pub), "KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY", "SigningAlgorithms": []string{"ECDSA_SHA_256"}})
+		usage, algs := "SIGN_VERIFY", []string{"ECDSA_SHA_256"}
+		if f.usage != "" {
+			usage, algs = f.usage, nil
+		}
+		json.NewEncoder(w).Encode(map[string]any{"KeyId": "k", "PublicKey": spkiRaw(f.pub), "KeySpec": "ECC_NIST_P256", "KeyUsage": usage, "SigningAlgorithms": algs, "KeyAgreementAlgorithms": []string{"ECDH"}})
 	case "DescribeKey":
 		json.NewEncoder(w).Encode(map[string]any{"KeyMetadata": map[string]any{"KeyId": "k", "KeyState": "Enabled", "KeyUsage": "SIGN_VERIFY", "SigningAlgorithms": []string{"ECDSA_SHA_256"}}})
 	case "Sign":
 		msg, _ := base64.StdEncoding.DecodeString(in["Message"].(string))
+		if in["SigningAlgorithm"] != "ECDSA_SHA_256" || in["MessageType"] != "DIGEST" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
 		sig, _ := ecdsa.SignASN1(rand.Reader, f.key, msg)
+		if f.signature != nil {
+			sig = f.signature(msg)
+		}
 		json.NewEncoder(w).Encode(map[string]any{"KeyId": "k", "Signature": sig, "SigningAlgorithm": "ECDSA_SHA_256"})
 	default:
 		w.WriteHeader(http.StatusBadRequest)
@@ -131,13 +149,15 @@ func TestAWSRefusals(t *testing.T) {
 		want     string
 	}{
 		{"GetPublicKey", "AccessDeniedException", ErrAccessDenied, "grant kms:GetPublicKey"},
-		{"DescribeKey", "AccessDeniedException", ErrAccessDenied, "grant kms:DescribeKey"},
 		{"Sign", "AccessDeniedException", ErrAccessDenied, "grant kms:Sign"},
 		{"GetPublicKey", "NotFoundException", ErrKeyNotFound, "no such key"},
 		{"Sign", "DisabledException", ErrKeyDisabled, "enable the key"},
 		{"Sign", "KMSInvalidStateException", ErrKeyDisabled, "cancel its deletion"},
 		{"Sign", "InvalidKeyUsageException", ErrWrongKeyType, "P-256 signing key"},
 		{"GetPublicKey", "UnrecognizedClientException", ErrNoCredentials, "aws-actions/configure-aws-credentials"},
+		// A role session that ended during a long step.
+		{"Sign", "ExpiredTokenException", ErrExpired, "role-duration-seconds"},
+		{"GetPublicKey", "ExpiredTokenException", ErrExpired, "last 1 hour"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.op+" "+tc.code, func(t *testing.T) {
@@ -174,6 +194,19 @@ func TestAWSRefusals(t *testing.T) {
 		signAndCheck(t, s, &key.PublicKey)
 	})
 
+	t.Run("key agreement key", func(t *testing.T) {
+		// A P-256 key for ECDH: refused at open, by name, not a panic at
+		// the first signature.
+		f := &fakeAWS{key: key, pub: &key.PublicKey, usage: "KEY_AGREEMENT"}
+		ts := httptest.NewServer(f)
+		defer ts.Close()
+		awsEnv(t, ts.URL)
+		openAndSign(t, "awskms:///alias/app-store-connect", ErrWrongKeyType, "KeyUsage is KEY_AGREEMENT")
+		if slices.Contains(f.operations, "Sign") {
+			t.Error("Sign was sent for a key-agreement key")
+		}
+	})
+
 	t.Run("RSA key", func(t *testing.T) {
 		rk, _ := rsa.GenerateKey(rand.Reader, 2048)
 		ts := httptest.NewServer(&fakeAWS{key: key, pub: &rk.PublicKey})
@@ -188,18 +221,42 @@ func TestAWSRefusals(t *testing.T) {
 
 // fakeVault answers Vault's transit API: the key's public half and signing.
 type fakeVault struct {
-	key      *ecdsa.PrivateKey
-	pubPEM   string
-	status   map[string]int // path prefix -> status to refuse with
-	requests atomic.Int32
+	key       *ecdsa.PrivateKey
+	pubPEM    string
+	status    map[string]int // path prefix -> status to refuse with
+	hang      bool           // never answer
+	huge      bool           // answer 250 MB
+	signature func(digest []byte) []byte
+	requests  atomic.Int32 // every request but lookup-self
 }
 
 func (f *fakeVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.requests.Add(1)
+	if r.URL.Path != "/v1/auth/token/lookup-self" {
+		f.requests.Add(1)
+	}
 	w.Header().Set("Content-Type", "application/json")
-	if r.Header.Get("X-Vault-Token") != "hvs.fake" {
+	if f.hang {
+		<-r.Context().Done()
+		return
+	}
+	if f.huge {
+		streamHuge(w)
+		return
+	}
+	switch r.Header.Get("X-Vault-Token") {
+	case "hvs.fake":
+	case "hvs.expired":
+		// Vault's answer to an expired or revoked token, on every path.
+		w.WriteHeader(http.StatusForbidden)
+		json.NewEncoder(w).Encode(map[string]any{"errors": []string{"permission denied"}})
+		return
+	default:
 		w.WriteHeader(http.StatusForbidden)
 		json.NewEncoder(w).Encode(map[string]any{"errors": []string{"permission denied", "invalid token"}})
+		return
+	}
+	if r.URL.Path == "/v1/auth/token/lookup-self" {
+		json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"ttl": 3600, "policies": []string{"default", "asc"}}})
 		return
 	}
 	for prefix, code := range f.status {
@@ -210,6 +267,10 @@ func (f *fakeVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
+	case r.Method == http.MethodGet && (r.URL.Path == "/v1/transit/keys/aes" || r.URL.Path == "/v1/transit/keys/hmac"):
+		typ := map[string]string{"/v1/transit/keys/aes": "aes256-gcm96", "/v1/transit/keys/hmac": "hmac"}[r.URL.Path]
+		json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"type": typ, "latest_version": 1, "supports_signing": false,
+			"keys": map[string]any{"1": 1700000000}}})
 	case r.Method == http.MethodGet && r.URL.Path == "/v1/transit/keys/asc":
 		json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"type": "ecdsa-p256", "latest_version": 1,
 			"keys": map[string]any{"1": map[string]any{"name": "P-256", "public_key": f.pubPEM}}}})
@@ -225,6 +286,9 @@ func (f *fakeVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		sig, _ := ecdsa.SignASN1(rand.Reader, f.key, digest)
+		if f.signature != nil {
+			sig = f.signature(digest)
+		}
 		json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"signature": "vault:v1:" + base64.StdEncoding.EncodeToString(sig)}})
 	default:
 		w.WriteHeader(http.StatusNotFound)
@@ -261,8 +325,13 @@ func TestVaultTransit(t *testing.T) {
 	}{
 		{"sign denied", "hashivault://asc", "hvs.fake", map[string]int{"/v1/transit/sign/": 403}, ErrAccessDenied, `"update" on transit/sign/KEY`},
 		{"read denied", "hashivault://asc", "hvs.fake", map[string]int{"/v1/transit/keys/": 403}, ErrAccessDenied, `"read" on transit/keys/KEY`},
-		{"bad token", "hashivault://asc", "hvs.wrong", nil, ErrNoCredentials, "hashicorp/vault-action"},
+		{"bad token", "hashivault://asc", "hvs.wrong", nil, ErrExpired, "hashicorp/vault-action"},
+		// An expired token: Vault answers "permission denied", as to a
+		// token without the policy, but refuses its lookup-self too.
+		{"expired token", "hashivault://asc", "hvs.expired", nil, ErrExpired, "token_ttl"},
 		{"no such key", "hashivault://other", "hvs.fake", nil, ErrKeyNotFound, "no such key"},
+		{"aes key", "hashivault://aes", "hvs.fake", nil, ErrWrongKeyType, `its type is "aes256-gcm96"`},
+		{"hmac key", "hashivault://hmac", "hvs.fake", nil, ErrWrongKeyType, `its type is "hmac"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -271,7 +340,7 @@ func TestVaultTransit(t *testing.T) {
 			defer func() { f.status = nil }()
 			before := f.requests.Load()
 			openAndSign(t, tc.uri, tc.kind, tc.want)
-			if n := f.requests.Load() - before; n > 2 {
+			if n := f.requests.Load() - before; n > 2 { // lookup-self not counted
 				t.Errorf("%d requests: a permanent refusal was retried", n)
 			}
 		})
@@ -283,33 +352,6 @@ func TestVaultTransit(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-}
-
-func TestTranslateWorkspacePaths(t *testing.T) {
-	ws := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(ws, "creds"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(ws, "creds", "gha-creds-1.json")
-	if err := os.WriteFile(file, []byte("{}"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("GITHUB_WORKSPACE", ws)
-	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "/home/runner/work/app/app/creds/gha-creds-1.json")
-	existing := filepath.Join(t.TempDir(), "kept.json")
-	os.WriteFile(existing, nil, 0o600)
-	t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", existing)
-	t.Setenv("AZURE_FEDERATED_TOKEN_FILE", "/nowhere/at/all.txt")
-	TranslateWorkspacePaths()
-	if got := os.Getenv("GOOGLE_APPLICATION_CREDENTIALS"); got != file {
-		t.Errorf("GOOGLE_APPLICATION_CREDENTIALS = %q, want %q", got, file)
-	}
-	if got := os.Getenv("AWS_WEB_IDENTITY_TOKEN_FILE"); got != existing {
-		t.Errorf("an existing file was moved: %q", got)
-	}
-	if got := os.Getenv("AZURE_FEDERATED_TOKEN_FILE"); got != "/nowhere/at/all.txt" {
-		t.Errorf("a path found nowhere was changed: %q", got)
-	}
 }
 
 func p384(t *testing.T) *ecdsa.PrivateKey {
