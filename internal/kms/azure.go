@@ -88,9 +88,25 @@ func azureCredential(hc *http.Client, opts azcore.ClientOptions) (azcore.TokenCr
 	reqURL, reqToken := os.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), os.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 	if clientID != "" && tenant != "" && !other && reqURL != "" && reqToken != "" {
 		return azidentity.NewClientAssertionCredential(tenant, clientID, githubOIDC(hc, reqURL, reqToken, azureAudience),
-			&azidentity.ClientAssertionCredentialOptions{ClientOptions: opts})
+			&azidentity.ClientAssertionCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: privateAuthority()})
 	}
 	return azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{ClientOptions: opts})
+}
+
+// privateAuthority reports an AZURE_AUTHORITY_HOST other than the public
+// and sovereign clouds' (Azure Stack, a private cloud, a test's fake), which
+// Entra's instance discovery does not know: it is not asked.
+func privateAuthority() bool {
+	host := strings.TrimSuffix(os.Getenv("AZURE_AUTHORITY_HOST"), "/")
+	if host == "" {
+		return false
+	}
+	for _, c := range []cloud.Configuration{cloud.AzurePublic, cloud.AzureGovernment, cloud.AzureChina} {
+		if strings.EqualFold(host, strings.TrimSuffix(c.ActiveDirectoryAuthorityHost, "/")) {
+			return false
+		}
+	}
+	return true
 }
 
 // publicKey reads the key (the version the URI names, else the current

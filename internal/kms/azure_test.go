@@ -7,12 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,12 +32,17 @@ type fakeKeyVault struct {
 	forbid   string // "sign" or "get": answer 403 to it
 	signs    atomic.Int32
 	resource string
+	tenant   string // the vault's tenant, named in its challenge
 }
 
 func (f *fakeKeyVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if r.Header.Get("Authorization") != "Bearer fake-access-token" {
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer authorization="https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47", resource="%s"`, f.resource))
+		tenant := f.tenant
+		if tenant == "" {
+			tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+		}
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer authorization="https://login.microsoftonline.com/%s", resource="%s"`, tenant, f.resource))
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -155,4 +162,128 @@ func TestAzureKeyVault(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fakeEntra plays Microsoft Entra ID's endpoints a confidential client with
+// a client assertion uses: instance and tenant discovery, and the token
+// endpoint, which accepts only an assertion the fake GitHub OIDC endpoint
+// issued.
+type fakeEntra struct {
+	t        *testing.T
+	issued   func(string) bool
+	tokens   atomic.Int32
+	lifetime int // expires_in, seconds
+}
+
+func (f *fakeEntra) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	base := "https://" + r.Host
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case strings.HasSuffix(r.URL.Path, "/discovery/instance"):
+		json.NewEncoder(w).Encode(map[string]any{"tenant_discovery_endpoint": base + "/tenant-1/v2.0/.well-known/openid-configuration",
+			"api-version": "1.1", "metadata": []any{map[string]any{"preferred_network": r.Host, "preferred_cache": r.Host, "aliases": []string{r.Host}}}})
+	case strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration"):
+		json.NewEncoder(w).Encode(map[string]any{"token_endpoint": base + "/tenant-1/oauth2/v2.0/token",
+			"authorization_endpoint": base + "/tenant-1/oauth2/v2.0/authorize", "issuer": base + "/tenant-1/v2.0"})
+	case r.URL.Path == "/tenant-1/oauth2/v2.0/token":
+		r.ParseForm()
+		if r.Form.Get("client_id") != "client-1" || r.Form.Get("grant_type") != "client_credentials" ||
+			r.Form.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" || !f.issued(r.Form.Get("client_assertion")) {
+			w.WriteHeader(http.StatusUnauthorized)
+			json.NewEncoder(w).Encode(map[string]any{"error": "invalid_client", "error_description": "AADSTS700211: No matching federated identity record found."})
+			return
+		}
+		f.tokens.Add(1)
+		json.NewEncoder(w).Encode(map[string]any{"token_type": "Bearer", "expires_in": f.lifetime, "access_token": "fake-access-token"})
+	default:
+		f.t.Errorf("Entra fake: unexpected %s %s", r.Method, r.URL.Path)
+		w.WriteHeader(http.StatusNotFound)
+	}
+}
+
+// fakeGitHubOIDC is the runner's ID token endpoint: each request gets a new
+// token, for the audience asked for.
+type fakeGitHubOIDC struct {
+	mu       sync.Mutex
+	issued   map[string]bool
+	requests atomic.Int32
+	audience string
+}
+
+func (f *fakeGitHubOIDC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := f.requests.Add(1)
+	if r.Header.Get("Authorization") != "bearer request-token-1" || r.URL.Query().Get("api-version") != "2.0" {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.audience = r.URL.Query().Get("audience")
+	tok := fmt.Sprintf("github-oidc-token-%d", n)
+	f.issued[tok] = true
+	json.NewEncoder(w).Encode(map[string]string{"value": tok})
+}
+
+func (f *fakeGitHubOIDC) valid(tok string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.issued[tok]
+}
+
+// In a job (either action) with AZURE_CLIENT_ID and AZURE_TENANT_ID and no
+// other Azure credential, the step federates GitHub's OIDC token with Entra
+// ID itself, asking the runner for a fresh one whenever the access token must
+// be renewed, so a step of any length keeps signing.
+func TestAzureGitHubOIDCFederation(t *testing.T) {
+	key := testkeys.New(t).Private
+	kv := &fakeKeyVault{key: key, crv: "P-256", enabled: true, tenant: "tenant-1"}
+	vault := httptest.NewTLSServer(kv)
+	defer vault.Close()
+	host := strings.TrimPrefix(vault.URL, "https://")
+	kv.resource = "https://0.0.1:" + strings.Split(host, ":")[1]
+	oidc := &fakeGitHubOIDC{issued: map[string]bool{}}
+	gh := httptest.NewServer(oidc)
+	defer gh.Close()
+	// Access tokens that must be renewed at every use.
+	entra := &fakeEntra{t: t, issued: oidc.valid, lifetime: 0}
+	login := httptest.NewTLSServer(entra)
+	defer login.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: vault.Certificate().Raw}), 0o600)
+	t.Setenv("SSL_CERT_FILE", ca)
+	for _, v := range []string{"AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLIENT_CERTIFICATE_PATH", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	t.Setenv("AZURE_CLIENT_ID", "client-1")
+	t.Setenv("AZURE_TENANT_ID", "tenant-1")
+	t.Setenv("AZURE_AUTHORITY_HOST", login.URL)
+	t.Setenv("ACTIONS_ID_TOKEN_REQUEST_URL", gh.URL+"/token?api-version=2.0")
+	t.Setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token-1")
+	t.Setenv("PATH", "") // no az CLI
+
+	s, err := Open(context.Background(), "azurekms://"+host+"/asc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		signAndCheck(t, s, &key.PublicKey)
+	}
+	if oidc.audience != "api://AzureADTokenExchange" {
+		t.Errorf("audience %q", oidc.audience)
+	}
+	// One access token for the key's read and one per signature, each from
+	// a GitHub token fetched for it.
+	if n, m := oidc.requests.Load(), entra.tokens.Load(); m < 4 || n < m {
+		t.Errorf("%d GitHub OIDC tokens for %d access tokens; want a fresh GitHub token for each of at least 4", n, m)
+	}
+
+	t.Run("no id-token permission", func(t *testing.T) {
+		t.Setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "not-the-runner's")
+		_, err := Open(context.Background(), "azurekms://"+host+"/asc")
+		if !errors.Is(err, ErrNoCredentials) || !strings.Contains(err.Error(), "id-token: write") || strings.Contains(err.Error(), "not-the-runner's") {
+			t.Fatal(err)
+		}
+		t.Log(err)
+	})
 }

@@ -54,6 +54,16 @@ func (f *fakeCloudKMS) ListCryptoKeyVersions(_ context.Context, r *kmspb.ListCry
 		Name: r.Parent + "/cryptoKeyVersions/1", State: kmspb.CryptoKeyVersion_ENABLED, Algorithm: f.algo}}, TotalSize: 1}, nil
 }
 
+func (f *fakeCloudKMS) GetCryptoKeyVersion(_ context.Context, r *kmspb.GetCryptoKeyVersionRequest) (*kmspb.CryptoKeyVersion, error) {
+	if err := f.fail["GetCryptoKeyVersion"]; err != nil {
+		return nil, err
+	}
+	if r.Name != gcpKeyName+"/cryptoKeyVersions/1" {
+		return nil, status.Errorf(codes.NotFound, "CryptoKeyVersion %s not found.", r.Name)
+	}
+	return &kmspb.CryptoKeyVersion{Name: r.Name, State: kmspb.CryptoKeyVersion_ENABLED, Algorithm: f.algo}, nil
+}
+
 func (f *fakeCloudKMS) GetPublicKey(_ context.Context, r *kmspb.GetPublicKeyRequest) (*kmspb.PublicKey, error) {
 	if err := f.fail["GetPublicKey"]; err != nil {
 		return nil, err
@@ -143,6 +153,34 @@ func TestGoogleCloudKMS(t *testing.T) {
 			}
 		})
 	}
+
+	// A URI pinned to a version reads that version (GetCryptoKeyVersion,
+	// which needs cloudkms.cryptoKeyVersions.get), not the list.
+	t.Run("pinned version signs", func(t *testing.T) {
+		f := newFake()
+		f.fail = map[string]error{"ListCryptoKeyVersions": status.Error(codes.PermissionDenied, "Permission 'cloudkms.cryptoKeyVersions.list' denied")}
+		startFakeCloudKMS(t, f)
+		s, err := Open(context.Background(), uri+"/cryptoKeyVersions/1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		signAndCheck(t, s, &key.PublicKey)
+	})
+	t.Run("pinned version denied", func(t *testing.T) {
+		f := newFake()
+		f.fail = map[string]error{"GetCryptoKeyVersion": status.Error(codes.PermissionDenied, "Permission 'cloudkms.cryptoKeyVersions.get' denied")}
+		startFakeCloudKMS(t, f)
+		openAndSign(t, uri+"/cryptoKeyVersions/1", ErrAccessDenied, "grant cloudkms.cryptoKeyVersions.get on this key")
+	})
+	t.Run("secp256k1 key", func(t *testing.T) {
+		f := newFake()
+		f.algo = kmspb.CryptoKeyVersion_EC_SIGN_SECP256K1_SHA256
+		startFakeCloudKMS(t, f)
+		openAndSign(t, uri, ErrWrongKeyType, "EC_SIGN_SECP256K1_SHA256")
+		if f.signs.Load() != 0 {
+			t.Error("a secp256k1 key was asked to sign")
+		}
+	})
 
 	t.Run("P-384 key", func(t *testing.T) {
 		f := newFake()
