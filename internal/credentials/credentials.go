@@ -31,7 +31,8 @@ import (
 type Key struct {
 	// Private is the EC P-256 private key; nil for a KMS key.
 	Private *ecdsa.PrivateKey
-	// KMS is the key's URI when the key is held in a KMS ("" otherwise).
+	// KMS is the key's URI when the key is held in a KMS ("" otherwise),
+	// without user information, query or fragment.
 	KMS string
 	kms *kms.Signer
 	// KeyIDFromFileName is the Key ID taken from an AuthKey_<KEYID>.p8 file
@@ -86,6 +87,27 @@ func (k *Key) Public() *ecdsa.PublicKey {
 // IsKMS reports whether a private-key value is a KMS key URI rather than a key.
 func IsKMS(value string) bool { return kms.IsURI(unquote(strings.TrimSpace(value))) }
 
+// MaskFirst returns what must be masked of a private-key value before it is
+// read or anything is printed: the whole value, unless it is a KMS key URI,
+// which names a key without giving access to it; a KMS URI carrying
+// credentials anyway (user information, a query, a fragment) is masked whole
+// and part by part, and printed only without them (kms.Redact).
+func MaskFirst(value string) []string {
+	if !IsKMS(value) {
+		return []string{value}
+	}
+	var out []string
+	for _, s := range kms.SecretParts(unquote(strings.TrimSpace(value))) {
+		if len(s) >= minSecretLen || s == unquote(strings.TrimSpace(value)) {
+			out = append(out, s)
+		}
+	}
+	if len(out) > 0 {
+		out = append(out, value)
+	}
+	return dedupe(out)
+}
+
 // looksLikeKMS reports a value that no KMS scheme matched but that reads as
 // an attempt at one (another scheme, a mistyped one, an AWS key ARN).
 func looksLikeKMS(v string) bool {
@@ -100,7 +122,7 @@ func OpenKMS(ctx context.Context, uri string) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Key{KMS: uri, kms: s, Form: FormKMS}, nil
+	return &Key{KMS: kms.Redact(uri), kms: s, Form: FormKMS}, nil
 }
 
 // Fingerprint returns the SHA-256 of the public key's DER (SubjectPublicKeyInfo),

@@ -266,3 +266,32 @@ func TestNearMissKMSURIsSayHowToWriteOne(t *testing.T) {
 		t.Errorf("a value that is no URI: %v; want no KMS advice", err)
 	}
 }
+
+// A KMS URI names a key and is not masked, unless it carries credentials
+// (user information, a query, a fragment): then the whole value and each
+// such part are masked before it is read, and opening it fails without
+// printing them.
+func TestKMSURIWithCredentialsIsMasked(t *testing.T) {
+	if got := MaskFirst("awskms:///alias/app-store-connect"); len(got) != 0 {
+		t.Errorf("a plain KMS URI is masked: %q", got)
+	}
+	if got := MaskFirst("-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----"); len(got) != 1 {
+		t.Errorf("key material: %d masks, want the value", len(got))
+	}
+	for _, uri := range []string{
+		"hashivault://vaultuser:s3cretpassword@vault.example.com/asc",
+		"awskms:///alias/asc?X-Amz-Security-Token=s3cretpassword",
+		"gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k#s3cretpassword",
+		` "azurekms://s3cretpassword@v.vault.azure.net/k" `,
+	} {
+		masks := strings.Join(MaskFirst(uri), "\x00")
+		if !strings.Contains(masks, strings.TrimSpace(uri)) || !strings.Contains("\x00"+masks+"\x00", "\x00s3cretpassword\x00") &&
+			!strings.Contains(masks, "=s3cretpassword") {
+			t.Errorf("MaskFirst(%q) = %q", uri, masks)
+		}
+		_, err := Parse(context.Background(), uri)
+		if err == nil || strings.Contains(err.Error(), "s3cretpassword") {
+			t.Errorf("Parse(%q) = %v", uri, err)
+		}
+	}
+}

@@ -323,3 +323,28 @@ func TestKMSKeyErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestKMSURIWithCredentials: a KMS URI carrying credentials (user
+// information, a query, a fragment) is masked before anything prints, the
+// step fails naming the URI without them, and nothing else shows them.
+func TestKMSURIWithCredentials(t *testing.T) {
+	for _, tc := range []struct{ uri, shown, secret string }{
+		{"hashivault://vaultuser:s3cretpassword@127.0.0.1:1/asc", "hashivault://127.0.0.1:1/asc", "s3cretpassword"},
+		{"awskms:///alias/asc?X-Amz-Security-Token=s3cretsessiontoken", "awskms:///alias/asc", "s3cretsessiontoken"},
+	} {
+		t.Run(tc.shown, func(t *testing.T) {
+			s := runStep(t, map[string]string{"private-key": tc.uri, "key-id": keyID, "issuer-id": issuer})
+			if s.code != 1 || !strings.Contains(s.stdout, "::error") || !strings.Contains(s.stdout, tc.shown) {
+				t.Fatalf("exit %d\n%s", s.code, actionstest.Masked(s.stdout, s.stdout))
+			}
+			vals, first := masks(s.stdout)
+			if !slices.Contains(vals, tc.uri) || !slices.Contains(vals, tc.secret) && !slices.ContainsFunc(vals, func(v string) bool { return strings.HasSuffix(v, "="+tc.secret) }) {
+				t.Errorf("masks %d values, want the URI and its credential", len(vals))
+			}
+			if first >= 0 && first < len(vals) {
+				t.Errorf("a line was printed before the masks")
+			}
+			assertNoLeak(t, s, []string{tc.secret})
+		})
+	}
+}

@@ -83,11 +83,9 @@ type Configure func(*token.Options) error
 // within ctx, so a cancelled step stops waiting for the KMS.
 func Load(ctx context.Context, env *command.Env, o Options, configure Configure) (*Auth, error) {
 	raw := o.PrivateKey
-	if !credentials.IsKMS(raw) {
-		// A KMS key URI names the key without giving access to it: only
-		// the tokens are secret then.
-		env.Report.Mask(raw)
-	}
+	// A KMS key URI names the key without giving access to it: only the
+	// tokens are secret then, unless the URI carries credentials.
+	env.Report.Mask(credentials.MaskFirst(raw)...)
 	key, err := credentials.Load(ctx, raw, o.PrivateKeyPath)
 	if err != nil {
 		src := InPrivateKey
