@@ -20,6 +20,7 @@ import (
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -88,7 +89,9 @@ func loadAWS(ctx context.Context, uri string) (backend, error) {
 		WithTransportOptions(func(tr *http.Transport) {
 			tr.TLSHandshakeTimeout, tr.ResponseHeaderTimeout = httpx.TLSHandshakeTimeout, httpx.APIHeaderTimeout
 		})
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(hc))
+	// The SDK's own log lines (a body it could not drain, say) would
+	// bypass the step's output boundary: its errors say enough.
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(hc), config.WithLogger(logging.Nop{}))
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS config: %w", err)
 	}
