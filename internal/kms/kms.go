@@ -150,7 +150,7 @@ func Open(ctx context.Context, uri string) (*Signer, error) {
 		return nil, fmt.Errorf("%w: %q does not start with %s", ErrBadURI, shown, strings.Join(Schemes(), ", "))
 	}
 	if HoldsCredentials(uri) {
-		return nil, &Error{Kind: ErrBadURI, Provider: p, URI: shown, Err: errors.New("it carries user information, a query or a fragment, which a KMS key URI never has (the value was masked)")}
+		return nil, &Error{Kind: ErrBadURI, Provider: p, URI: shown, Err: errors.New("it carries user information, a query or a fragment, which a KMS key URI never has; they are not printed, and in a workflow step they are masked")}
 	}
 	if err := p.valid(uri); err != nil {
 		return nil, &Error{Kind: ErrBadURI, Provider: p, URI: shown, Err: err}
