@@ -182,6 +182,14 @@ func TestGoogleCloudKMS(t *testing.T) {
 		}
 	})
 
+	// An answer past kms.MaxAnswerBytes is refused by gRPC's receive limit.
+	t.Run("huge answer", func(t *testing.T) {
+		f := newFake()
+		f.pubPEM = strings.Repeat("A", 2<<20)
+		startFakeCloudKMS(t, f)
+		openAndSign(t, uri, ErrTooLarge, "kms.MaxAnswerBytes")
+	})
+
 	t.Run("P-384 key", func(t *testing.T) {
 		f := newFake()
 		f.algo = kmspb.CryptoKeyVersion_EC_SIGN_P384_SHA384
