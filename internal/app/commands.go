@@ -6,6 +6,7 @@ import (
 	"github.com/asc-action/asc-action/internal/commands/demo"
 	"github.com/asc-action/asc-action/internal/commands/distribute"
 	"github.com/asc-action/asc-action/internal/commands/emulator"
+	"github.com/asc-action/asc-action/internal/commands/nextbuildnumber"
 	"github.com/asc-action/asc-action/internal/commands/token"
 	"github.com/asc-action/asc-action/internal/commands/upload"
 	"github.com/asc-action/asc-action/internal/commands/verify"
@@ -16,6 +17,7 @@ func Commands() []*command.Command {
 	return []*command.Command{
 		token.Command(),
 		verify.Command(),
+		nextbuildnumber.Command(),
 		upload.Command(),
 		distribute.Command(),
 		checkexpiry.Command(),

@@ -137,7 +137,9 @@ func (r *run) compliance(ctx context.Context) {
 		r.add(failure(check, "", "listing the app's encryption declarations", err, fmt.Sprintf(roleFix, "Admin or App Manager")))
 		return
 	}
-	i := slices.IndexFunc(decls, func(d asc.AppEncryptionDeclaration) bool { return d.Attributes.State == asc.EncryptionDeclarationApproved })
+	i := slices.IndexFunc(decls, func(d asc.AppEncryptionDeclaration) bool {
+		return d.Attributes.State == asc.EncryptionDeclarationApproved
+	})
 	switch {
 	case i >= 0:
 		r.add(Check{Check: check, Result: OK, Message: fmt.Sprintf("The app's encryption declaration %s is APPROVED.", decls[i].ID)})
