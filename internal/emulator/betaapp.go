@@ -199,7 +199,14 @@ func viewAppEncryptionDeclarations(wd *world) []*object {
 		if !e.CreatedDate.IsZero() {
 			attrs["createdDate"] = appleTime(e.CreatedDate)
 		}
-		out = append(out, &object{typ: "appEncryptionDeclarations", id: e.ID, attrs: attrs, one: map[string]string{"app": e.App}, many: map[string][]string{"builds": nil}})
+		// The declaration answers export compliance for the app's builds.
+		var builds []string
+		for _, b := range wd.s.data.Builds {
+			if b.App == e.App {
+				builds = append(builds, b.ID)
+			}
+		}
+		out = append(out, &object{typ: "appEncryptionDeclarations", id: e.ID, attrs: attrs, one: map[string]string{"app": e.App}, many: map[string][]string{"builds": builds}})
 	}
 	return out
 }
