@@ -121,15 +121,17 @@ func Run(ctx context.Context, api API, cfg Config) *Report {
 	if cfg.Plan.Upload || cfg.Plan.TestFlight {
 		r.findApp(ctx)
 	}
+	// A step whose role check is a blocker is not checked further: its
+	// reads would be refused again.
 	if cfg.Plan.Upload {
 		r.roleUpload(ctx)
-		if r.app != nil {
+		if r.app != nil && !r.has("role-upload") {
 			r.buildNumber(ctx)
 		}
 	}
 	if cfg.Plan.TestFlight {
 		r.roleTestFlight(ctx)
-		if r.app != nil {
+		if r.app != nil && !r.has("role-testflight") {
 			r.testflight(ctx)
 		}
 		r.locale()

@@ -1,13 +1,16 @@
 package verify
 
 import (
+	"cmp"
 	"encoding/json"
 
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/asc-action/asc-action/internal/command"
+	dist "github.com/asc-action/asc-action/internal/distribute"
 	"github.com/asc-action/asc-action/internal/readiness"
 	"github.com/asc-action/asc-action/internal/untrusted"
 )
@@ -41,11 +44,14 @@ func (o *Options) readinessConfig() (readiness.Config, error) {
 	}
 	rc.AppID, rc.BundleID, rc.Platform = o.Build.AppID, facts.BundleID, string(facts.Platform)
 	rc.ShortVersion, rc.BuildVersion = facts.ShortVersion, facts.BuildVersion
-	cfg, err := o.TestFlight.Config()
-	if err != nil {
-		return rc, err
+	// The TestFlight inputs as given: a locale App Store Connect spells
+	// otherwise is a finding of the check, not a usage error.
+	for _, g := range o.TestFlight.Groups {
+		if !slices.Contains(rc.Groups, g) {
+			rc.Groups = append(rc.Groups, g)
+		}
 	}
-	rc.Groups, rc.Locale, rc.Encryption = cfg.Groups, cfg.Locale, cfg.UsesNonExemptEncryption
+	rc.Locale, rc.Encryption = cmp.Or(o.TestFlight.Locale, dist.DefaultLocale), o.TestFlight.Encryption
 	return rc, nil
 }
 
