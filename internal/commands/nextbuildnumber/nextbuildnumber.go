@@ -47,7 +47,7 @@ Two runs that read before either has created its build upload get the same
 number; the second upload is then refused as a duplicate (or skipped with
 skip-existing: true). See README "Build numbers" for the window and the cures.`,
 		Outputs: []command.Output{
-			{Name: OutNext, Usage: "one more than the highest build number in use for the app, version and platform"},
+			{Name: OutNext, Usage: "one more than the highest build number in use for the app, version and platform, build uploads not yet processed included (verify: with plan upload)"},
 			{Name: OutHighest, Usage: "the highest build number in use (empty when none is)"},
 		},
 		Primary: OutNext,

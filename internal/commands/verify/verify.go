@@ -96,7 +96,7 @@ ones, whats-new-locale, and the hourly request budget. Exit status 1 on a blocke
 			{Name: "reason", Usage: "what the verdict rests on: valid, wrong-key-type, unauthorized, clock-skew, forbidden, rate-limited, network, missing-secrets, key-unreadable, ..."},
 			{Name: "rate-limit-remaining", Usage: "requests left this hour for this key (X-Rate-Limit), when known"},
 			{Name: OutChecks, Usage: "every check as single-line JSON: a list of {check, subject, result (ok, warning, blocker, skipped), message, fix}, the key first"},
-			{Name: OutNextBuildNumber, Usage: "with plan: upload, one more than the highest build number in use for the app, version and platform (builds and build uploads not yet processed)"},
+			{Name: OutNextBuildNumber, Usage: "one more than the highest build number in use for the app, version and platform, build uploads not yet processed included (verify: with plan upload)"},
 		},
 		Primary: "key-status",
 	}, (*Options).fields, run)
