@@ -44,6 +44,9 @@ var blockers = []blocker{
 			a.uploads = append(a.uploads, appleUpload{"INFLIGHT01", "1.0", "7", "PROCESSING"})
 		},
 		check: "build-number", result: "blocker", says: []string{"in flight", "INFLIGHT01", "next free one is 8"}, exit: 1, next: "8"},
+	{name: "first build for another platform is a warning", inputs: map[string]string{"platform": "MAC_OS"},
+		apple: func(a *appleAccount) {},
+		check: "platform", result: "warning", says: []string{"IOS", "MAC_OS", "Add Platform"}, exit: 0},
 	{name: "group misspelt", inputs: map[string]string{"testflight-groups": "Publc Beta"},
 		check: "testflight-group", result: "blocker", says: []string{`Did you mean \"Public Beta\"?`, "testflight-groups"}, exit: 1},
 	{name: "beta review details missing",
@@ -219,6 +222,7 @@ type appleAccount struct {
 	declarations  []string
 	forbidden     string
 	rate          string
+	platform      string
 }
 
 type appleBuild struct{ id, version, short, state string }
@@ -226,7 +230,7 @@ type appleUpload struct{ id, short, version, state string }
 
 func newAppleAccount() *appleAccount {
 	return &appleAccount{bundleID: emulator.DemoBundleID, builds: []appleBuild{{"BUILD00001", "1", "1.0", "VALID"}}, reviewContact: true,
-		localizations: []string{"en-US"}, declarations: []string{"APPROVED"}, rate: "user-hour-lim:3600;user-hour-rem:3541;"}
+		localizations: []string{"en-US"}, declarations: []string{"APPROVED"}, rate: "user-hour-lim:3600;user-hour-rem:3541;", platform: "IOS"}
 }
 
 const appleBase = "https://api.appstoreconnect.apple.com/v1/"
@@ -276,7 +280,8 @@ func (a *appleAccount) answer(w http.ResponseWriter, r *http.Request) {
 	case p == "/v1/builds":
 		list := []any{}
 		for _, b := range a.builds {
-			if (q.Get("filter[version]") == "" || q.Get("filter[version]") == b.version) && (q.Get("filter[preReleaseVersion.version]") == "" || q.Get("filter[preReleaseVersion.version]") == b.short) {
+			if (q.Get("filter[version]") == "" || q.Get("filter[version]") == b.version) && (q.Get("filter[preReleaseVersion.version]") == "" || q.Get("filter[preReleaseVersion.version]") == b.short) &&
+				(q.Get("filter[preReleaseVersion.platform]") == "" || q.Get("filter[preReleaseVersion.platform]") == a.platform) {
 				list = append(list, resource("builds", b.id, map[string]any{"version": b.version, "processingState": b.state}))
 			}
 		}
@@ -284,12 +289,14 @@ func (a *appleAccount) answer(w http.ResponseWriter, r *http.Request) {
 	case p == "/v1/apps/1000000001/buildUploads":
 		list := []any{}
 		for _, u := range a.uploads {
-			if v := q.Get("filter[cfBundleVersion]"); v == "" || v == u.version {
+			if v := q.Get("filter[cfBundleVersion]"); (v == "" || v == u.version) && (q.Get("filter[platform]") == "" || q.Get("filter[platform]") == "IOS") {
 				list = append(list, resource("buildUploads", u.id, map[string]any{"cfBundleShortVersionString": u.short, "cfBundleVersion": u.version,
 					"platform": "IOS", "createdDate": "2026-12-07T10:00:00Z", "state": map[string]any{"state": u.state, "errors": []any{}, "warnings": []any{}, "infos": []any{}}}))
 			}
 		}
 		data = list
+	case p == "/v1/preReleaseVersions":
+		data = []any{resource("preReleaseVersions", "PRV0000001", map[string]any{"version": "1.0", "platform": a.platform})}
 	case p == "/v1/betaGroups":
 		data = []any{
 			resource("betaGroups", "GROUP00001", map[string]any{"name": "Internal Testers", "isInternalGroup": true, "hasAccessToAllBuilds": false, "publicLinkEnabled": false, "feedbackEnabled": true}),

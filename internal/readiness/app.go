@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/asc-action/asc-action/internal/asc"
 )
@@ -81,4 +83,33 @@ func (r *run) findApp(ctx context.Context) {
 		c.Message = fmt.Sprintf("App %q (%s), id %s, builds for %s.", app.Attributes.Name, app.Attributes.BundleID, app.ID, r.cfg.Platform)
 	}
 	r.add(c)
+}
+
+// platform warns when the app has builds on other platforms but none on
+// the one the upload is for: its record may lack the platform, which App
+// Store Connect needs before it takes the build. A first build of an app
+// says nothing.
+func (r *run) platform(ctx context.Context) {
+	vs, _, err := r.api.ListPreReleaseVersions(ctx, &asc.ListPreReleaseVersionsOptions{AppID: []string{r.app.ID},
+		Fields: []string{"platform"}, ListOptions: asc.ListOptions{Limit: 200}})
+	if err != nil {
+		r.add(failure("platform", r.cfg.Platform, "listing the app's versions", err, fmt.Sprintf(roleFix, "Admin or App Manager")))
+		return
+	}
+	var others []string
+	for _, v := range vs {
+		if p := v.Attributes.Platform; p == r.cfg.Platform {
+			r.add(Check{Check: "platform", Subject: p, Result: OK, Message: fmt.Sprintf("The app has builds for %s.", p)})
+			return
+		} else if p != "" && !slices.Contains(others, p) {
+			others = append(others, p)
+		}
+	}
+	if len(others) == 0 {
+		r.add(Check{Check: "platform", Subject: r.cfg.Platform, Result: OK, Message: fmt.Sprintf("The app has no build yet; this is its first, for %s.", r.cfg.Platform)})
+		return
+	}
+	r.add(Check{Check: "platform", Subject: r.cfg.Platform, Result: Warning,
+		Message: fmt.Sprintf("The app has builds for %s but none for %s yet.", strings.Join(others, ", "), r.cfg.Platform),
+		Fix:     "Check the platform input (or the build's platform), and that the app record has the platform: App Store Connect > Apps > (your app) > Add Platform."})
 }

@@ -91,6 +91,7 @@ type API interface {
 	GetApp(ctx context.Context, id string) (*asc.App, *asc.Response, error)
 	ListBuilds(ctx context.Context, opts *asc.ListBuildsOptions) ([]asc.Build, *asc.Response, error)
 	ListAppBuildUploads(ctx context.Context, appID string, opts *asc.ListBuildUploadsOptions) ([]asc.BuildUpload, *asc.Response, error)
+	ListPreReleaseVersions(ctx context.Context, opts *asc.ListPreReleaseVersionsOptions) ([]asc.PreReleaseVersion, *asc.Response, error)
 	ListBetaGroups(ctx context.Context, opts *asc.ListBetaGroupsOptions) ([]asc.BetaGroup, *asc.Response, error)
 	ListBetaBuildLocalizations(ctx context.Context, opts *asc.ListBetaBuildLocalizationsOptions) ([]asc.BetaBuildLocalization, *asc.Response, error)
 	GetAppBetaAppReviewDetail(ctx context.Context, appID string) (*asc.BetaAppReviewDetail, *asc.Response, error)
@@ -126,6 +127,7 @@ func Run(ctx context.Context, api API, cfg Config) *Report {
 	if cfg.Plan.Upload {
 		r.roleUpload(ctx)
 		if r.app != nil && !r.has("role-upload") {
+			r.platform(ctx)
 			r.buildNumber(ctx)
 		}
 	}

@@ -146,6 +146,11 @@ func TestRunAgainstTheEmulator(t *testing.T) {
 					t.Errorf("%s check says %q %q; want it to mention %q", tc.check, hit.Message, hit.Fix, s)
 				}
 			}
+			for _, c := range rep.Checks {
+				if (c.Result == Blocker || c.Result == Warning) && !namesAFix(c.Fix) {
+					t.Errorf("%s check's fix %q names no input and no App Store Connect page", c.Check, c.Fix)
+				}
+			}
 			if tc.next != "" && rep.NextBuildNumber != tc.next {
 				t.Errorf("next build number %q; want %q", rep.NextBuildNumber, tc.next)
 			}
@@ -156,6 +161,18 @@ func TestRunAgainstTheEmulator(t *testing.T) {
 			}
 		})
 	}
+}
+
+// namesAFix reports whether a fix names an input or the App Store Connect
+// page where the fix is made.
+func namesAFix(fix string) bool {
+	for _, w := range []string{"App Store Connect >", "Users and Access", "app-id", "bundle-id", "app-path", "build-version",
+		"testflight-groups", "whats-new-locale", "uses-non-exempt-encryption", "skip-existing", "platform", "api-url"} {
+		if strings.Contains(fix, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func must(t *testing.T, err error) {
