@@ -98,12 +98,9 @@ func setOutputs(env *command.Env, v verdict, rep *readiness.Report) error {
 	return nil
 }
 
-// verdictOfChecks annotates each finding and fails the step on a blocker,
-// or on a warning when failOnWarning.
-func verdictOfChecks(env *command.Env, v verdict, rep *readiness.Report, failOnWarning bool) error {
-	if v.reason == ReasonSkewCorrected {
-		env.Report.Warning("verify", v.message)
-	}
+// annotate logs each finding: an error annotation for a blocker, a
+// warning for a warning, a log line otherwise.
+func annotate(env *command.Env, rep *readiness.Report) {
 	for _, c := range rep.Checks {
 		title := "readiness: " + c.Check
 		if c.Subject != "" {
@@ -118,6 +115,14 @@ func verdictOfChecks(env *command.Env, v verdict, rep *readiness.Report, failOnW
 		default:
 			env.Report.Infof("%s: %s: %s", title, c.Result, c.Message)
 		}
+	}
+}
+
+// verdictOfChecks fails the step on a blocker, or on a warning when
+// failOnWarning.
+func verdictOfChecks(env *command.Env, v verdict, rep *readiness.Report, failOnWarning bool) error {
+	if v.reason == ReasonSkewCorrected {
+		env.Report.Warning("verify", v.message)
 	}
 	blockers, warnings := rep.Counts()
 	switch {

@@ -129,6 +129,7 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 		}
 		end := env.Report.Group("Checking readiness for plan " + rc.Plan.String())
 		rep = readiness.Run(ctx, v.client, rc)
+		annotate(env, rep)
 		end()
 		if rep.RateLimit.Known {
 			v.rate = rep.RateLimit
