@@ -42,6 +42,19 @@ func (o *Options) Fields() []command.Field {
 	}
 }
 
+// AppFields binds the inputs that name the app, its version and platform
+// (all but build-version), for a command about the app rather than one
+// build.
+func (o *Options) AppFields() []command.Field {
+	var out []command.Field
+	for _, f := range o.Fields() {
+		if f.Name != InBuildVersion {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Override returns the facts the inputs give, which win over the file's.
 func (o *Options) Override() (ipa.Facts, error) {
 	f := ipa.Facts{BundleID: o.BundleID, BuildVersion: o.BuildVersion, ShortVersion: o.ShortVersion}

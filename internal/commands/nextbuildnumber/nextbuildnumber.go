@@ -28,7 +28,7 @@ type Options struct {
 }
 
 func (o *Options) fields() []command.Field {
-	return command.Fields(o.Key.Fields(), o.API.Fields(), o.Build.Fields())
+	return command.Fields(o.Key.Fields(), o.API.Fields(), o.Build.AppFields())
 }
 
 // Command returns the next-build-number command.

@@ -80,7 +80,7 @@ func (o *Options) fields() []command.Field {
 func Command() *command.Command {
 	return command.New(command.Command{
 		Name:    "verify",
-		Summary: "Check that the API key works: mint a token and make one cheap authenticated call",
+		Summary: "Check that the API key works and, given the release's plan, that the release can go through",
 		Long: `Reports key-status valid, or invalid with the reason: key unreadable, Key ID or
 Issuer ID malformed, 401 (wrong issuer, individual key used as team key or the
 reverse, revoked key, clock skew with the measured skew), 403, rate limited, or a
