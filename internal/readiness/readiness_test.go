@@ -229,3 +229,26 @@ func TestClosest(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBuildNumber holds the reading of build numbers App Store Connect
+// sends: one read is written back the same, and the next is higher.
+func FuzzBuildNumber(f *testing.F) {
+	for _, s := range []string{"1", "42", "1.2.9", "007", "1..2", "-1", "+3", "1.2.3.4", "99999999999999999999", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, ok := parseBuildNumber(s)
+		if !ok {
+			return
+		}
+		q, ok := parseBuildNumber(formatNumber(p))
+		if !ok || compareNumbers(p, q) != 0 {
+			t.Fatalf("%q read as %v, written as %q", s, p, formatNumber(p))
+		}
+		next := append([]int(nil), p...)
+		next[len(next)-1]++
+		if next[len(next)-1] > p[len(p)-1] && compareNumbers(next, p) <= 0 {
+			t.Fatalf("the next of %q (%v) is not higher", s, next)
+		}
+	})
+}
