@@ -102,6 +102,14 @@ func TestRunAgainstTheEmulator(t *testing.T) {
 				}
 			},
 			cfg: func(c *Config) { c.BuildVersion = "5" }, check: "build-number", result: Blocker, says: []string{"in flight", "INFLIGHT01", "next free one is 6"}, next: "6"},
+		{name: "build number held by an upload never committed",
+			edit: func(d *emulator.Data) {
+				d.BuildUploads = append(d.BuildUploads, emulator.BuildUploadSeed{ID: "STALE01", App: "1000000001", ShortVersion: "1.0", Version: "6", State: emulator.StateAwaitingUpload})
+			},
+			cfg: func(c *Config) { c.BuildVersion = "6" }, check: "build-number", result: Warning, says: []string{"STALE01", "another run may be sending it", "deletes"}, next: "7"},
+		{name: "encryption declaration not approved yet",
+			edit: func(d *emulator.Data) { d.AppEncryptionDeclarations[0].State = "IN_REVIEW" },
+			check: "export-compliance", result: Warning, says: []string{"IN_REVIEW", "uses-non-exempt-encryption"}},
 		{name: "group misspelt", cfg: func(c *Config) { c.Groups = []string{"Publc Beta"} }, check: "testflight-group", result: Blocker,
 			says: []string{`Did you mean "Public Beta"?`, "testflight-groups", "TestFlight"}},
 		{name: "beta review details missing", edit: func(d *emulator.Data) { must(t, d.WithoutBetaAppInfo(emulator.MissingBetaReviewDetails)) },
