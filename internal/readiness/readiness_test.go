@@ -108,7 +108,7 @@ func TestRunAgainstTheEmulator(t *testing.T) {
 			},
 			cfg: func(c *Config) { c.BuildVersion = "6" }, check: "build-number", result: Warning, says: []string{"STALE01", "another run may be sending it", "deletes"}, next: "7"},
 		{name: "encryption declaration not approved yet",
-			edit: func(d *emulator.Data) { d.AppEncryptionDeclarations[0].State = "IN_REVIEW" },
+			edit:  func(d *emulator.Data) { d.AppEncryptionDeclarations[0].State = "IN_REVIEW" },
 			check: "export-compliance", result: Warning, says: []string{"IN_REVIEW", "uses-non-exempt-encryption"}},
 		{name: "group misspelt", cfg: func(c *Config) { c.Groups = []string{"Publc Beta"} }, check: "testflight-group", result: Blocker,
 			says: []string{`Did you mean "Public Beta"?`, "testflight-groups", "TestFlight"}},
