@@ -6,6 +6,7 @@ import (
 	"github.com/asc-action/asc-action/internal/commands/demo"
 	"github.com/asc-action/asc-action/internal/commands/distribute"
 	"github.com/asc-action/asc-action/internal/commands/emulator"
+	"github.com/asc-action/asc-action/internal/commands/nextbuildnumber"
 	"github.com/asc-action/asc-action/internal/commands/token"
 	"github.com/asc-action/asc-action/internal/commands/upload"
 	"github.com/asc-action/asc-action/internal/commands/verify"
@@ -16,6 +17,7 @@ func Commands() []*command.Command {
 	return []*command.Command{
 		token.Command(),
 		verify.Command(),
+		nextbuildnumber.Command(),
 		upload.Command(),
 		distribute.Command(),
 		checkexpiry.Command(),
@@ -28,7 +30,11 @@ func Commands() []*command.Command {
 func demoSteps(ipaPath string) []demo.Step {
 	return []demo.Step{
 		{Command: token.Command(), Show: []string{"key-id", "key-type", "expires-at"}},
-		{Command: verify.Command(), Show: []string{"key-status", "rate-limit-remaining"}},
+		// The release's readiness, checked before the upload: the same
+		// file, groups and compliance answer as the upload step.
+		{Command: verify.Command(), Inputs: map[string]string{"plan": "upload,testflight", "app-path": ipaPath,
+			"testflight-groups": "Internal Testers\nPublic Beta", "uses-non-exempt-encryption": "false"},
+			Show: []string{"key-status", "rate-limit-remaining", "next-build-number"}},
 		{Command: upload.Command(), Inputs: map[string]string{"app-path": ipaPath, "wait": "processing", "poll-interval": "1s", "timeout": "2m",
 			"testflight-groups": "Internal Testers\nPublic Beta", "whats-new": "Try the new checkout.", "uses-non-exempt-encryption": "false", "submit-beta-review": "true"},
 			Show: []string{"build-upload-id", "build-id", "upload-state", "processing-state", "bytes", "duration-seconds", "testflight-groups-added", "beta-review-state"}},

@@ -27,11 +27,11 @@ var (
 	adapters = []string{"internal/actions", "internal/cli"}
 	// Domain packages and their test support (…test subpackages).
 	domain = []string{"internal/credentials", "internal/token", "internal/asc", "internal/upload",
-		"internal/expiry", "internal/distribute", "internal/emulator"}
+		"internal/expiry", "internal/distribute", "internal/emulator", "internal/readiness"}
 	// commandsDir holds one package per command; shared is what they share
 	// (key inputs, client builder, rehearsals), which is not a command.
 	commandsDir = "internal/commands/"
-	shared      = []string{"internal/commands/auth", "internal/commands/testflight"}
+	shared      = []string{"internal/commands/auth", "internal/commands/testflight", "internal/commands/appbuild"}
 )
 
 // under reports whether p is one of roots or below one of them.

@@ -42,8 +42,13 @@ type ListBuildsOptions struct {
 	Version []string `query:"filter[version]"`
 	// PreReleaseVersion filters by marketing version (CFBundleShortVersionString).
 	PreReleaseVersion []string `query:"filter[preReleaseVersion.version]"`
+	// Platform filters by the platform of the build's pre-release version
+	// (IOS, MAC_OS, TV_OS, VISION_OS).
+	Platform []string `query:"filter[preReleaseVersion.platform]"`
 	// ProcessingState filters by PROCESSING, FAILED, INVALID or VALID.
 	ProcessingState []string `query:"filter[processingState]"`
+	// Fields names the build attributes to fetch; empty fetches all.
+	Fields []string `query:"fields[builds]"`
 	// Sort is e.g. "-uploadedDate" (newest first).
 	Sort string `query:"sort"`
 	ListOptions

@@ -326,12 +326,11 @@ func (c *Client) noteRateLimit(rl RateLimit, method, path string) {
 	if !rl.Known {
 		return
 	}
-	low := func(r RateLimit) bool { return r.Known && r.Limit > 0 && r.Remaining*20 <= r.Limit }
 	c.rlMu.Lock()
 	prev := c.rateLimit
 	c.rateLimit = rl
 	c.rlMu.Unlock()
-	if low(rl) && !low(prev) {
+	if rl.Low() && !prev.Low() {
 		c.emit(Event{Kind: EventRateLimitLow, Method: method, Path: path, RateLimit: rl})
 	}
 }

@@ -58,6 +58,11 @@ func ParseRateLimit(v string) RateLimit {
 	return rl
 }
 
+// Low reports whether the budget left is down to 5% of the hourly limit
+// or below: the point where the client warns, and verify's readiness
+// check.
+func (r RateLimit) Low() bool { return r.Known && r.Limit > 0 && r.Remaining*20 <= r.Limit }
+
 // String renders the budget as "500/3500 left", or "unknown".
 func (r RateLimit) String() string {
 	if !r.Known {

@@ -221,8 +221,12 @@ func (r *Runner) parse(cmd *command.Command, args []string) (vals command.Values
 func (r *Runner) topHelp(w io.Writer) {
 	fmt.Fprintf(w, "%s: App Store Connect API keys, tokens and build uploads, as a CLI and a GitHub Action.\n\n", r.prog())
 	fmt.Fprintf(w, "Usage:\n  %s <command> [flags]\n\nCommands:\n", r.prog())
+	width := 14
 	for _, c := range r.Commands {
-		fmt.Fprintf(w, "  %-14s %s\n", c.Name, c.Summary)
+		width = max(width, len(c.Name))
+	}
+	for _, c := range r.Commands {
+		fmt.Fprintf(w, "  %-*s %s\n", width, c.Name, c.Summary)
 	}
 	fmt.Fprintf(w, "\nRun '%s <command> --help' for a command's flags.\n", r.prog())
 	fmt.Fprintf(w, "Exit status: 0 success, 1 failure, 2 bad usage.\n")

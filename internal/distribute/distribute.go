@@ -423,27 +423,7 @@ func resolveGroups(appID string, want []string, all []asc.BetaGroup) ([]resolved
 	var out []resolved
 	var unknown, ambiguous []string
 	for _, w := range want {
-		var hit []asc.BetaGroup
-		for _, g := range all {
-			if g.ID == w {
-				hit = []asc.BetaGroup{g}
-				break
-			}
-		}
-		if len(hit) == 0 {
-			for _, g := range all {
-				if g.Attributes.Name == w {
-					hit = append(hit, g)
-				}
-			}
-		}
-		if len(hit) == 0 {
-			for _, g := range all {
-				if strings.EqualFold(g.Attributes.Name, w) {
-					hit = append(hit, g)
-				}
-			}
-		}
+		hit := MatchGroup(w, all)
 		switch len(hit) {
 		case 0:
 			unknown = append(unknown, w)
@@ -464,6 +444,33 @@ func resolveGroups(appID string, want []string, all []asc.BetaGroup) ([]resolved
 		}
 	}
 	return dedup, nil
+}
+
+// MatchGroup returns the groups of all that the testflight-groups entry w
+// names: the group with that ID, else those with that exact name, else
+// those with that name ignoring case. One group is a match; none or
+// several are not.
+func MatchGroup(w string, all []asc.BetaGroup) []asc.BetaGroup {
+	for _, g := range all {
+		if g.ID == w {
+			return []asc.BetaGroup{g}
+		}
+	}
+	var hit []asc.BetaGroup
+	for _, g := range all {
+		if g.Attributes.Name == w {
+			hit = append(hit, g)
+		}
+	}
+	if len(hit) > 0 {
+		return hit
+	}
+	for _, g := range all {
+		if strings.EqualFold(g.Attributes.Name, w) {
+			hit = append(hit, g)
+		}
+	}
+	return hit
 }
 
 // resolved is a beta group with the entry that named it.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -28,6 +29,12 @@ type Data struct {
 	Users                        []User                        `json:"users,omitempty"`
 	AppStoreVersions             []AppStoreVersion             `json:"appStoreVersions,omitempty"`
 	AppStoreVersionLocalizations []AppStoreVersionLocalization `json:"appStoreVersionLocalizations,omitempty"`
+	// What external testing needs (betaapp.go).
+	BetaAppReviewDetails      []BetaAppReviewDetail      `json:"betaAppReviewDetails,omitempty"`
+	BetaAppLocalizations      []BetaAppLocalization      `json:"betaAppLocalizations,omitempty"`
+	AppEncryptionDeclarations []AppEncryptionDeclaration `json:"appEncryptionDeclarations,omitempty"`
+	// Build uploads left in flight by another run (inflight.go).
+	BuildUploads []BuildUploadSeed `json:"buildUploads,omitempty"`
 	// Keys are API keys accepted besides Config.Keys (datakeys.go).
 	Keys []DataKey `json:"keys,omitempty"`
 }
@@ -198,6 +205,12 @@ func (d *Data) Validate() error {
 	if err := d.validateTestFlight(apps, seen); err != nil {
 		return err
 	}
+	if err := d.validateBetaApp(apps); err != nil {
+		return err
+	}
+	if err := d.validateInFlight(apps); err != nil {
+		return err
+	}
 	return d.validateAccount(apps, seen)
 }
 
@@ -213,6 +226,8 @@ func (d *Data) clone() *Data {
 	}
 	d.cloneTestFlight(c)
 	d.cloneAccount(c)
+	d.cloneBetaApp(c)
+	c.BuildUploads = slices.Clone(d.BuildUploads)
 	return c
 }
 
@@ -226,7 +241,7 @@ const DemoBundleID = "com.example.demo"
 func DefaultData(now time.Time) *Data {
 	day := 24 * time.Hour
 	now = now.UTC().Truncate(time.Second)
-	return &Data{
+	d := &Data{
 		Apps: []App{{ID: "1000000001", BundleID: DemoBundleID, Name: "Demo", SKU: "DEMO", PrimaryLocale: "en-US"}},
 		Certificates: []Certificate{
 			{ID: "CERT000001", Name: "Apple Distribution: Example Ltd", CertificateType: "DISTRIBUTION", DisplayName: "Example Ltd", SerialNumber: "6A1B2C3D4E5F6071", Platform: "IOS", ExpirationDate: now.Add(300 * day)},
@@ -243,4 +258,6 @@ func DefaultData(now time.Time) *Data {
 		},
 		BetaGroups: defaultBetaGroups(now),
 	}
+	defaultBetaApp(d, now)
+	return d
 }

@@ -166,6 +166,7 @@ func New(cfg Config) *Server {
 		generated: map[string][]*object{},
 	}
 	s.mux = s.newMux()
+	s.seedUploads()
 	if _, err := rand.Read(s.secret); err != nil {
 		panic("emulator: no randomness: " + err.Error())
 	}

@@ -775,6 +775,9 @@ func (s *Server) advance() {
 			continue
 		}
 		f := s.files[u.fileID]
+		if f == nil || f.check == nil {
+			continue // seeded in flight (inflight.go): no file to decide on
+		}
 		select {
 		case <-f.check.done:
 		default:

@@ -26,6 +26,9 @@ var stateViews = map[string]func(wd *world) []*object{
 	"appStoreVersionLocalizations": viewAppStoreVersionLocalizations,
 	"buildUploads":                 viewBuildUploads,
 	"buildUploadFiles":             viewBuildUploadFiles,
+	"betaAppReviewDetails":         viewBetaAppReviewDetails,
+	"betaAppLocalizations":         viewBetaAppLocalizations,
+	"appEncryptionDeclarations":    viewAppEncryptionDeclarations,
 }
 
 // viewRendered is the view of a kept type whose objects are the resources

@@ -37,6 +37,8 @@ type Options struct {
 	ReviewDelay time.Duration
 	Verbose     bool
 	StoreDir    string
+	Missing     string
+	InFlight    string
 }
 
 func (o *Options) fields() []command.Field {
@@ -55,6 +57,8 @@ func (o *Options) fields() []command.Field {
 		command.Duration(&o.ReviewDelay, command.Input{Name: "review-delay", Default: "30s", Usage: "time from a beta review submission to APPROVED", CLIOnly: true}),
 		command.Bool(&o.Verbose, command.Input{Name: "verbose", Usage: "log every request and every refused token (never the token)", CLIOnly: true}),
 		command.String(&o.StoreDir, command.Input{Name: "store-dir", Usage: "directory for uploaded bytes (default: a temporary one, removed on exit)", CLIOnly: true}),
+		command.String(&o.Missing, command.Input{Name: "missing", Usage: "leave out of every app what external testing needs, comma-separated: beta-review-details, beta-app-localization, encryption-declaration", CLIOnly: true}),
+		command.String(&o.InFlight, command.Input{Name: "uploads-in-flight", Usage: "build uploads another run left in flight (PROCESSING) for the first app, VERSION:BUILD comma-separated, e.g. 2.1:7", CLIOnly: true}),
 	}
 }
 
@@ -109,6 +113,12 @@ func (o *Options) config(env *command.Env) (emu.Config, error) {
 		}
 	} else {
 		cfg.Data = emu.DefaultData(env.Now())
+	}
+	if err := cfg.Data.WithoutBetaAppInfo(o.Missing); err != nil {
+		return cfg, command.Usagef("missing: %v", err)
+	}
+	if err := cfg.Data.AddUploadsInFlight(o.InFlight, env.Now()); err != nil {
+		return cfg, command.Usagef("uploads-in-flight: %v", err)
 	}
 	cfg.RateLimitPerHour = o.RateLimit
 	cfg.UploadProcessingDelay, cfg.BuildProcessingDelay, cfg.BetaReviewDelay = o.UploadDelay, o.BuildDelay, o.ReviewDelay

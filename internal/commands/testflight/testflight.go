@@ -41,12 +41,23 @@ type Options struct {
 
 // Fields binds the distribution inputs to o.
 func (o *Options) Fields() []command.Field {
+	f := o.CheckFields()
+	return []command.Field{
+		f[0],
+		command.Text(&o.WhatsNew, command.Input{Name: InWhatsNew, Env: "ASC_WHATS_NEW", Usage: `the "What to Test" notes testers see, created or updated on the build`}),
+		f[1], f[2],
+		command.Bool(&o.SubmitReview, command.Input{Name: InSubmitReview, Env: "ASC_SUBMIT_BETA_REVIEW", Default: "false", Usage: "submit the build to beta app review when an external group is among testflight-groups"}),
+	}
+}
+
+// CheckFields binds the distribution inputs a readiness check reads
+// (testflight-groups, whats-new-locale, uses-non-exempt-encryption), so
+// verify takes them as the upload and distribute steps do.
+func (o *Options) CheckFields() []command.Field {
 	return []command.Field{
 		command.Lines(&o.Groups, command.Input{Name: InGroups, Env: "ASC_TESTFLIGHT_GROUPS", Usage: "TestFlight beta groups to add the build to, names or IDs, one per line (repeat the flag for more)"}),
-		command.Text(&o.WhatsNew, command.Input{Name: InWhatsNew, Env: "ASC_WHATS_NEW", Usage: `the "What to Test" notes testers see, created or updated on the build`}),
 		command.String(&o.Locale, command.Input{Name: InWhatsNewLocale, Env: "ASC_WHATS_NEW_LOCALE", Default: dist.DefaultLocale, Usage: "locale of whats-new"}),
 		command.OptionalBool(&o.Encryption, command.Input{Name: InEncryption, Env: "ASC_USES_NON_EXEMPT_ENCRYPTION", Usage: "export compliance: true or false is sent as the build's answer (so it does not wait in Missing Compliance); empty sends nothing"}),
-		command.Bool(&o.SubmitReview, command.Input{Name: InSubmitReview, Env: "ASC_SUBMIT_BETA_REVIEW", Default: "false", Usage: "submit the build to beta app review when an external group is among testflight-groups"}),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/asc-action/asc-action/internal/bytesize"
 	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/commands/appbuild"
 	"github.com/asc-action/asc-action/internal/commands/auth"
 	"github.com/asc-action/asc-action/internal/commands/testflight"
 	dist "github.com/asc-action/asc-action/internal/distribute"
@@ -26,12 +27,7 @@ import (
 type Options struct {
 	Key          auth.Options
 	API          auth.API
-	AppPath      string
-	AppID        string
-	BundleID     string
-	BuildVersion string
-	ShortVersion string
-	Platform     string
+	Build        appbuild.Options
 	SkipExisting bool
 	Wait         string
 	Timeout      time.Duration
@@ -41,13 +37,7 @@ type Options struct {
 }
 
 func (o *Options) fields() []command.Field {
-	return command.Fields(o.Key.Fields(), o.API.Fields(), []command.Field{
-		command.String(&o.AppPath, command.Input{Name: "app-path", Env: "ASC_APP_PATH", Positional: true, Usage: "the .ipa (or macOS .pkg) to upload"}),
-		command.String(&o.AppID, command.Input{Name: "app-id", Env: "ASC_APP_ID", Usage: "App Store Connect app ID (Apple ID of the app); default: found by the bundle ID"}),
-		command.String(&o.BundleID, command.Input{Name: "bundle-id", Env: "ASC_BUNDLE_ID", Usage: "override CFBundleIdentifier read from the file"}),
-		command.String(&o.BuildVersion, command.Input{Name: "build-version", Env: "ASC_BUILD_VERSION", Usage: "override CFBundleVersion (the build number) read from the file"}),
-		command.String(&o.ShortVersion, command.Input{Name: "short-version", Env: "ASC_SHORT_VERSION", Usage: "override CFBundleShortVersionString (the version) read from the file"}),
-		command.String(&o.Platform, command.Input{Name: "platform", Env: "ASC_PLATFORM", Usage: "override the platform: IOS, MAC_OS, TV_OS or VISION_OS"}),
+	return command.Fields(o.Key.Fields(), o.API.Fields(), o.Build.Fields(), []command.Field{
 		command.Bool(&o.SkipExisting, command.Input{Name: "skip-existing", Default: "false", Usage: "succeed without uploading when the build number already exists"}),
 		command.String(&o.Wait, command.Input{Name: "wait", Default: "upload", Usage: "none (return after commit), upload (until the upload is COMPLETE) or processing (until the build is VALID)"}),
 		command.Duration(&o.Timeout, command.Input{Name: "timeout", Default: "60m", Usage: "how long to wait for App Store Connect after the commit"}),
@@ -89,20 +79,15 @@ TestFlight as the distribute command does.`,
 // Config checks the upload inputs and returns the upload's configuration.
 func (o *Options) Config(now func() time.Time) (up.Config, error) {
 	var cfg up.Config
-	cfg.Path = o.AppPath
+	cfg.Path = o.Build.AppPath
 	if cfg.Path == "" {
 		return cfg, command.Usagef("app-path is empty: give the .ipa to upload (as app-path, --app-path or the argument)")
 	}
-	cfg.AppID = o.AppID
-	cfg.Override = ipa.Facts{BundleID: o.BundleID, BuildVersion: o.BuildVersion, ShortVersion: o.ShortVersion}
-	if p := o.Platform; p != "" {
-		plat, err := ipa.ParsePlatform(p)
-		if err != nil {
-			return cfg, command.Usagef("platform: %v", err)
-		}
-		cfg.Override.Platform = plat
-	}
+	cfg.AppID = o.Build.AppID
 	var err error
+	if cfg.Override, err = o.Build.Override(); err != nil {
+		return cfg, err
+	}
 	cfg.SkipExisting = o.SkipExisting
 	if cfg.Wait, err = up.ParseWait(o.Wait); err != nil {
 		return cfg, command.Usagef("%v", err)

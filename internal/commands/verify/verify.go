@@ -1,6 +1,7 @@
 // Package verify is the `verify` command: prove that the App Store Connect
 // secrets still work, with one cheap authenticated call, and say precisely
-// what is wrong when they do not. Made for pull-request checks.
+// what is wrong when they do not; with a plan, check that the release's
+// steps can go through (package readiness). Made for pull-request checks.
 package verify
 
 import (
@@ -8,15 +9,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/commands/appbuild"
 	"github.com/asc-action/asc-action/internal/commands/auth"
+	"github.com/asc-action/asc-action/internal/commands/testflight"
 	"github.com/asc-action/asc-action/internal/credentials"
 	"github.com/asc-action/asc-action/internal/kms"
+	"github.com/asc-action/asc-action/internal/readiness"
 	"github.com/asc-action/asc-action/internal/token"
 	"github.com/asc-action/asc-action/internal/untrusted"
 )
@@ -53,27 +56,47 @@ type Options struct {
 	Key                  auth.Options
 	API                  auth.API
 	FailOnMissingSecrets bool
+	Plan                 string
+	FailOn               string
+	Build                appbuild.Options
+	TestFlight           testflight.Options
 }
+
+// fail-on values.
+const (
+	FailOnBlocker = "blocker"
+	FailOnWarning = "warning"
+)
 
 func (o *Options) fields() []command.Field {
 	return command.Fields(o.Key.Fields(), o.API.Fields(), []command.Field{
 		command.Bool(&o.FailOnMissingSecrets, command.Input{Name: "fail-on-missing-secrets", Env: "ASC_FAIL_ON_MISSING_SECRETS", Default: "false", Usage: "fail when the key secrets are empty (a pull request from a fork gets none); by default that is a notice and a success"}),
-	})
+		command.String(&o.Plan, command.Input{Name: "plan", Env: "ASC_PLAN", Usage: "what the release will do, a comma list of upload, testflight and audit: verify then checks each step can go through (role, app, build number, groups, Beta App Review needs, locale, request budget); empty checks the key only"}),
+		command.String(&o.FailOn, command.Input{Name: "fail-on", Env: "ASC_FAIL_ON", Default: FailOnBlocker, Usage: "blocker (fail only when a check finds something that stops the release) or warning (fail on warnings too)"}),
+	}, o.Build.Fields(), o.TestFlight.CheckFields())
 }
 
 // Command returns the verify command.
 func Command() *command.Command {
 	return command.New(command.Command{
 		Name:    "verify",
-		Summary: "Check that the API key works: mint a token and make one cheap authenticated call",
+		Summary: "Check that the API key works and, given the release's plan, that the release can go through",
 		Long: `Reports key-status valid, or invalid with the reason: key unreadable, Key ID or
 Issuer ID malformed, 401 (wrong issuer, individual key used as team key or the
 reverse, revoked key, clock skew with the measured skew), 403, rate limited, or a
-network failure (key-status unknown). Exit status 1 unless the key is valid.`,
+network failure (key-status unknown). Exit status 1 unless the key is valid.
+
+With --plan upload,testflight,audit it then checks, with harmless reads only, that
+each step can go through: the key's role, the app, the build number (free, next
+free one), the TestFlight groups and what Beta App Review needs for external
+ones, whats-new-locale, and the hourly request budget. Exit status 1 on a blocker
+(and on a warning with --fail-on warning).`,
 		Outputs: []command.Output{
 			{Name: "key-status", Usage: "valid, invalid, skipped (secrets empty) or unknown (App Store Connect unreachable)"},
 			{Name: "reason", Usage: "what the verdict rests on: valid, wrong-key-type, unauthorized, clock-skew, forbidden, rate-limited, network, missing-secrets, key-unreadable, ..."},
 			{Name: "rate-limit-remaining", Usage: "requests left this hour for this key (X-Rate-Limit), when known"},
+			{Name: OutChecks, Usage: "every check as single-line JSON: a list of {check, subject, result (ok, warning, blocker, skipped), message, fix}, the key first"},
+			{Name: OutNextBuildNumber, Usage: "one more than the highest build number in use for the app, version and platform, build uploads not yet processed included (verify: with plan upload)"},
 		},
 		Primary: "key-status",
 	}, (*Options).fields, run)
@@ -87,21 +110,41 @@ type verdict struct {
 	keyID                   string
 	keyType                 token.KeyType
 	fingerprint             string
+	// client is the client the key was checked with, when it authenticated.
+	client *asc.Client
 }
 
 func run(ctx context.Context, env *command.Env, opts *Options) error {
-	v := check(ctx, env, opts)
-	for _, o := range [][2]string{{"key-status", v.status}, {"reason", v.reason}} {
-		if err := env.Report.SetOutput(o[0], o[1]); err != nil {
-			return err
+	rc, err := opts.readinessConfig()
+	if err != nil {
+		return err
+	}
+	v := check(ctx, env, opts, rc.BundleID)
+	var rep *readiness.Report
+	if !rc.Plan.Empty() && v.client != nil {
+		rc.Individual = v.keyType == token.Individual
+		if opts.API.Rehearsal() && rc.AppID != "" {
+			env.Report.Notice("rehearsal", "app-id is ignored in a rehearsal: the emulator finds the app by its bundle ID")
+			rc.AppID = ""
+		}
+		end := env.Report.Group("Checking readiness for plan " + rc.Plan.String())
+		rep = readiness.Run(ctx, v.client, rc)
+		annotate(env, rep)
+		end()
+		if rep.RateLimit.Known {
+			v.rate = rep.RateLimit
 		}
 	}
-	if v.rate.Known {
-		if err := env.Report.SetOutput("rate-limit-remaining", strconv.Itoa(v.rate.Remaining)); err != nil {
-			return err
-		}
+	if err := setOutputs(env, v, rep); err != nil {
+		return err
 	}
 	env.Report.Summary(summary(v))
+	if !rc.Plan.Empty() {
+		env.Report.Summary(readinessSummary(rc.Plan, v, rep))
+	}
+	if v.status == StatusValid && rep != nil {
+		return verdictOfChecks(env, v, rep, opts.FailOn == FailOnWarning)
+	}
 	switch {
 	case v.status == StatusValid:
 		if v.reason == ReasonRateLimited || v.reason == ReasonSkewCorrected {
@@ -121,13 +164,13 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 	return &command.Reported{Err: errors.New(v.message)}
 }
 
-func check(ctx context.Context, env *command.Env, opts *Options) verdict {
+func check(ctx context.Context, env *command.Env, opts *Options, bundleID string) verdict {
 	a, err := auth.Load(ctx, env, opts.Key, nil)
 	if err != nil {
 		return inputVerdict(env, err)
 	}
 	v := verdict{keyID: a.Options.KeyID, keyType: a.Options.Type, fingerprint: a.Key.Fingerprint()}
-	if err := auth.Rehearse(env, a, &opts.API); err != nil {
+	if err := auth.Rehearse(env, a, &opts.API, bundleID); err != nil {
 		return verdict{status: StatusInvalid, reason: ReasonBadInput, message: err.Error()}
 	}
 	var skewSeen time.Duration
@@ -147,10 +190,12 @@ func check(ctx context.Context, env *command.Env, opts *Options) verdict {
 	v.skew = skewSeen
 	switch {
 	case err == nil && skewSeen != 0:
+		v.client = client
 		v.status, v.reason = StatusValid, ReasonSkewCorrected
 		size, direction := asc.SkewWords(skewSeen)
 		v.message = fmt.Sprintf("The key works, but this machine's clock is %s App Store Connect's by %v: the first token was refused and a token minted on the server's time was accepted. Fix the runner's clock (NTP).", direction, size)
 	case err == nil:
+		v.client = client
 		v.status, v.reason = StatusValid, ReasonValid
 		v.message = fmt.Sprintf("The %s key %s authenticates with App Store Connect.", a.Options.Type, a.Options.KeyID)
 	default:
