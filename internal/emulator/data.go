@@ -30,6 +30,8 @@ type Data struct {
 	AppStoreVersionLocalizations []AppStoreVersionLocalization `json:"appStoreVersionLocalizations,omitempty"`
 	// Keys are API keys accepted besides Config.Keys (datakeys.go).
 	Keys []DataKey `json:"keys,omitempty"`
+	// Blockers are Apple-side states that stop a release (blockers.go).
+	Blockers *Blockers `json:"blockers,omitempty"`
 }
 
 // App is an app record (Apple's `apps` resource).
@@ -195,6 +197,11 @@ func (d *Data) Validate() error {
 	if err := d.validateKeys(); err != nil {
 		return err
 	}
+	if d.Blockers != nil {
+		if err := d.Blockers.validate(); err != nil {
+			return err
+		}
+	}
 	if err := d.validateTestFlight(apps, seen); err != nil {
 		return err
 	}
@@ -213,6 +220,10 @@ func (d *Data) clone() *Data {
 	}
 	d.cloneTestFlight(c)
 	d.cloneAccount(c)
+	if d.Blockers != nil {
+		b := d.Blockers.clone()
+		c.Blockers = &b
+	}
 	return c
 }
 

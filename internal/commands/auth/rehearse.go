@@ -31,6 +31,9 @@ func Rehearse(env *command.Env, a *Auth, api *API, bundleIDs ...string) error {
 		return nil
 	}
 	data := emulator.DefaultData(env.Now())
+	if err := rehearsalBlockers(env, data); err != nil {
+		return err
+	}
 	for i, b := range bundleIDs {
 		if b == "" || b == emulator.DemoBundleID {
 			continue
@@ -53,5 +56,22 @@ func Rehearse(env *command.Env, a *Auth, api *API, bundleIDs ...string) error {
 	env.OnClose(func() { _ = srv.Close() })
 	api.URL = url
 	env.Report.Notice("rehearsal", "api-url is `emulator`: this step runs against the built-in App Store Connect emulator at "+url+"; nothing is sent to Apple.")
+	return nil
+}
+
+// rehearsalBlockers applies the blockers the emulator command's variables
+// ask for (ASC_EMULATOR_AGREEMENT, ASC_EMULATOR_PROCESSING), so a rehearsal
+// shows the messages a blocked release gets.
+func rehearsalBlockers(env *command.Env, data *emulator.Data) error {
+	if env.Getenv == nil {
+		return nil
+	}
+	agreement, processing := env.Getenv(emulator.EnvAgreement), env.Getenv(emulator.EnvProcessing)
+	if err := data.OverrideBlockers(agreement, processing); err != nil {
+		return command.Usagef("%s / %s: %v", emulator.EnvAgreement, emulator.EnvProcessing, err)
+	}
+	if agreement != "" || processing != "" {
+		env.Report.Notice("rehearsal", fmt.Sprintf("the emulator plays Apple-side blockers: %s=%q %s=%q", emulator.EnvAgreement, agreement, emulator.EnvProcessing, processing))
+	}
 	return nil
 }

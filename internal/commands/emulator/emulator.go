@@ -26,6 +26,8 @@ type Options struct {
 	Addr        string
 	Data        string
 	Faults      string
+	Agreement   string
+	Processing  string
 	KeyID       string
 	IssuerID    string
 	PublicKey   string
@@ -44,6 +46,8 @@ func (o *Options) fields() []command.Field {
 		command.String(&o.Addr, command.Input{Name: "addr", Env: "ASC_EMULATOR_ADDR", Default: "127.0.0.1:0", Usage: "address to listen on (port 0: any free port)", CLIOnly: true}),
 		command.String(&o.Data, command.Input{Name: "data", Env: "ASC_EMULATOR_DATA", Usage: "JSON file of apps, certificates, profiles and builds (default: the demo account)", CLIOnly: true}),
 		command.String(&o.Faults, command.Input{Name: "faults", Env: "ASC_EMULATOR_FAULTS", Usage: "faults to inject, e.g. parts:0.2:503,commit:lose,latency:20ms", CLIOnly: true}),
+		command.String(&o.Agreement, command.Input{Name: "agreement", Env: emu.EnvAgreement, Usage: "accepted, or missing / legacy: every API request gets Apple's 403 for an agreement the Account Holder has not accepted (FORBIDDEN.REQUIRED_AGREEMENTS_MISSING_OR_EXPIRED / FORBIDDEN \"Access Unavailable\")", CLIOnly: true}),
+		command.String(&o.Processing, command.Input{Name: "processing", Env: emu.EnvProcessing, Usage: "how processing of uploads ends: valid, warnings, upload-failed, build-invalid or build-failed, with Apple-shaped state errors and warnings", CLIOnly: true}),
 		command.String(&o.KeyID, command.Input{Name: "key-id", Env: "ASC_KEY_ID", Usage: "Key ID of the key to accept (with --public-key)", CLIOnly: true}),
 		command.String(&o.IssuerID, command.Input{Name: "issuer-id", Env: "ASC_ISSUER_ID", Usage: "Issuer ID of the team key (omit with --individual)", CLIOnly: true}),
 		command.String(&o.PublicKey, command.Input{Name: "public-key", Usage: "PEM file holding the key's public half (or the .p8; only the public half is kept)", CLIOnly: true}),
@@ -109,6 +113,9 @@ func (o *Options) config(env *command.Env) (emu.Config, error) {
 		}
 	} else {
 		cfg.Data = emu.DefaultData(env.Now())
+	}
+	if err := cfg.Data.OverrideBlockers(o.Agreement, o.Processing); err != nil {
+		return cfg, command.Usagef("%v", err)
 	}
 	cfg.RateLimitPerHour = o.RateLimit
 	cfg.UploadProcessingDelay, cfg.BuildProcessingDelay, cfg.BetaReviewDelay = o.UploadDelay, o.BuildDelay, o.ReviewDelay
@@ -197,6 +204,7 @@ func serve(ctx context.Context, env *command.Env, opts *Options, onReady ready) 
 	if f := cfg.Faults.String(); f != "" {
 		env.Report.Infof("Injecting faults: %s", f)
 	}
+	reportBlockers(env, cfg.Data.Blockers)
 	env.Report.Infof("Serving until interrupted.")
 	if onReady != nil {
 		onReady(url, keyPath)
@@ -244,4 +252,17 @@ func throwawayKey(individual bool) (dir, keyID, issuer string, pub *ecdsa.Public
 		return "", "", "", nil, errors.New("could not write the throwaway key file in " + dir)
 	}
 	return dir, k.KeyID, k.IssuerID, &k.Private.PublicKey, nil
+}
+
+// reportBlockers says which Apple-side blockers the emulator plays.
+func reportBlockers(env *command.Env, b *emu.Blockers) {
+	if b == nil {
+		return
+	}
+	if b.Agreement != "" {
+		env.Report.Infof("Blocker: the agreement is %s: every API request is answered 403 until the Account Holder accepts it", b.Agreement)
+	}
+	if p := b.Processing; p != nil && p.Outcome != "" {
+		env.Report.Infof("Blocker: processing ends %s (%d error(s), %d warning(s) given)", p.Outcome, len(p.Errors), len(p.Warnings))
+	}
 }

@@ -155,6 +155,7 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 		return err
 	}
 	res, err := Upload(ctx, env, client, cfg)
+	err = auth.ExplainAgreement("upload", blockedOutcome(res), err)
 	setOutputs(env, res)
 	env.Report.Summary(Summary(res, err))
 	if err != nil || !distributing {
@@ -166,10 +167,20 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 	}
 	dcfg.BuildID = res.BuildID
 	dres, err := testflight.Distribute(ctx, env, client, res.AppID, dcfg)
+	err = auth.ExplainAgreement("upload", "The build "+res.BuildID+" was uploaded and processed but not distributed: run the distribute command once the agreement is accepted.", err)
 	if serr := testflight.SetOutputs(env, dres); serr != nil && err == nil {
 		err = serr
 	}
 	return err
+}
+
+// blockedOutcome says what an upload stopped by a missing agreement left
+// undone.
+func blockedOutcome(res *up.Result) string {
+	if res == nil || res.BuildUploadID == "" {
+		return "Nothing was uploaded; run the step again once the agreement is accepted."
+	}
+	return "Build upload " + res.BuildUploadID + " was created before the block; look in App Store Connect > TestFlight once the agreement is accepted, and run the step again (skip-existing: true succeeds if the build arrived)."
 }
 
 // Upload runs the upload with its events rendered on env.Report.
