@@ -29,8 +29,8 @@ func (e *AgreementBlocked) Error() string {
 		code = ae.Code()
 	}
 	return fmt.Sprintf("%s stopped: App Store Connect blocks the whole account until the Account Holder accepts a required agreement "+
-		"(403 %s on %s). The Account Holder signs in at %s and accepts the pending agreement (the Program License Agreement); "+
-		"requests work again within minutes. No new API key, Issuer ID or role can help: the block covers every key of the team. %s",
+		"(403 %s on %s). The Account Holder signs in at %s and accepts the pending agreement (most often an updated Program License Agreement), "+
+		"then run the step again. No new API key, Issuer ID or role can help: the block covers every key of the team. %s",
 		e.Command, code, requestOf(ae), AgreementPage, e.Outcome)
 }
 

@@ -215,7 +215,7 @@ func apiItems(ctx context.Context, env *command.Env, client *asc.Client, a *auth
 	if errors.Is(key.Err, asc.ErrAgreementMissing) {
 		for _, k := range []expiry.Kind{expiry.KindCertificate, expiry.KindProfile} {
 			items = append(items, expiry.Item{Kind: k, Name: string(k) + "s", Status: expiry.StatusError,
-				Detail: string(k) + "s not checked: App Store Connect blocks the account until the Account Holder accepts a required agreement at " + auth.AgreementPage})
+				Detail: string(k) + "s not checked: the account is blocked until the Account Holder accepts the agreement (see the API key's line)"})
 		}
 		return items
 	}
