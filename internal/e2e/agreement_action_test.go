@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/asc-action/asc-action/internal/actions/actionstest"
+	"github.com/asc-action/asc-action/internal/contract"
 	"github.com/asc-action/asc-action/internal/emulator"
 	"github.com/asc-action/asc-action/internal/emulator/emulatortest"
 )
@@ -26,12 +27,14 @@ func appleAgreementServer(t *testing.T, legacy bool) string {
 		item["detail"] = "You currently don't have access to this resource. To resolve this issue, the Account Holder must agree to the latest Program License Agreement in their account on the Apple Developer website. https://developer.apple.com/account"
 	}
 	body, _ := json.Marshal(map[string]any{"errors": []any{item}})
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// Held to Apple's document, as the emulator is: this server is no
+	// looser about the contract than Apple.
+	ts := httptest.NewServer(contract.ForTest(t).Middleware(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Rate-Limit", "user-hour-lim:3500;user-hour-rem:3499;")
 		w.WriteHeader(http.StatusForbidden)
 		_, _ = w.Write(body)
-	}))
+	})))
 	t.Cleanup(ts.Close)
 	return ts.URL
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/asc-action/asc-action/internal/actions/actionstest"
+	"github.com/asc-action/asc-action/internal/contract"
 	"github.com/asc-action/asc-action/internal/emulator"
 	"github.com/asc-action/asc-action/internal/emulator/emulatortest"
 )
@@ -37,7 +38,11 @@ func appleUploadServer(t *testing.T, p appleProcessing) string {
 	var size int64
 	committed, buildRead := false, false
 	var ts *httptest.Server
-	doc := func(w http.ResponseWriter, status int, v any) {
+	var self string // the request's URL, for the document's links
+	doc := func(w http.ResponseWriter, status int, v map[string]any) {
+		if _, ok := v["data"]; ok {
+			v["links"] = map[string]any{"self": self}
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(v)
@@ -82,15 +87,16 @@ func appleUploadServer(t *testing.T, p appleProcessing) string {
 		attrs["assetDeliveryState"] = ds
 		return map[string]any{"type": "buildUploadFiles", "id": "FILE000001", "attributes": attrs}
 	}
-	ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
+		self = ts.URL + r.URL.RequestURI()
 		switch r.Method + " " + r.URL.Path {
 		case "GET /v1/apps":
 			doc(w, 200, map[string]any{"data": []any{map[string]any{"type": "apps", "id": "1000000001",
-				"attributes": map[string]any{"bundleId": "com.example.demo", "name": "Demo"}}}, "links": map[string]any{"self": ts.URL + r.URL.RequestURI()}})
+				"attributes": map[string]any{"bundleId": "com.example.demo", "name": "Demo"}}}})
 		case "GET /v1/apps/1000000001/buildUploads", "GET /v1/builds":
-			doc(w, 200, map[string]any{"data": []any{}, "links": map[string]any{"self": ts.URL + r.URL.RequestURI()}})
+			doc(w, 200, map[string]any{"data": []any{}})
 		case "POST /v1/buildUploads":
 			doc(w, 201, map[string]any{"data": upload()})
 		case "POST /v1/buildUploadFiles":
@@ -122,6 +128,16 @@ func appleUploadServer(t *testing.T, p appleProcessing) string {
 			t.Errorf("unexpected request %s %s", r.Method, r.URL)
 			doc(w, 404, map[string]any{"errors": []any{map[string]string{"status": "404", "code": "NOT_FOUND", "title": "The specified resource does not exist", "detail": "no"}}})
 		}
+	})
+	// Every API answer is held to Apple's document, as the emulator's are;
+	// the part URL is the storage host's, outside it.
+	checked := contract.ForTest(t).Middleware(t, api)
+	ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/part/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		checked.ServeHTTP(w, r)
 	}))
 	t.Cleanup(ts.Close)
 	return ts.URL
