@@ -229,6 +229,26 @@ func TestProcessingErrorsStep(t *testing.T) {
 		assertProcessingStep(t, run(url, "612"), processingOutcome{exit: 0, warns: []string{"ITMS-90078"}, summaryPhrases: []string{"ITMS-90078"}})
 	})
 
+	t.Run("apple: hostile text stays text", func(t *testing.T) {
+		evil := msg("ITMS-1\r\n::error::forged", "line one\n::add-mask::x\n##[set-output name=y]z \u202egnp.exe \x1b[31m")
+		url := appleUploadServer(t, appleProcessing{uploadState: "FAILED", uploadErrors: []map[string]string{evil}, fileState: "FAILED"})
+		s := run(url, "612")
+		if s.code != 1 {
+			t.Fatalf("exit %d", s.code)
+		}
+		for _, l := range strings.Split(s.stdout, "\n") {
+			if strings.HasPrefix(l, "::error::forged") || strings.HasPrefix(l, "::add-mask::x") || strings.Contains(l, "##[set-output") || strings.ContainsAny(l, "\u202e\x1b") {
+				t.Errorf("server text became a workflow command or a control character: %q", l)
+			}
+		}
+		if o := s.outputs["processing-errors"]; strings.ContainsAny(o, "\u202e\x1b") || !strings.Contains(o, `\\n::add-mask::x`) {
+			t.Errorf("processing-errors not escaped: %q", o)
+		}
+		if strings.Contains(s.summary, "\u202e") || strings.Contains(s.summary, "::add-mask::x\n") {
+			t.Errorf("summary holds raw server text:\n%s", s.summary)
+		}
+	})
+
 	for _, tc := range []struct {
 		outcome string
 		want    processingOutcome
