@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/bytesize"
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/commands/auth"
@@ -67,7 +68,7 @@ func Command() *command.Command {
 		{Name: "bytes", Usage: "size of the uploaded file in bytes"},
 		{Name: "duration-seconds", Usage: "time the whole step took, in seconds"},
 		{Name: "skipped", Usage: "true when the build number existed and skip-existing was set"},
-		{Name: "processing-errors", Usage: "Apple's errors and warnings about the upload, its file and the build, as JSON: [{level, source, id, code, description}] (`[]` when none)"},
+		{Name: "processing-errors", Usage: "Apple's errors and warnings about the upload, its file and the build, as JSON: [{level, source, id, code, description}] (`[]` when none); set once the upload has ended (COMPLETE or FAILED)"},
 		{Name: "build-number-reusable", Usage: "when App Store Connect refused the build: true if the same build number can be uploaded again (the upload FAILED before a build was made), false once a build exists"},
 	}
 	outputs = append(outputs, testflight.Outputs...)
@@ -287,7 +288,8 @@ func setOutputs(env *command.Env, res *up.Result) {
 		{"duration-seconds", strconv.FormatFloat(res.Duration.Seconds(), 'f', 1, 64)},
 		{"skipped", strconv.FormatBool(res.Skipped)},
 	}
-	if res.BuildUploadID != "" {
+	if !res.Skipped && (res.UploadState == asc.BuildUploadStateComplete || res.UploadState == asc.BuildUploadStateFailed) {
+		// Apple's messages are known once the upload has ended.
 		outs = append(outs, [2]string{"processing-errors", processingErrorsJSON(res.Diagnostics)})
 	}
 	if res.ProcessingFailed {
