@@ -25,7 +25,16 @@ var (
 	ErrRateLimited = errors.New("App Store Connect rate limit reached (429)")
 	// ErrServer: a 5xx answer.
 	ErrServer = errors.New("App Store Connect server error (5xx)")
+	// ErrAgreementMissing: a 403 because the Account Holder has not accepted
+	// a required agreement (the Program License Agreement, most often). App
+	// Store Connect then refuses every call of every key of the account, so
+	// no key or role can help. It matches ErrForbidden too.
+	ErrAgreementMissing = errors.New("App Store Connect blocks the account until the Account Holder accepts a required agreement (403)")
 )
+
+// CodeAgreementMissing is the error code App Store Connect answers every
+// call with while a required agreement is not accepted.
+const CodeAgreementMissing = "FORBIDDEN.REQUIRED_AGREEMENTS_MISSING_OR_EXPIRED"
 
 // ErrorSource points at the part of the request an error is about.
 type ErrorSource struct {
@@ -50,7 +59,8 @@ type ErrorDocument struct {
 
 // APIError is a non-2xx answer from App Store Connect. Use errors.As to get
 // it and errors.Is with ErrUnauthorized, ErrForbidden, ErrNotFound,
-// ErrConflict, ErrRateLimited or ErrServer to classify it.
+// ErrConflict, ErrRateLimited, ErrServer or ErrAgreementMissing to classify
+// it.
 type APIError struct {
 	// Method and Path name the request (the path has no query).
 	Method, Path string
@@ -137,6 +147,30 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusTooManyRequests
 	case ErrServer:
 		return e.StatusCode >= 500
+	case ErrAgreementMissing:
+		return e.AgreementMissing()
+	}
+	return false
+}
+
+// AgreementMissing reports whether e is App Store Connect's answer to an
+// account whose Account Holder has not accepted a required agreement, in
+// either of its two forms: a 403 with the code
+// FORBIDDEN.REQUIRED_AGREEMENTS_MISSING_OR_EXPIRED ("A required agreement is
+// missing or has expired."), or, on older accounts, a 403 with the code
+// FORBIDDEN, the title "Access Unavailable" and a detail naming the Program
+// License Agreement.
+func (e *APIError) AgreementMissing() bool {
+	if e.StatusCode != http.StatusForbidden {
+		return false
+	}
+	for _, it := range e.Errors {
+		if it.Code == CodeAgreementMissing || strings.HasPrefix(it.Code, "FORBIDDEN.REQUIRED_AGREEMENTS") {
+			return true
+		}
+		if it.Code == "FORBIDDEN" && strings.Contains(strings.ToLower(it.Title+" "+it.Detail), "agreement") {
+			return true
+		}
 	}
 	return false
 }

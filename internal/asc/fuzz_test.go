@@ -23,6 +23,8 @@ func FuzzParseErrorDocument(f *testing.F) {
 		``,
 		`{"errors":[1]}`,
 		`{"errors":[{"status":1e400}]}`,
+		`{"errors":[{"id":"5d6c","status":"403","code":"FORBIDDEN.REQUIRED_AGREEMENTS_MISSING_OR_EXPIRED","title":"A required agreement is missing or has expired.","detail":"This request requires an in-effect agreement that has not been signed or has expired."}]}`,
+		`{"errors":[{"status":"403","code":"FORBIDDEN","title":"Access Unavailable","detail":"the Account Holder must agree to the latest Program License Agreement"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -45,6 +47,13 @@ func FuzzParseErrorDocument(f *testing.F) {
 		e := &APIError{StatusCode: 400, Errors: items}
 		_ = e.Error()
 		_ = e.HasCode("ENTITY_ERROR")
+		if e.AgreementMissing() {
+			t.Fatal("a 400 read as a missing agreement")
+		}
+		e.StatusCode = 403
+		if e.AgreementMissing() && !e.HasCode("FORBIDDEN") {
+			t.Fatalf("a missing agreement without a FORBIDDEN code: %+v", items)
+		}
 	})
 }
 

@@ -564,10 +564,11 @@ func submitReview(ctx context.Context, client *asc.Client, buildID string) (stri
 	return state, true, nil
 }
 
-// explain adds the step and, for a 403, what to do about the key's role.
-// The cause stays reachable with errors.Is / errors.As.
+// explain adds the step and, for a 403 of the key's role, what to do about
+// it (a 403 for a missing agreement is no matter of roles). The cause stays
+// reachable with errors.Is / errors.As.
 func explain(step, doing string, err error) error {
-	if errors.Is(err, asc.ErrForbidden) {
+	if errors.Is(err, asc.ErrForbidden) && !errors.Is(err, asc.ErrAgreementMissing) {
 		return fmt.Errorf("%s: %s: %w: give the key the Admin or App Manager role (App Store Connect > Users and Access > Integrations), or use a key that has it: %w", step, doing, ErrNotPermitted, err)
 	}
 	return fmt.Errorf("%s: %s: %w", step, doing, err)

@@ -335,3 +335,27 @@ func (a *appleAccount) answer(w http.ResponseWriter, r *http.Request) {
 	}
 	json.NewEncoder(w).Encode(doc)
 }
+
+// TestReadinessRehearsalPlaysBlockers: a rehearsal (api-url: emulator) plays
+// the readiness blockers through the emulator command's variables, for the
+// step's own app, so a pull-request check shows each message before a
+// release meets it.
+func TestReadinessRehearsalPlaysBlockers(t *testing.T) {
+	k := newKey(t)
+	in := readinessInputs(k, "emulator", map[string]string{"bundle-id": "com.example.other", "build-version": "7",
+		"testflight-groups": "", "plan": "upload"})
+	s := runStep(t, in, emulator.EnvUploadsInFlight+"=1.0:7")
+	if s.code != 1 || s.outputs["next-build-number"] != "8" || !strings.Contains(s.stdout, emulator.EnvUploadsInFlight) {
+		t.Errorf("in flight: exit %d next %q\n%s", s.code, s.outputs["next-build-number"], actionstest.Masked(s.stdout, s.stdout))
+	}
+	in = readinessInputs(k, "emulator", nil)
+	s = runStep(t, in, emulator.EnvMissing+"="+emulator.MissingBetaAppLocalization)
+	if s.code != 1 || !strings.Contains(s.outputs["checks"], `"check":"beta-app-localization","result":"blocker"`) {
+		t.Errorf("missing localization: exit %d checks %s", s.code, s.outputs["checks"])
+	}
+	s = runStep(t, in, emulator.EnvMissing+"=everything")
+	if s.code == 0 || !strings.Contains(s.stdout, emulator.EnvMissing+`: "everything" is not something`) {
+		t.Errorf("a bad %s: exit %d\n%s", emulator.EnvMissing, s.code, actionstest.Masked(s.stdout, s.stdout))
+	}
+	assertNoLeak(t, s, k.material())
+}

@@ -37,6 +37,8 @@ type Data struct {
 	BuildUploads []BuildUploadSeed `json:"buildUploads,omitempty"`
 	// Keys are API keys accepted besides Config.Keys (datakeys.go).
 	Keys []DataKey `json:"keys,omitempty"`
+	// Blockers are Apple-side states that stop a release (blockers.go).
+	Blockers *Blockers `json:"blockers,omitempty"`
 }
 
 // App is an app record (Apple's `apps` resource).
@@ -202,6 +204,11 @@ func (d *Data) Validate() error {
 	if err := d.validateKeys(); err != nil {
 		return err
 	}
+	if d.Blockers != nil {
+		if err := d.Blockers.validate(); err != nil {
+			return err
+		}
+	}
 	if err := d.validateTestFlight(apps, seen); err != nil {
 		return err
 	}
@@ -228,6 +235,10 @@ func (d *Data) clone() *Data {
 	d.cloneAccount(c)
 	d.cloneBetaApp(c)
 	c.BuildUploads = slices.Clone(d.BuildUploads)
+	if d.Blockers != nil {
+		b := d.Blockers.clone()
+		c.Blockers = &b
+	}
 	return c
 }
 

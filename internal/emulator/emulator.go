@@ -541,6 +541,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *route) {
 		return
 	}
 	switch {
+	case s.refuseForAgreement(w): // every request of the account, until the agreement is accepted (agreement.go)
 	case rt == nil && s.pathKnown(r):
 		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "The request method is not valid for the resource path.",
 			fmt.Sprintf("The request method '%s' is not valid for the resource path '%s'.", r.Method, r.URL.Path))

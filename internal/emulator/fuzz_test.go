@@ -83,6 +83,7 @@ func FuzzRequest(f *testing.F) {
 func FuzzParseData(f *testing.F) {
 	f.Add(`{"apps":[{"id":"1","bundleId":"a"}],"builds":[{"id":"b","app":"1","version":"1"}]}`)
 	f.Add(`{"certificates":[{"id":"c","certificateType":"DISTRIBUTION","expirationDate":"2030-01-01T00:00:00Z"}]}`)
+	f.Add(`{"blockers":{"agreement":"legacy","processing":{"outcome":"build-invalid","errors":[{"code":"ITMS-90683","description":"d"}]}}}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := ParseData([]byte(s))
 		if err == nil {

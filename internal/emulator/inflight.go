@@ -49,6 +49,16 @@ func (d *Data) validateInFlight(apps map[string]bool) error {
 // for each VERSION:BUILD of the comma list (the --uploads-in-flight flag),
 // created a minute before now.
 func (d *Data) AddUploadsInFlight(list string, now time.Time) error {
+	app := ""
+	if len(d.Apps) > 0 {
+		app = d.Apps[0].ID
+	}
+	return d.AddUploadsInFlightFor(app, list, now)
+}
+
+// AddUploadsInFlightFor is AddUploadsInFlight for the app with ID appID (a
+// rehearsal seeds them for the step's app).
+func (d *Data) AddUploadsInFlightFor(appID, list string, now time.Time) error {
 	for _, spec := range strings.Split(list, ",") {
 		if spec = strings.TrimSpace(spec); spec == "" {
 			continue
@@ -57,10 +67,10 @@ func (d *Data) AddUploadsInFlight(list string, now time.Time) error {
 		if !ok || short == "" || build == "" {
 			return fmt.Errorf("%q is not VERSION:BUILD (for example 2.1:7)", spec)
 		}
-		if len(d.Apps) == 0 {
+		if appID == "" {
 			return fmt.Errorf("no app to hold the upload of %s", spec)
 		}
-		d.BuildUploads = append(d.BuildUploads, BuildUploadSeed{ID: fmt.Sprintf("INFLIGHT%02d", len(d.BuildUploads)+1), App: d.Apps[0].ID,
+		d.BuildUploads = append(d.BuildUploads, BuildUploadSeed{ID: fmt.Sprintf("INFLIGHT%02d", len(d.BuildUploads)+1), App: appID,
 			ShortVersion: short, Version: build, Platform: "IOS", State: StateProcessing, CreatedDate: now.Add(-time.Minute)})
 	}
 	return nil

@@ -39,10 +39,8 @@ const (
 	StateComplete       = "COMPLETE"
 )
 
-type stateDetail struct {
-	Code        string `json:"code,omitempty"`
-	Description string `json:"description,omitempty"`
-}
+// stateDetail is one of Apple's messages in a state object (processing.go).
+type stateDetail = StateMessage
 
 type buildUpload struct {
 	id, appID, shortVersion, version, platform string
@@ -52,6 +50,7 @@ type buildUpload struct {
 	committed                                  time.Time // zero until the file is committed
 	fileID                                     string
 	buildID                                    string
+	plan                                       Processing // how its processing ends (processing.go)
 }
 
 type uploadFile struct {
@@ -797,10 +796,7 @@ func (s *Server) advance() {
 			continue
 		}
 		if !now.Before(b.UploadedDate.Add(s.cfg.BuildProcessingDelay)) {
-			b.ProcessingState = "VALID"
-			if faults.InvalidBuild {
-				b.ProcessingState = "INVALID"
-			}
+			s.endBuild(b, faults)
 		}
 	}
 }
@@ -822,9 +818,11 @@ func (s *Server) decide(u *buildUpload, f *uploadFile, faults Faults) {
 			Description: "The checksum given when the file was committed does not match the bytes received."})
 	case c.problem != (stateDetail{}):
 		problems = append(problems, c.problem)
-	case faults.FailProcessing:
-		problems = append(problems, stateDetail{Code: "ITMS-90062",
-			Description: "The value for key CFBundleShortVersionString must contain a higher version than that of the previously approved version. (injected failure)"})
+	}
+	plan := s.processingPlan(faults)
+	u.plan, u.warnings = plan, plan.Warnings
+	if len(problems) == 0 && plan.Outcome == ProcessingUploadFailed {
+		problems = plan.errors()
 	}
 	if len(problems) == 0 && !s.cfg.SkipArchiveCheck && f.uti == "com.apple.ipa" {
 		if info, ok := readIPAInfo(f.path); ok {

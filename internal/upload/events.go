@@ -71,8 +71,18 @@ type Result struct {
 	Parts int
 	// Transfer is the part transfer's summary (nil when nothing was sent).
 	Transfer *transfer.Result
-	// Diagnostics are Apple's errors, warnings and infos from the upload state.
+	// Errors, Warnings and Infos are Apple's messages from the upload's
+	// state and its file's delivery state; Diagnostics the same, in the
+	// order reported, each with where it was read.
 	Errors, Warnings, Infos []asc.StateDetail
+	Diagnostics             []Diagnostic
+	// ProcessingFailed is true when App Store Connect refused the build:
+	// the upload ended FAILED, or the build INVALID or FAILED.
+	ProcessingFailed bool
+	// BuildNumberReusable, when ProcessingFailed, says whether the same
+	// build number may be uploaded again: yes after a FAILED upload that
+	// made no build, no once a build exists (even INVALID).
+	BuildNumberReusable bool
 	// Duration is the whole run; TransferDuration only the parts.
 	Duration, TransferDuration time.Duration
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/asc-action/asc-action/internal/asc"
@@ -39,6 +38,9 @@ type run struct {
 	events func(Event)
 	res    *Result
 	start  time.Time
+	// fileRead is set once the file's delivery state was read for its
+	// messages (diagnostics.go).
+	fileRead bool
 }
 
 func (r *run) emit(e Event) {
@@ -433,8 +435,11 @@ func (r *run) wait(ctx context.Context) error {
 			r.emit(Event{Kind: EventState, State: state, Message: "Upload state: " + state})
 			lastState = state
 		}
+		if state == asc.BuildUploadStateFailed || state == asc.BuildUploadStateComplete {
+			r.fileDiagnostics(ctx, seen)
+		}
 		if state == asc.BuildUploadStateFailed {
-			return fmt.Errorf("%w: %s", ErrUploadFailed, describe(r.res.Errors, "no reason given; see App Store Connect > TestFlight and the email Apple sends"))
+			return r.uploadFailed(up)
 		}
 		if state == asc.BuildUploadStateComplete {
 			r.res.BuildID = up.BuildID()
@@ -473,7 +478,7 @@ func (r *run) wait(ctx context.Context) error {
 		case asc.ProcessingStateValid:
 			return nil
 		case asc.ProcessingStateFailed, asc.ProcessingStateInvalid:
-			return fmt.Errorf("%w: build %s ended %s; Apple emails the reasons to the account holder, and App Store Connect > TestFlight shows them", ErrBuildInvalid, b.ID, ps)
+			return r.buildFailed(ctx, b.ID, ps, seen)
 		}
 		if err := r.pause(ctx, deadline, "build processing "+ps); err != nil {
 			return err
@@ -511,38 +516,4 @@ func (r *run) pause(ctx context.Context, deadline time.Time, what string) error 
 	d := min(r.cfg.PollInterval, left)
 	r.emit(Event{Kind: EventWaiting, Message: fmt.Sprintf("Waiting: %s; next check in %v", what, d.Round(time.Second))})
 	return r.cfg.Sleep(ctx, d)
-}
-
-// diagnostics reports Apple's errors, warnings and infos once each.
-func (r *run) diagnostics(up *asc.BuildUpload, seen map[string]bool) {
-	st := up.Attributes.State
-	if st == nil {
-		return
-	}
-	for _, l := range []struct {
-		items []asc.StateDetail
-		level Level
-		into  *[]asc.StateDetail
-	}{{st.Errors, LevelError, &r.res.Errors}, {st.Warnings, LevelWarning, &r.res.Warnings}, {st.Infos, LevelInfo, &r.res.Infos}} {
-		for _, d := range l.items {
-			key := fmt.Sprint(l.level, d.Code, d.Description)
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			*l.into = append(*l.into, d)
-			r.emit(Event{Kind: EventDiagnostic, Level: l.level, Code: d.Code, Message: strings.TrimSpace(d.Code + ": " + d.Description)})
-		}
-	}
-}
-
-func describe(ds []asc.StateDetail, none string) string {
-	if len(ds) == 0 {
-		return none
-	}
-	var parts []string
-	for _, d := range ds {
-		parts = append(parts, strings.TrimSpace(d.Code+": "+d.Description))
-	}
-	return strings.Join(parts, "; ")
 }

@@ -212,6 +212,13 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 func apiItems(ctx context.Context, env *command.Env, client *asc.Client, a *auth.Auth, filter expiry.Filter) []expiry.Item {
 	key := checkKey(ctx, client, a.Options.KeyID)
 	items := []expiry.Item{expiry.APIKeyItem(key)}
+	if errors.Is(key.Err, asc.ErrAgreementMissing) {
+		for _, k := range []expiry.Kind{expiry.KindCertificate, expiry.KindProfile} {
+			items = append(items, expiry.Item{Kind: k, Name: string(k) + "s", Status: expiry.StatusError,
+				Detail: string(k) + "s not checked: the account is blocked until the Account Holder accepts the agreement (see the API key's line)"})
+		}
+		return items
+	}
 	if !key.Authenticated && key.Err == nil {
 		for _, k := range []expiry.Kind{expiry.KindCertificate, expiry.KindProfile} {
 			items = append(items, expiry.Item{Kind: k, Name: string(k) + "s", Status: expiry.StatusError,
@@ -409,6 +416,8 @@ func checkKey(ctx context.Context, c *asc.Client, keyID string) expiry.KeyCheck 
 	}
 	_, err = c.Do(ctx, req, nil)
 	switch {
+	case errors.Is(err, asc.ErrAgreementMissing):
+		k.Err = auth.ExplainAgreement("check-expiry", "Certificates and profiles could not be audited; the local files given were.", err)
 	case err == nil, errors.Is(err, asc.ErrForbidden):
 		// A 403 is a role without access to apps: the key itself authenticated.
 		k.Authenticated = true
@@ -461,7 +470,7 @@ func convert[A, E any](listed []A, err error, conv func(A) E) ([]E, error) {
 }
 
 func roleError(err error) error {
-	if errors.Is(err, asc.ErrForbidden) {
+	if errors.Is(err, asc.ErrForbidden) && !errors.Is(err, asc.ErrAgreementMissing) {
 		return fmt.Errorf("the key's role cannot read provisioning resources; give it the Admin, App Manager or Developer role: %w", err)
 	}
 	return err

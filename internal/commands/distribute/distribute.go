@@ -113,7 +113,7 @@ func run(ctx context.Context, env *command.Env, opts *Options, o options) error 
 	})
 	end()
 	if err != nil {
-		return err
+		return auth.ExplainAgreement("distribute", "Nothing was changed on TestFlight; run the step again once the agreement is accepted.", err)
 	}
 	cfg.BuildID = build.ID
 	if err := env.Report.SetOutput(OutBuildID, build.ID); err != nil {
@@ -121,7 +121,7 @@ func run(ctx context.Context, env *command.Env, opts *Options, o options) error 
 	}
 	res, err := testflight.Distribute(ctx, env, client, target.AppID, cfg)
 	if err != nil {
-		return err
+		return auth.ExplainAgreement("distribute", "The distribution stopped part way; the step is safe to run again once the agreement is accepted.", err)
 	}
 	return testflight.SetOutputs(env, res)
 }

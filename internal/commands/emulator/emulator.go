@@ -26,6 +26,8 @@ type Options struct {
 	Addr        string
 	Data        string
 	Faults      string
+	Agreement   string
+	Processing  string
 	KeyID       string
 	IssuerID    string
 	PublicKey   string
@@ -46,6 +48,8 @@ func (o *Options) fields() []command.Field {
 		command.String(&o.Addr, command.Input{Name: "addr", Env: "ASC_EMULATOR_ADDR", Default: "127.0.0.1:0", Usage: "address to listen on (port 0: any free port)", CLIOnly: true}),
 		command.String(&o.Data, command.Input{Name: "data", Env: "ASC_EMULATOR_DATA", Usage: "JSON file of apps, certificates, profiles and builds (default: the demo account)", CLIOnly: true}),
 		command.String(&o.Faults, command.Input{Name: "faults", Env: "ASC_EMULATOR_FAULTS", Usage: "faults to inject, e.g. parts:0.2:503,commit:lose,latency:20ms", CLIOnly: true}),
+		command.String(&o.Agreement, command.Input{Name: "agreement", Env: emu.EnvAgreement, Usage: "accepted, or missing / legacy: every API request gets Apple's 403 for an agreement the Account Holder has not accepted (FORBIDDEN.REQUIRED_AGREEMENTS_MISSING_OR_EXPIRED / FORBIDDEN \"Access Unavailable\")", CLIOnly: true}),
+		command.String(&o.Processing, command.Input{Name: "processing", Env: emu.EnvProcessing, Usage: "how processing of uploads ends: valid, warnings, upload-failed, build-invalid or build-failed, with Apple-shaped state errors and warnings", CLIOnly: true}),
 		command.String(&o.KeyID, command.Input{Name: "key-id", Env: "ASC_KEY_ID", Usage: "Key ID of the key to accept (with --public-key)", CLIOnly: true}),
 		command.String(&o.IssuerID, command.Input{Name: "issuer-id", Env: "ASC_ISSUER_ID", Usage: "Issuer ID of the team key (omit with --individual)", CLIOnly: true}),
 		command.String(&o.PublicKey, command.Input{Name: "public-key", Usage: "PEM file holding the key's public half (or the .p8; only the public half is kept)", CLIOnly: true}),
@@ -57,8 +61,8 @@ func (o *Options) fields() []command.Field {
 		command.Duration(&o.ReviewDelay, command.Input{Name: "review-delay", Default: "30s", Usage: "time from a beta review submission to APPROVED", CLIOnly: true}),
 		command.Bool(&o.Verbose, command.Input{Name: "verbose", Usage: "log every request and every refused token (never the token)", CLIOnly: true}),
 		command.String(&o.StoreDir, command.Input{Name: "store-dir", Usage: "directory for uploaded bytes (default: a temporary one, removed on exit)", CLIOnly: true}),
-		command.String(&o.Missing, command.Input{Name: "missing", Usage: "leave out of every app what external testing needs, comma-separated: beta-review-details, beta-app-localization, encryption-declaration", CLIOnly: true}),
-		command.String(&o.InFlight, command.Input{Name: "uploads-in-flight", Usage: "build uploads another run left in flight (PROCESSING) for the first app, VERSION:BUILD comma-separated, e.g. 2.1:7", CLIOnly: true}),
+		command.String(&o.Missing, command.Input{Name: "missing", Env: emu.EnvMissing, Usage: "leave out of every app what external testing needs, comma-separated: beta-review-details, beta-app-localization, encryption-declaration", CLIOnly: true}),
+		command.String(&o.InFlight, command.Input{Name: "uploads-in-flight", Env: emu.EnvUploadsInFlight, Usage: "build uploads another run left in flight (PROCESSING) for the first app, VERSION:BUILD comma-separated, e.g. 2.1:7", CLIOnly: true}),
 	}
 }
 
@@ -119,6 +123,9 @@ func (o *Options) config(env *command.Env) (emu.Config, error) {
 	}
 	if err := cfg.Data.AddUploadsInFlight(o.InFlight, env.Now()); err != nil {
 		return cfg, command.Usagef("uploads-in-flight: %v", err)
+	}
+	if err := cfg.Data.OverrideBlockers(o.Agreement, o.Processing); err != nil {
+		return cfg, command.Usagef("%v", err)
 	}
 	cfg.RateLimitPerHour = o.RateLimit
 	cfg.UploadProcessingDelay, cfg.BuildProcessingDelay, cfg.BetaReviewDelay = o.UploadDelay, o.BuildDelay, o.ReviewDelay
@@ -207,6 +214,7 @@ func serve(ctx context.Context, env *command.Env, opts *Options, onReady ready) 
 	if f := cfg.Faults.String(); f != "" {
 		env.Report.Infof("Injecting faults: %s", f)
 	}
+	reportBlockers(env, cfg.Data.Blockers)
 	env.Report.Infof("Serving until interrupted.")
 	if onReady != nil {
 		onReady(url, keyPath)
@@ -254,4 +262,17 @@ func throwawayKey(individual bool) (dir, keyID, issuer string, pub *ecdsa.Public
 		return "", "", "", nil, errors.New("could not write the throwaway key file in " + dir)
 	}
 	return dir, k.KeyID, k.IssuerID, &k.Private.PublicKey, nil
+}
+
+// reportBlockers says which Apple-side blockers the emulator plays.
+func reportBlockers(env *command.Env, b *emu.Blockers) {
+	if b == nil {
+		return
+	}
+	if b.Agreement != "" {
+		env.Report.Infof("Blocker: the agreement is %s: every API request is answered 403 until the Account Holder accepts it", b.Agreement)
+	}
+	if p := b.Processing; p != nil && p.Outcome != "" {
+		env.Report.Infof("Blocker: processing ends %s (%d error(s), %d warning(s) given)", p.Outcome, len(p.Errors), len(p.Warnings))
+	}
 }

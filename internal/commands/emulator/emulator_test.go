@@ -160,6 +160,8 @@ func TestUsageErrors(t *testing.T) {
 		{map[string]string{"addr": "256.1.1.1:0"}, "addr"},
 		{map[string]string{"rate-limit": "-3"}, "rate-limit"},
 		{map[string]string{"role": "ADMN"}, "role"},
+		{map[string]string{"agreement": "signed"}, "agreement"},
+		{map[string]string{"processing": "rejected"}, "processing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

@@ -5,12 +5,14 @@ package upload
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/bytesize"
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/commands/appbuild"
@@ -56,6 +58,8 @@ func Command() *command.Command {
 		{Name: "bytes", Usage: "size of the uploaded file in bytes"},
 		{Name: "duration-seconds", Usage: "time the whole step took, in seconds"},
 		{Name: "skipped", Usage: "true when the build number existed and skip-existing was set"},
+		{Name: "processing-errors", Usage: "Apple's errors and warnings about the upload, its file and the build, as JSON: [{level, source, id, code, description}] (`[]` when none); set once the upload has ended (COMPLETE or FAILED)"},
+		{Name: "build-number-reusable", Usage: "when App Store Connect refused the build: true if the same build number can be uploaded again (the upload FAILED before a build was made), false once a build exists"},
 	}
 	outputs = append(outputs, testflight.Outputs...)
 	return command.New(command.Command{
@@ -140,6 +144,7 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 		return err
 	}
 	res, err := Upload(ctx, env, client, cfg)
+	err = auth.ExplainAgreement("upload", blockedOutcome(res), err)
 	setOutputs(env, res)
 	env.Report.Summary(Summary(res, err))
 	if err != nil || !distributing {
@@ -151,10 +156,20 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 	}
 	dcfg.BuildID = res.BuildID
 	dres, err := testflight.Distribute(ctx, env, client, res.AppID, dcfg)
+	err = auth.ExplainAgreement("upload", "The build "+res.BuildID+" was uploaded and processed but not distributed: run the distribute command once the agreement is accepted.", err)
 	if serr := testflight.SetOutputs(env, dres); serr != nil && err == nil {
 		err = serr
 	}
 	return err
+}
+
+// blockedOutcome says what an upload stopped by a missing agreement left
+// undone.
+func blockedOutcome(res *up.Result) string {
+	if res == nil || res.BuildUploadID == "" {
+		return "Nothing was uploaded; run the step again once the agreement is accepted."
+	}
+	return "Build upload " + res.BuildUploadID + " was created before the block; look in App Store Connect > TestFlight once the agreement is accepted, and run the step again (skip-existing: true succeeds if the build arrived)."
 }
 
 // Upload runs the upload with its events rendered on env.Report.
@@ -258,6 +273,13 @@ func setOutputs(env *command.Env, res *up.Result) {
 		{"duration-seconds", strconv.FormatFloat(res.Duration.Seconds(), 'f', 1, 64)},
 		{"skipped", strconv.FormatBool(res.Skipped)},
 	}
+	if !res.Skipped && (res.UploadState == asc.BuildUploadStateComplete || res.UploadState == asc.BuildUploadStateFailed) {
+		// Apple's messages are known once the upload has ended.
+		outs = append(outs, [2]string{"processing-errors", processingErrorsJSON(res.Diagnostics)})
+	}
+	if res.ProcessingFailed {
+		outs = append(outs, [2]string{"build-number-reusable", strconv.FormatBool(res.BuildNumberReusable)})
+	}
 	for _, o := range outs {
 		if o[1] == "" {
 			continue
@@ -302,12 +324,7 @@ func Summary(res *up.Result, err error) untrusted.Markdown {
 	if res.Duration > 0 {
 		row("Duration", res.Duration.Round(100*time.Millisecond).String())
 	}
-	for _, d := range res.Errors {
-		row("Apple error", d.Code+": "+d.Description)
-	}
-	for _, d := range res.Warnings {
-		row("Apple warning", d.Code+": "+d.Description)
-	}
+	processingSummary(&b, res)
 	if err != nil {
 		b.Printf("\n%s\n", err.Error())
 	}
@@ -319,4 +336,51 @@ func paren(s string) string {
 		return ""
 	}
 	return "(" + s + ")"
+}
+
+// processingErrorsJSON is the processing-errors output: Apple's errors and
+// warnings, their text escaped as untrusted (no control characters, no
+// workflow commands) so that echoing the output is safe.
+func processingErrorsJSON(ds []up.Diagnostic) string {
+	out := []up.Diagnostic{}
+	for _, d := range ds {
+		if d.Level == "info" {
+			continue
+		}
+		d.Code, d.Description, d.ID = untrusted.Line(d.Code), untrusted.Line(d.Description), untrusted.Line(d.ID)
+		out = append(out, d)
+	}
+	b, err := json.Marshal(out)
+	if err != nil { // strings only: cannot happen
+		return "[]"
+	}
+	return string(b)
+}
+
+// processingSummary lists Apple's errors and warnings under the upload's
+// table, and whether the build number can be used again.
+func processingSummary(b *untrusted.MarkdownBuilder, res *up.Result) {
+	var rows []up.Diagnostic
+	for _, d := range res.Diagnostics {
+		if d.Level != "info" {
+			rows = append(rows, d)
+		}
+	}
+	if len(rows) > 0 {
+		b.Printf("\n#### App Store Connect's processing messages\n\n| | Code | Description | From |\n|---|---|---|---|\n")
+		for _, d := range rows {
+			icon := "⚠️ warning"
+			if d.Level == "error" {
+				icon = "❌ error"
+			}
+			b.Printf("| %s | %s | %s | %s %s |\n", icon, untrusted.Code(d.Code), d.Description, d.Source, untrusted.Code(d.ID))
+		}
+	}
+	if res.ProcessingFailed {
+		if res.BuildNumberReusable {
+			b.Printf("\nNo build was made: build number %s can be uploaded again once the file is fixed.\n", res.BuildVersion)
+		} else {
+			b.Printf("\nThe build exists, so build number %s is taken: raise CFBundleVersion (or the build-version input) before uploading again.\n", res.BuildVersion)
+		}
+	}
 }

@@ -47,6 +47,7 @@ const (
 	ReasonClockSkew      = "clock-skew"
 	ReasonUnauthorized   = "unauthorized"
 	ReasonForbidden      = "forbidden"
+	ReasonAgreement      = "agreement-missing"
 	ReasonRateLimited    = "rate-limited"
 	ReasonNetwork        = "network"
 )
@@ -83,7 +84,8 @@ func Command() *command.Command {
 		Summary: "Check that the API key works and, given the release's plan, that the release can go through",
 		Long: `Reports key-status valid, or invalid with the reason: key unreadable, Key ID or
 Issuer ID malformed, 401 (wrong issuer, individual key used as team key or the
-reverse, revoked key, clock skew with the measured skew), 403, rate limited, or a
+reverse, revoked key, clock skew with the measured skew), 403 (a role without
+access, or an agreement the Account Holder must accept), rate limited, or a
 network failure (key-status unknown). Exit status 1 unless the key is valid.
 
 With --plan upload,testflight,audit it then checks, with harmless reads only, that
@@ -93,7 +95,7 @@ ones, whats-new-locale, and the hourly request budget. Exit status 1 on a blocke
 (and on a warning with --fail-on warning).`,
 		Outputs: []command.Output{
 			{Name: "key-status", Usage: "valid, invalid, skipped (secrets empty) or unknown (App Store Connect unreachable)"},
-			{Name: "reason", Usage: "what the verdict rests on: valid, wrong-key-type, unauthorized, clock-skew, forbidden, rate-limited, network, missing-secrets, key-unreadable, ..."},
+			{Name: "reason", Usage: "what the verdict rests on: valid, wrong-key-type, unauthorized, clock-skew, forbidden, agreement-missing, rate-limited, network, missing-secrets, key-unreadable, ..."},
 			{Name: "rate-limit-remaining", Usage: "requests left this hour for this key (X-Rate-Limit), when known"},
 			{Name: OutChecks, Usage: "every check as single-line JSON: a list of {check, subject, result (ok, warning, blocker, skipped), message, fix}, the key first"},
 			{Name: OutNextBuildNumber, Usage: "one more than the highest build number in use for the app, version and platform, build uploads not yet processed included (verify: with plan upload)"},
@@ -283,6 +285,9 @@ func classify(ctx context.Context, env *command.Env, opts *Options, a *auth.Auth
 			causes = append([]string{fmt.Sprintf("issuer-id %s is not your team's Issuer ID (shown above the Team Keys table)", a.Options.IssuerID)}, causes...)
 		}
 		v.message = "App Store Connect refused the token (401). Likely causes: " + strings.Join(causes, "; or ") + "."
+	case errors.Is(err, asc.ErrAgreementMissing):
+		v.status, v.reason = StatusInvalid, ReasonAgreement
+		v.message = auth.ExplainAgreement("verify", fmt.Sprintf("Key %s itself may be fine; nothing can be uploaded, distributed or audited until then.", a.Options.KeyID), err).Error()
 	case errors.Is(err, asc.ErrForbidden):
 		v.status, v.reason = StatusInvalid, ReasonForbidden
 		v.message = fmt.Sprintf("The key authenticates but its role may not read apps (403): give key %s a role with access (App Manager, Admin or Developer) in Users and Access > Integrations. Detail: %v", a.Options.KeyID, err)
