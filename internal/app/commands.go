@@ -6,6 +6,7 @@ import (
 	"github.com/asc-action/asc-action/internal/commands/demo"
 	"github.com/asc-action/asc-action/internal/commands/distribute"
 	"github.com/asc-action/asc-action/internal/commands/emulator"
+	"github.com/asc-action/asc-action/internal/commands/relay"
 	"github.com/asc-action/asc-action/internal/commands/token"
 	"github.com/asc-action/asc-action/internal/commands/upload"
 	"github.com/asc-action/asc-action/internal/commands/verify"
@@ -20,6 +21,7 @@ func Commands() []*command.Command {
 		distribute.Command(),
 		checkexpiry.Command(),
 		emulator.Command(),
+		relay.Command(),
 		demo.Command(demoSteps),
 	}
 }
