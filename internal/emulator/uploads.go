@@ -800,6 +800,7 @@ func (s *Server) advance() {
 			}
 		}
 	}
+	s.webhooksAdvanced(now) // webhooks_send.go
 }
 
 // decide ends an upload's processing: FAILED with Apple-shaped errors, or

@@ -37,6 +37,8 @@ type Options struct {
 	ReviewDelay time.Duration
 	Verbose     bool
 	StoreDir    string
+	// WebhookAttempts is how often a failed webhook delivery is tried.
+	WebhookAttempts int
 }
 
 func (o *Options) fields() []command.Field {
@@ -54,6 +56,7 @@ func (o *Options) fields() []command.Field {
 		command.Duration(&o.BuildDelay, command.Input{Name: "build-delay", Default: "10s", Usage: "time from COMPLETE to the build's VALID", CLIOnly: true}),
 		command.Duration(&o.ReviewDelay, command.Input{Name: "review-delay", Default: "30s", Usage: "time from a beta review submission to APPROVED", CLIOnly: true}),
 		command.Bool(&o.Verbose, command.Input{Name: "verbose", Usage: "log every request and every refused token (never the token)", CLIOnly: true}),
+		command.Int(&o.WebhookAttempts, command.Input{Name: "webhook-attempts", Default: "3", Usage: "attempts of a webhook delivery whose endpoint fails (1: no retry; then FAILED, for redelivery)", CLIOnly: true}, 1, 10),
 		command.String(&o.StoreDir, command.Input{Name: "store-dir", Usage: "directory for uploaded bytes (default: a temporary one, removed on exit)", CLIOnly: true}),
 	}
 }
@@ -171,6 +174,7 @@ func serve(ctx context.Context, env *command.Env, opts *Options, onReady ready) 
 	cfg.Keys = []emu.Key{key}
 
 	srv := emu.New(cfg)
+	srv.SetWebhookRetries(webhookWaits(opts.WebhookAttempts))
 	url, err := srv.Start(opts.Addr)
 	if err != nil {
 		srv.Close()
@@ -203,6 +207,20 @@ func serve(ctx context.Context, env *command.Env, opts *Options, onReady ready) 
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// webhookWaits are the waits between n attempts of a webhook delivery:
+// the emulator's defaults, then a minute each.
+func webhookWaits(n int) []time.Duration {
+	var waits []time.Duration
+	for i := 0; i < n-1; i++ {
+		if i < len(emu.DefaultWebhookRetries) {
+			waits = append(waits, emu.DefaultWebhookRetries[i])
+		} else {
+			waits = append(waits, time.Minute)
+		}
+	}
+	return waits
 }
 
 // readPublicKey reads an EC P-256 public key from a PUBLIC KEY PEM, or the
