@@ -10,6 +10,7 @@ import (
 	"github.com/asc-action/asc-action/internal/commands/token"
 	"github.com/asc-action/asc-action/internal/commands/upload"
 	"github.com/asc-action/asc-action/internal/commands/verify"
+	"github.com/asc-action/asc-action/internal/commands/webhook"
 )
 
 // Commands lists every command, in the order --help shows them.
@@ -20,6 +21,7 @@ func Commands() []*command.Command {
 		upload.Command(),
 		distribute.Command(),
 		checkexpiry.Command(),
+		webhook.Command(),
 		emulator.Command(),
 		relay.Command(),
 		demo.Command(demoSteps),
