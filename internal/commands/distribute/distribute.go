@@ -45,6 +45,7 @@ type Options struct {
 	TestFlight   testflight.Options
 	// BuildUploadID names the build by its upload (webhooks).
 	BuildUploadID string
+	PollInterval  time.Duration
 }
 
 func (o *Options) fields() []command.Field {
@@ -53,6 +54,7 @@ func (o *Options) fields() []command.Field {
 		command.String(&o.AppID, command.Input{Name: InAppID, Env: "ASC_APP_ID", Usage: "App Store Connect app ID (Apple ID of the app), with build-version"}),
 		command.String(&o.BuildVersion, command.Input{Name: InBuildVersion, Env: "ASC_BUILD_VERSION", Usage: "build number (CFBundleVersion) of the build, with app-id"}),
 		command.String(&o.BuildUploadID, command.Input{Name: InBuildUploadID, Env: "ASC_BUILD_UPLOAD_ID", Usage: "ID of the build upload whose build to distribute (a webhook dispatch's client_payload.instance_id), instead of build-id"}),
+		command.Duration(&o.PollInterval, command.Input{Name: "poll-interval", Default: dist.DefaultPollInterval.String(), Usage: "time between two reads of the build's processing state while waiting"}),
 		command.Duration(&o.Timeout, command.Input{Name: InTimeout, Env: "ASC_TIMEOUT", Default: DefaultTimeout.String(), Usage: "how long to wait for the build to appear and finish processing (VALID): 30m, 1h, or seconds"}),
 	}, o.TestFlight.Fields())
 }
@@ -112,10 +114,17 @@ func run(ctx context.Context, env *command.Env, opts *Options, o options) error 
 			return err
 		}
 	}
+	interval := o.interval
+	if interval == 0 {
+		if opts.PollInterval < time.Second {
+			return command.Usagef("poll-interval must be at least 1s")
+		}
+		interval = opts.PollInterval
+	}
 	end := env.Report.Group("Waiting for the build to finish processing")
 	last := ""
 	build, err := dist.Wait(ctx, client, target, dist.WaitOptions{
-		Timeout: opts.Timeout, Interval: o.interval, Now: env.Now, Sleep: o.sleep,
+		Timeout: opts.Timeout, Interval: interval, Now: env.Now, Sleep: o.sleep,
 		OnState: func(id, state string) {
 			if state != last {
 				env.Report.Infof("build %s: %s", id, state)
