@@ -25,17 +25,21 @@ type GitHub struct {
 // NewGitHub returns a dispatcher to repo ("owner/name") that authenticates
 // with token at apiURL (empty: api.github.com). httpClient may be nil.
 func NewGitHub(repo, token, apiURL string, httpClient *http.Client) (*GitHub, error) {
+	if token == "" {
+		return nil, errors.New("github-token: empty; set GITHUB_TOKEN to a token that may create repository_dispatch events (fine-grained: this repository, contents: write), or give a GitHub App (github-app-id)")
+	}
+	return newGitHub(repo, apiURL, httpClient, []github.ClientOptionsFunc{github.WithAuthToken(token)})
+}
+
+func newGitHub(repo, apiURL string, httpClient *http.Client, extra []github.ClientOptionsFunc) (*GitHub, error) {
 	owner, name, ok := strings.Cut(strings.TrimSpace(repo), "/")
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
 		return nil, fmt.Errorf("github-repository: %q is not owner/name; set GITHUB_REPOSITORY or --github-repository", repo)
 	}
-	if token == "" {
-		return nil, errors.New("github-token: empty; set GITHUB_TOKEN to a token that may create repository_dispatch events (fine-grained: this repository, contents: write)")
-	}
 	if apiURL == "" {
 		apiURL = DefaultGitHubAPIURL
 	}
-	opts := []github.ClientOptionsFunc{github.WithURLs(&apiURL, &apiURL), github.WithAuthToken(token)}
+	opts := append([]github.ClientOptionsFunc{github.WithURLs(&apiURL, &apiURL)}, extra...)
 	if httpClient != nil {
 		opts = append(opts, github.WithHTTPClient(httpClient))
 	}

@@ -25,6 +25,9 @@ type Options struct {
 	Repository     string
 	Token          string
 	APIURL         string
+	AppID          string
+	InstallationID string
+	AppKey         string
 }
 
 func (o *Options) fields() []command.Field {
@@ -34,6 +37,9 @@ func (o *Options) fields() []command.Field {
 		command.String(&o.PreviousSecret, command.Input{Name: "webhook-secret-previous", Env: "ASC_WEBHOOK_SECRET_PREVIOUS", Secret: true, Usage: "the secret being replaced, also accepted while a rotation is under way", CLIOnly: true}),
 		command.String(&o.Repository, command.Input{Name: "github-repository", Env: "GITHUB_REPOSITORY", Usage: "owner/name of the repository whose workflows are started", CLIOnly: true}),
 		command.String(&o.Token, command.Input{Name: "github-token", Env: "GITHUB_TOKEN", Secret: true, Usage: "token allowed to create repository_dispatch events (fine-grained: that repository, contents: write)", CLIOnly: true}),
+		command.String(&o.AppID, command.Input{Name: "github-app-id", Env: "GITHUB_APP_ID", Usage: "a GitHub App's ID, to dispatch with its installation tokens instead of github-token", CLIOnly: true}),
+		command.String(&o.InstallationID, command.Input{Name: "github-app-installation-id", Env: "GITHUB_APP_INSTALLATION_ID", Usage: "the App's installation on the repository (with github-app-id)", CLIOnly: true}),
+		command.Text(&o.AppKey, command.Input{Name: "github-app-private-key", Env: "GITHUB_APP_PRIVATE_KEY", Secret: true, Usage: "the App's private key, PEM (with github-app-id)", CLIOnly: true}),
 		command.String(&o.APIURL, command.Input{Name: "github-api-url", Env: "GITHUB_API_URL", Default: relay.DefaultGitHubAPIURL, Usage: "GitHub's REST API (GitHub Enterprise Server: https://HOST/api/v3)", CLIOnly: true}),
 	}
 }
@@ -76,12 +82,28 @@ func (o *Options) handler(env *command.Env) (*relay.Handler, error) {
 	if o.PreviousSecret != "" {
 		secrets = append(secrets, []byte(o.PreviousSecret))
 	}
-	gh, err := relay.NewGitHub(o.Repository, o.Token, o.APIURL, env.HTTP)
+	gh, err := o.dispatcher(env)
 	if err != nil {
 		return nil, command.Usagef("%v", err)
 	}
 	return relay.New(relay.Config{Secrets: secrets, Dispatcher: gh,
 		Logf: func(format string, args ...any) { env.Report.Infof("%s", fmt.Sprintf(format, args...)) }})
+}
+
+// dispatcher is the GitHub App's when github-app-id is given, else the
+// token's.
+func (o *Options) dispatcher(env *command.Env) (*relay.GitHub, error) {
+	if o.AppID == "" {
+		return relay.NewGitHub(o.Repository, o.Token, o.APIURL, env.HTTP)
+	}
+	if o.Token != "" {
+		return nil, fmt.Errorf("github-token and github-app-id are both set; keep one (GitHub Actions sets GITHUB_TOKEN only inside a job)")
+	}
+	tokens, err := relay.NewAppTokens(o.AppID, o.InstallationID, o.AppKey, o.APIURL, env.HTTP, env.Now)
+	if err != nil {
+		return nil, err
+	}
+	return relay.NewGitHubApp(o.Repository, tokens, o.APIURL, env.HTTP)
 }
 
 // addr is --addr, else 0.0.0.0:$PORT, else 127.0.0.1:8080.
@@ -96,7 +118,7 @@ func (o *Options) addr(getenv func(string) string) string {
 }
 
 func serve(ctx context.Context, env *command.Env, opts *Options, onReady ready) error {
-	env.Report.Mask(opts.Secret, opts.PreviousSecret, opts.Token)
+	env.Report.Mask(opts.Secret, opts.PreviousSecret, opts.Token, opts.AppKey)
 	h, err := opts.handler(env)
 	if err != nil {
 		return err

@@ -99,9 +99,11 @@ func TestServe(t *testing.T) {
 
 func TestRefusesMissingConfig(t *testing.T) {
 	for name, inputs := range map[string]map[string]string{
-		"no secret":     {"github-repository": "o/r", "github-token": "t"},
-		"no repository": {"webhook-secret": "s", "github-token": "t"},
-		"no token":      {"webhook-secret": "s", "github-repository": "o/r"},
+		"no secret":       {"github-repository": "o/r", "github-token": "t"},
+		"no repository":   {"webhook-secret": "s", "github-token": "t"},
+		"no token":        {"webhook-secret": "s", "github-repository": "o/r"},
+		"app without key": {"webhook-secret": "s", "github-repository": "o/r", "github-app-id": "12", "github-app-installation-id": "3"},
+		"app and token":   {"webhook-secret": "s", "github-repository": "o/r", "github-app-id": "12", "github-token": "t"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			inputs["addr"] = "127.0.0.1:0"
