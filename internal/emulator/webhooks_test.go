@@ -154,3 +154,55 @@ func TestWebhookOnUploadStates(t *testing.T) {
 		t.Fatalf("redelivery: %v", last)
 	}
 }
+
+// TestWebhookOnBetaReview: a beta review decision is sent as the build's
+// external state (WAITING_FOR_BETA_REVIEW, then BETA_APPROVED), only to
+// enabled webhooks of the build's app that list the event.
+func TestWebhookOnBetaReview(t *testing.T) {
+	e := newEnv(t, Config{BetaReviewDelay: 5 * time.Minute})
+	rc := &receiver{secret: "s3cret", status: 200}
+	hook := httptest.NewServer(rc)
+	defer hook.Close()
+	other := &receiver{secret: "s3cret", status: 200}
+	otherHook := httptest.NewServer(other)
+	defer otherHook.Close()
+	for _, body := range []map[string]any{
+		webhookBody(hook.URL, "s3cret", "BUILD_BETA_DETAIL_EXTERNAL_BUILD_STATE_UPDATED"),
+		webhookBody(otherHook.URL, "s3cret", "BUILD_UPLOAD_STATE_UPDATED"), // another event: nothing
+	} {
+		if r := e.do("POST", "/v1/webhooks", body); r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+	}
+	disabled := webhookBody(otherHook.URL, "s3cret", "BUILD_BETA_DETAIL_EXTERNAL_BUILD_STATE_UPDATED")
+	disabled["data"].(map[string]any)["attributes"].(map[string]any)["enabled"] = false
+	if r := e.do("POST", "/v1/webhooks", disabled); r.status != 201 {
+		t.Fatalf("create disabled: %d %s", r.status, r.body)
+	}
+	upd := map[string]any{"data": map[string]any{"type": "builds", "id": "BUILD00001", "attributes": map[string]any{"usesNonExemptEncryption": false}}}
+	if r := e.do("PATCH", "/v1/builds/BUILD00001", upd); r.status != 200 {
+		t.Fatalf("compliance: %d %s", r.status, r.body)
+	}
+	submit := map[string]any{"data": map[string]any{"type": "betaAppReviewSubmissions",
+		"relationships": map[string]any{"build": map[string]any{"data": map[string]any{"type": "builds", "id": "BUILD00001"}}}}}
+	if r := e.do("POST", "/v1/betaAppReviewSubmissions", submit); r.status != 201 {
+		t.Fatalf("submit: %d %s", r.status, r.body)
+	}
+	e.srv.Tick()
+	e.clock.Advance(5 * time.Minute)
+	e.srv.Tick()
+	got, bad := rc.got()
+	if len(got) != 2 || bad != 0 {
+		t.Fatalf("%d notifications (%d badly signed), want 2", len(got), bad)
+	}
+	for i, want := range [][2]string{{"READY_FOR_BETA_SUBMISSION", "WAITING_FOR_BETA_REVIEW"}, {"WAITING_FOR_BETA_REVIEW", "BETA_APPROVED"}} {
+		d := got[i]["data"]
+		if dig(d, "type") != "buildBetaDetailExternalBuildStateUpdated" || dig(d, "attributes", "oldState") != want[0] ||
+			dig(d, "attributes", "newState") != want[1] || dig(d, "relationships", "instance", "data", "id") != "BUILD00001" {
+			t.Errorf("notification %d: %v", i, d)
+		}
+	}
+	if n, _ := other.got(); len(n) != 0 {
+		t.Errorf("a webhook without the event, or disabled, got %d notifications", len(n))
+	}
+}

@@ -64,7 +64,7 @@ func (g *GitHub) Dispatch(ctx context.Context, eventType string, payload map[str
 		if resp != nil {
 			return fmt.Errorf("GitHub answered %d", resp.StatusCode)
 		}
-		return errors.New("GitHub did not answer")
+		return fmt.Errorf("GitHub did not answer: %w", err)
 	}
 	return nil
 }
