@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -92,7 +93,9 @@ var webhookRoutes = []route{
 	{"PATCH /v1/webhooks/{id}", "webhooks_updateInstance", AccessUpload, (*Server).updateWebhook},
 	{"DELETE /v1/webhooks/{id}", "webhooks_deleteInstance", AccessUpload, (*Server).deleteWebhook},
 	{"GET /v1/apps/{id}/webhooks", "apps_webhooks_getToManyRelated", AccessUpload, (*Server).listAppWebhooks},
+	{"GET /v1/apps/{id}/relationships/webhooks", "apps_webhooks_getToManyRelationship", AccessUpload, (*Server).listAppWebhooks},
 	{"GET /v1/webhooks/{id}/deliveries", "webhooks_deliveries_getToManyRelated", AccessUpload, (*Server).listDeliveries},
+	{"GET /v1/webhooks/{id}/relationships/deliveries", "webhooks_deliveries_getToManyRelationship", AccessUpload, (*Server).listDeliveries},
 	{"POST /v1/webhookPings", "webhookPings_createInstance", AccessUpload, (*Server).createWebhookPing},
 	{"POST /v1/webhookDeliveries", "webhookDeliveries_createInstance", AccessUpload, (*Server).redeliver},
 }
@@ -234,9 +237,14 @@ func (s *Server) listAppWebhooks(w http.ResponseWriter, r *http.Request, _ *Key)
 		writeNotFound(w, "apps", appID)
 		return
 	}
+	linkages := strings.HasSuffix(r.URL.Path, "/relationships/webhooks")
 	data := []any{}
 	for _, h := range s.hooks.hooks {
-		if h.appID == appID {
+		switch {
+		case h.appID != appID:
+		case linkages:
+			data = append(data, linkage{Type: "webhooks", ID: h.id})
+		default:
 			data = append(data, renderWebhook(r, h))
 		}
 	}

@@ -31,10 +31,15 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, _ *Key) 
 	if s.hook(w, id) == nil {
 		return
 	}
+	linkages := strings.HasSuffix(r.URL.Path, "/relationships/deliveries")
 	data, included := []any{}, []any{}
 	for i := len(s.hooks.deliveries) - 1; i >= 0 && len(data) < limit; i-- { // newest first
 		d := s.hooks.deliveries[i]
 		if d.hookID != id || (states != nil && !slices.Contains(states, d.state)) {
+			continue
+		}
+		if linkages {
+			data = append(data, linkage{Type: "webhookDeliveries", ID: d.id})
 			continue
 		}
 		data = append(data, renderDelivery(r, d))

@@ -206,3 +206,24 @@ func TestWebhookOnBetaReview(t *testing.T) {
 		t.Errorf("a webhook without the event, or disabled, got %d notifications", len(n))
 	}
 }
+
+// TestWebhookLinkages: the relationship endpoints list the state's IDs.
+func TestWebhookLinkages(t *testing.T) {
+	e := newEnv(t, Config{})
+	rc := &receiver{secret: "s", status: 200}
+	hook := httptest.NewServer(rc)
+	defer hook.Close()
+	id := dig(e.do("POST", "/v1/webhooks", webhookBody(hook.URL, "s", "BUILD_UPLOAD_STATE_UPDATED")).json(t), "data", "id")
+	ping := map[string]any{"data": map[string]any{"type": "webhookPings",
+		"relationships": map[string]any{"webhook": map[string]any{"data": map[string]any{"type": "webhooks", "id": id}}}}}
+	e.do("POST", "/v1/webhookPings", ping)
+	e.srv.Tick()
+	if got := e.mustGet("/v1/apps/" + demoAppID + "/relationships/webhooks"); dig(got, "data", 0, "id") != id || len(got["data"].([]any)) != 1 {
+		t.Errorf("app's webhook linkages: %v", got)
+	}
+	deliveries := e.mustGet("/v1/webhooks/" + id.(string) + "/deliveries")
+	links := e.mustGet("/v1/webhooks/" + id.(string) + "/relationships/deliveries")
+	if dig(links, "data", 0, "type") != "webhookDeliveries" || dig(links, "data", 0, "id") != dig(deliveries, "data", 0, "id") {
+		t.Errorf("delivery linkages %v, deliveries %v", links, deliveries)
+	}
+}
