@@ -108,11 +108,8 @@ func run(ctx context.Context, env *command.Env, opts *Options, steps Steps) erro
 		return err
 	}
 	defer os.RemoveAll(dir)
-	files := Files{IPA: filepath.Join(dir, "Demo.ipa"), WebhookIPA: filepath.Join(dir, "Webhook.ipa")}
-	if err := writeIPA(files.IPA, size, "1"); err != nil {
-		return err
-	}
-	if err := writeIPA(files.WebhookIPA, 1<<20, "2"); err != nil {
+	files, err := writeFiles(dir, size)
+	if err != nil {
 		return err
 	}
 	hooks, err := startWebhookPath(env)
@@ -127,13 +124,12 @@ func run(ctx context.Context, env *command.Env, opts *Options, steps Steps) erro
 		inputs := command.MapValues{}
 		waited, err := resolveVars(ctx, hooks, st, inputs)
 		rows = append(rows, waited...)
-		if err != nil {
-			env.Report.Summary(table(url, rows))
-			return fmt.Errorf("demo step %s: %w", st.Command.Name, err)
-		}
-		row, err := runStep(ctx, env, st, base, inputs)
-		if row.String() != "" {
-			rows = append(rows, row)
+		if err == nil {
+			var row untrusted.Markdown
+			row, err = runStep(ctx, env, st, base, inputs)
+			if row.String() != "" {
+				rows = append(rows, row)
+			}
 		}
 		if err != nil {
 			env.Report.Summary(table(url, rows))
@@ -204,6 +200,15 @@ func (c *capture) SetOutput(name, value string) error {
 
 // Summary keeps sub-step summaries out of the demo's own, shorter one.
 func (c *capture) Summary(untrusted.Markdown) {}
+
+// writeFiles generates the main job's IPA and the webhook path's smaller one.
+func writeFiles(dir string, size int64) (Files, error) {
+	f := Files{IPA: filepath.Join(dir, "Demo.ipa"), WebhookIPA: filepath.Join(dir, "Webhook.ipa")}
+	if err := writeIPA(f.IPA, size, "1"); err != nil {
+		return f, err
+	}
+	return f, writeIPA(f.WebhookIPA, 1<<20, "2")
+}
 
 // writeIPA writes an IPA of build number <now>.<n> (unique per run).
 func writeIPA(path string, size int64, n string) error {
