@@ -27,7 +27,8 @@ var (
 	adapters = []string{"internal/actions", "internal/cli"}
 	// Domain packages and their test support (…test subpackages).
 	domain = []string{"internal/credentials", "internal/token", "internal/asc", "internal/upload",
-		"internal/expiry", "internal/distribute", "internal/emulator", "internal/readiness"}
+		"internal/expiry", "internal/distribute", "internal/emulator", "internal/readiness",
+		"internal/relay"}
 	// commandsDir holds one package per command; shared is what they share
 	// (key inputs, client builder, rehearsals), which is not a command.
 	commandsDir = "internal/commands/"
@@ -95,6 +96,10 @@ func violations(pkgs []pkg) []string {
 			if under(from, "internal/asc") && under(d, "internal/emulator") ||
 				under(from, "internal/emulator") && under(d, "internal/asc") {
 				add("%s imports %s (the client and the emulator never import each other)", from, d)
+			}
+			if under(from, "internal/relay") && under(d, "internal/emulator") ||
+				under(from, "internal/emulator") && under(d, "internal/relay") {
+				add("%s imports %s (the webhook verifier and the emulator's signer share no code)", from, d)
 			}
 		}
 	}

@@ -14,7 +14,8 @@ func TestDemoStep(t *testing.T) {
 	if s.code != 0 || s.outputs["result"] != "ok" {
 		t.Fatalf("exit %d outputs %v\n%s", s.code, s.outputs, actionstest.Masked(s.stdout, s.stdout))
 	}
-	for _, step := range []string{"| token | ok |", "| verify | ok |", "| upload | ok |", "processing-state=VALID", "beta-review-state=WAITING_FOR_REVIEW"} {
+	for _, step := range []string{"| token | ok |", "| verify | ok |", "| upload | ok |", "processing-state=VALID", "beta-review-state=WAITING_FOR_REVIEW",
+		"| webhook | ok |", "| relay → GitHub | ok | repository_dispatch asc-build-upload-state-updated", "new_state=COMPLETE", "| distribute | ok |"} {
 		if !strings.Contains(s.summary, step) {
 			t.Errorf("summary lacks %q:\n%s", step, s.summary)
 		}

@@ -19,6 +19,9 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(standInEnv) != "" { // this binary re-executed as GitHub's API (webhook_relay_test.go)
+		os.Exit(serveGitHubStandIn())
+	}
 	dir, err := os.MkdirTemp("", "asc-action-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

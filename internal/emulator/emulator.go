@@ -96,6 +96,8 @@ type Server struct {
 	authFailures []string
 	incomplete   int
 
+	hooks webhookState // webhooks.go
+
 	mux *http.ServeMux
 	// generated holds the made-up resources of each type no state keeps.
 	generated map[string][]*object
@@ -248,6 +250,7 @@ func (s *Server) Close() error {
 		}
 		cancel()
 	}
+	s.stopWebhooks()
 	s.work.Wait()
 	if s.ownStore {
 		if rmErr := os.RemoveAll(s.storeDir); err == nil {

@@ -24,7 +24,8 @@ func TestEveryGetOperationOfTheDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, Config{Data: data})
-	e.createFile(e.createUpload("99"), 1000) // a build upload and its file, to be read back
+	e.createFile(e.createUpload("99"), 1000)                                                                 // a build upload and its file, to be read back
+	e.do("POST", "/v1/webhooks", webhookBody("http://127.0.0.1:9/", "s3cret", "BUILD_UPLOAD_STATE_UPDATED")) // webhooks_test.go
 	cat, err := loadCatalog()
 	if err != nil {
 		t.Fatal(err)

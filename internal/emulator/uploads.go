@@ -799,6 +799,7 @@ func (s *Server) advance() {
 			s.endBuild(b, faults)
 		}
 	}
+	s.webhooksAdvanced(now) // webhooks_send.go
 }
 
 // decide ends an upload's processing: FAILED with Apple-shaped errors, or

@@ -2,7 +2,6 @@ package openapi
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -83,8 +82,10 @@ func TestJSONIsDecompressedOnce(t *testing.T) {
 }
 
 // TestVendoredCopyEqualsShared notices a refreshed ../shared/asc/openapi.json
-// (or $ASC_OPENAPI) that was not vendored. On a clone with nothing beside it
-// there is nothing to compare, and the test says so in its log.
+// (or $ASC_OPENAPI) that was not vendored: its sum must be the one SOURCE.md
+// records, and every one of its paths must be in the vendored copy. On a clone
+// with nothing beside it there is nothing to compare, and the test says so in
+// its log.
 func TestVendoredCopyEqualsShared(t *testing.T) {
 	path := os.Getenv("ASC_OPENAPI")
 	if path == "" {
@@ -98,11 +99,74 @@ func TestVendoredCopyEqualsShared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got, want := sum(src), recorded(t)["sha256 (source)"]; got != want {
+		t.Fatalf("%s has sha256 %s, SOURCE.md records %q: run internal/openapi/refresh.sh and commit", path, got, want)
+	}
+	vendored := paths(t, mustJSON(t))
+	for p := range paths(t, src) {
+		if !vendored[p] {
+			t.Errorf("vendored copy lacks the source's path %s: run internal/openapi/refresh.sh", p)
+		}
+	}
+}
+
+// TestOverlaysAreMerged holds the vendored copy to the overlays beside it:
+// each overlay path is in the document, and each overlay says where its text
+// comes from.
+func TestOverlaysAreMerged(t *testing.T) {
+	files, err := filepath.Glob("*.overlay.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no overlay found (%v); the webhook paths come from webhooks.overlay.json", err)
+	}
+	vendored := paths(t, mustJSON(t))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ov struct {
+			Source map[string]any `json:"x-source"`
+			Paths  map[string]any `json:"paths"`
+		}
+		if err := json.Unmarshal(b, &ov); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if len(ov.Source) == 0 || len(ov.Paths) == 0 {
+			t.Errorf("%s: an overlay needs x-source (where its text comes from) and paths", f)
+		}
+		for p := range ov.Paths {
+			if !vendored[p] {
+				t.Errorf("%s: path %s is not in the vendored copy: run internal/openapi/refresh.sh", f, p)
+			}
+		}
+	}
+	for _, p := range []string{"/v1/webhooks", "/v1/webhooks/{id}", "/v1/webhooks/{id}/deliveries", "/v1/webhookDeliveries", "/v1/webhookPings", "/v1/apps/{id}/webhooks"} {
+		if !vendored[p] {
+			t.Errorf("vendored copy lacks the webhook path %s", p)
+		}
+	}
+}
+
+func mustJSON(t *testing.T) []byte {
+	t.Helper()
 	doc, err := JSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(src, doc) {
-		t.Errorf("%s (sha256 %s) differs from the vendored copy (sha256 %s): run internal/openapi/refresh.sh and commit", path, sum(src), sum(doc))
+	return doc
+}
+
+func paths(t *testing.T, doc []byte) map[string]bool {
+	t.Helper()
+	var d struct {
+		Paths map[string]json.RawMessage `json:"paths"`
 	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for p := range d.Paths {
+		out[p] = true
+	}
+	return out
 }

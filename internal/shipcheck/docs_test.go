@@ -14,6 +14,7 @@ import (
 	"github.com/asc-action/asc-action/internal/distribute"
 	"github.com/asc-action/asc-action/internal/expiry"
 	"github.com/asc-action/asc-action/internal/expiry/ghrepo"
+	"github.com/asc-action/asc-action/internal/relay"
 	"github.com/asc-action/asc-action/internal/token"
 	"github.com/asc-action/asc-action/internal/upload"
 	"github.com/asc-action/asc-action/internal/upload/ipa"
@@ -93,6 +94,7 @@ func TestTroubleshootingQuotesTheCode(t *testing.T) {
 		ipa.ErrNotZip, ipa.ErrOpen, ipa.ErrNoApp, ipa.ErrMissingKey, ipa.ErrPackageNeedsVersions, ipa.ErrUnknownPlatform,
 		expiry.ErrIndividualKey, expiry.ErrThresholds, ghrepo.ErrForbidden, ghrepo.ErrBadRepository,
 		distribute.ErrNotPermitted, distribute.ErrBuildNotFound, distribute.ErrAmbiguousBuild, distribute.ErrWaitTimeout,
+		relay.ErrNoSignature, relay.ErrMalformedSignature, relay.ErrBadSignature,
 	}
 	for _, e := range errs {
 		if !strings.Contains(page, e.Error()) {

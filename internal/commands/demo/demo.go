@@ -24,11 +24,20 @@ type Step struct {
 	Inputs  map[string]string
 	// Show lists the outputs worth printing (never the token).
 	Show []string
+	// Vars are inputs whose values the demo knows only at run time:
+	// input name -> VarRelayURL, VarWebhookSecret or VarDispatchedUpload.
+	Vars map[string]string
 }
 
-// Steps returns the demo's steps given the IPA it generated; the app
+// Files are what the demo generated for its steps: the main job's IPA and
+// a smaller one, of another build number, for the webhook path.
+type Files struct {
+	IPA, WebhookIPA string
+}
+
+// Steps returns the demo's steps given the files it generated; the app
 // package passes the registered commands in.
-type Steps func(ipaPath string) []Step
+type Steps func(f Files) []Step
 
 // Options are the demo command's inputs (CLI flags only).
 type Options struct {
@@ -49,8 +58,12 @@ func Command(steps Steps) *command.Command {
 		Name:    "demo",
 		Summary: "Run the main job against the built-in App Store Connect emulator with a throwaway key",
 		Long: `Generates a throwaway EC P-256 key (kept in memory), starts the emulator on
-127.0.0.1, then runs token, verify and upload (of a generated IPA) against it and
-prints what happened. Needs no Apple account and nothing outside this machine.`,
+127.0.0.1, then runs token, verify and upload (of a generated IPA) against it; then
+the webhook path: webhook points the app's webhook at a relay started in-process, a
+second IPA is uploaded without waiting, the emulator's signed notification goes through
+the relay to a local stand-in for GitHub's API as a repository_dispatch, and distribute
+starts from that dispatch. Prints what happened. Needs no Apple account and nothing
+outside this machine.`,
 		Outputs: []command.Output{{Name: "result", Usage: "ok when every step succeeded"}},
 		Primary: "result",
 	}, (*Options).fields, func(ctx context.Context, env *command.Env, opts *Options) error {
@@ -95,17 +108,28 @@ func run(ctx context.Context, env *command.Env, opts *Options, steps Steps) erro
 		return err
 	}
 	defer os.RemoveAll(dir)
-	ipaPath := filepath.Join(dir, "Demo.ipa")
-	if err := writeIPA(ipaPath, size); err != nil {
+	files, err := writeFiles(dir, size)
+	if err != nil {
 		return err
 	}
+	hooks, err := startWebhookPath(env)
+	if err != nil {
+		return fmt.Errorf("starting the webhook relay: %w", err)
+	}
+	defer hooks.close()
 
 	base := map[string]string{"private-key": pemKey, "key-id": keyID, "issuer-id": issuer, "api-url": url}
 	var rows []untrusted.Markdown
-	for _, st := range steps(ipaPath) {
-		row, err := runStep(ctx, env, st, base)
-		if row.String() != "" {
-			rows = append(rows, row)
+	for _, st := range steps(files) {
+		inputs := command.MapValues{}
+		waited, err := resolveVars(ctx, hooks, st, inputs)
+		rows = append(rows, waited...)
+		if err == nil {
+			var row untrusted.Markdown
+			row, err = runStep(ctx, env, st, base, inputs)
+			if row.String() != "" {
+				rows = append(rows, row)
+			}
 		}
 		if err != nil {
 			env.Report.Summary(table(url, rows))
@@ -118,8 +142,12 @@ func run(ctx context.Context, env *command.Env, opts *Options, steps Steps) erro
 
 // runStep runs one step with the base inputs and its own, and returns its
 // row of the summary table.
-func runStep(ctx context.Context, env *command.Env, st Step, base map[string]string) (untrusted.Markdown, error) {
-	inputs := command.MapValues{}
+func runStep(ctx context.Context, env *command.Env, st Step, base map[string]string, inputs command.MapValues) (untrusted.Markdown, error) {
+	for k := range inputs {
+		if st.Command.Input(k) == nil {
+			return untrusted.Markdown{}, fmt.Errorf("the command has no input %q", k)
+		}
+	}
 	for k, v := range base {
 		inputs[k] = v
 	}
@@ -173,8 +201,18 @@ func (c *capture) SetOutput(name, value string) error {
 // Summary keeps sub-step summaries out of the demo's own, shorter one.
 func (c *capture) Summary(untrusted.Markdown) {}
 
-func writeIPA(path string, size int64) error {
-	facts := ipa.Facts{BundleID: emulator.DemoBundleID, BuildVersion: fmt.Sprint(time.Now().Unix()), ShortVersion: "1.0", Platform: ipa.IOS}
+// writeFiles generates the main job's IPA and the webhook path's smaller one.
+func writeFiles(dir string, size int64) (Files, error) {
+	f := Files{IPA: filepath.Join(dir, "Demo.ipa"), WebhookIPA: filepath.Join(dir, "Webhook.ipa")}
+	if err := writeIPA(f.IPA, size, "1"); err != nil {
+		return f, err
+	}
+	return f, writeIPA(f.WebhookIPA, 1<<20, "2")
+}
+
+// writeIPA writes an IPA of build number <now>.<n> (unique per run).
+func writeIPA(path string, size int64, n string) error {
+	facts := ipa.Facts{BundleID: emulator.DemoBundleID, BuildVersion: fmt.Sprint(time.Now().Unix()) + "." + n, ShortVersion: "1.0", Platform: ipa.IOS}
 	if _, _, err := ipa.WriteFile(path, facts, ipa.WriteOptions{PayloadSize: size, Binary: true, Seed: 1}); err != nil {
 		return fmt.Errorf("generating the demo IPA: %w", err)
 	}

@@ -6,6 +6,7 @@ package distribute
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/asc-action/asc-action/internal/asc"
@@ -22,6 +23,9 @@ const (
 	InAppID        = "app-id"
 	InBuildVersion = "build-version"
 	InTimeout      = "timeout"
+	// InBuildUploadID names the build by its upload, as a webhook's
+	// repository_dispatch carries it (client_payload.instance_id).
+	InBuildUploadID = "build-upload-id"
 )
 
 // OutBuildID is the output naming the build distributed.
@@ -39,6 +43,9 @@ type Options struct {
 	BuildVersion string
 	Timeout      time.Duration
 	TestFlight   testflight.Options
+	// BuildUploadID names the build by its upload (webhooks).
+	BuildUploadID string
+	PollInterval  time.Duration
 }
 
 func (o *Options) fields() []command.Field {
@@ -46,6 +53,8 @@ func (o *Options) fields() []command.Field {
 		command.String(&o.BuildID, command.Input{Name: InBuildID, Env: "ASC_BUILD_ID", Usage: "App Store Connect ID of the build to distribute (or give app-id and build-version)"}),
 		command.String(&o.AppID, command.Input{Name: InAppID, Env: "ASC_APP_ID", Usage: "App Store Connect app ID (Apple ID of the app), with build-version"}),
 		command.String(&o.BuildVersion, command.Input{Name: InBuildVersion, Env: "ASC_BUILD_VERSION", Usage: "build number (CFBundleVersion) of the build, with app-id"}),
+		command.String(&o.BuildUploadID, command.Input{Name: InBuildUploadID, Env: "ASC_BUILD_UPLOAD_ID", Usage: "ID of the build upload whose build to distribute (a webhook dispatch's client_payload.instance_id), instead of build-id"}),
+		command.Duration(&o.PollInterval, command.Input{Name: "poll-interval", Default: dist.DefaultPollInterval.String(), Usage: "time between two reads of the build's processing state while waiting"}),
 		command.Duration(&o.Timeout, command.Input{Name: InTimeout, Env: "ASC_TIMEOUT", Default: DefaultTimeout.String(), Usage: "how long to wait for the build to appear and finish processing (VALID): 30m, 1h, or seconds"}),
 	}, o.TestFlight.Fields())
 }
@@ -77,8 +86,8 @@ nothing. The key needs the Admin or App Manager role.`,
 
 func run(ctx context.Context, env *command.Env, opts *Options, o options) error {
 	target := dist.Target{BuildID: opts.BuildID, AppID: opts.AppID, Version: opts.BuildVersion}
-	if target.BuildID == "" && (target.AppID == "" || target.Version == "") {
-		return command.Usagef("give build-id, or app-id together with build-version, to say which build to distribute")
+	if target.BuildID == "" && opts.BuildUploadID == "" && (target.AppID == "" || target.Version == "") {
+		return command.Usagef("give build-id, or app-id together with build-version, or build-upload-id, to say which build to distribute")
 	}
 	// Check every input before any request, so a typo costs nothing.
 	cfg, err := opts.TestFlight.Config()
@@ -100,10 +109,22 @@ func run(ctx context.Context, env *command.Env, opts *Options, o options) error 
 		return err
 	}
 
+	if target.BuildID == "" && opts.BuildUploadID != "" {
+		if target.BuildID, err = uploadedBuild(ctx, client, opts.BuildUploadID); err != nil {
+			return err
+		}
+	}
+	interval := o.interval
+	if interval == 0 {
+		if opts.PollInterval < time.Second {
+			return command.Usagef("poll-interval must be at least 1s")
+		}
+		interval = opts.PollInterval
+	}
 	end := env.Report.Group("Waiting for the build to finish processing")
 	last := ""
 	build, err := dist.Wait(ctx, client, target, dist.WaitOptions{
-		Timeout: opts.Timeout, Interval: o.interval, Now: env.Now, Sleep: o.sleep,
+		Timeout: opts.Timeout, Interval: interval, Now: env.Now, Sleep: o.sleep,
 		OnState: func(id, state string) {
 			if state != last {
 				env.Report.Infof("build %s: %s", id, state)
@@ -124,4 +145,16 @@ func run(ctx context.Context, env *command.Env, opts *Options, o options) error 
 		return auth.ExplainAgreement("distribute", "The distribution stopped part way; the step is safe to run again once the agreement is accepted.", err)
 	}
 	return testflight.SetOutputs(env, res)
+}
+
+// uploadedBuild is the build a build upload produced.
+func uploadedBuild(ctx context.Context, client *asc.Client, uploadID string) (string, error) {
+	u, _, err := client.GetBuildUpload(ctx, uploadID)
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", InBuildUploadID, uploadID, err)
+	}
+	if id := u.BuildID(); id != "" {
+		return id, nil
+	}
+	return "", fmt.Errorf("%s %s: the upload is %s and has no build yet; distribute once it is COMPLETE (the webhook's new_state)", InBuildUploadID, uploadID, u.State())
 }

@@ -41,6 +41,8 @@ type Options struct {
 	StoreDir    string
 	Missing     string
 	InFlight    string
+	// WebhookAttempts is how often a failed webhook delivery is tried.
+	WebhookAttempts int
 }
 
 func (o *Options) fields() []command.Field {
@@ -60,6 +62,7 @@ func (o *Options) fields() []command.Field {
 		command.Duration(&o.BuildDelay, command.Input{Name: "build-delay", Default: "10s", Usage: "time from COMPLETE to the build's VALID", CLIOnly: true}),
 		command.Duration(&o.ReviewDelay, command.Input{Name: "review-delay", Default: "30s", Usage: "time from a beta review submission to APPROVED", CLIOnly: true}),
 		command.Bool(&o.Verbose, command.Input{Name: "verbose", Usage: "log every request and every refused token (never the token)", CLIOnly: true}),
+		command.Int(&o.WebhookAttempts, command.Input{Name: "webhook-attempts", Default: "3", Usage: "attempts of a webhook delivery whose endpoint fails (1: no retry; then FAILED, for redelivery)", CLIOnly: true}, 1, 10),
 		command.String(&o.StoreDir, command.Input{Name: "store-dir", Usage: "directory for uploaded bytes (default: a temporary one, removed on exit)", CLIOnly: true}),
 		command.String(&o.Missing, command.Input{Name: "missing", Env: emu.EnvMissing, Usage: "leave out of every app what external testing needs, comma-separated: beta-review-details, beta-app-localization, encryption-declaration", CLIOnly: true}),
 		command.String(&o.InFlight, command.Input{Name: "uploads-in-flight", Env: emu.EnvUploadsInFlight, Usage: "build uploads another run left in flight (PROCESSING) for the first app, VERSION:BUILD comma-separated, e.g. 2.1:7", CLIOnly: true}),
@@ -188,6 +191,7 @@ func serve(ctx context.Context, env *command.Env, opts *Options, onReady ready) 
 	cfg.Keys = []emu.Key{key}
 
 	srv := emu.New(cfg)
+	srv.SetWebhookRetries(webhookWaits(opts.WebhookAttempts))
 	url, err := srv.Start(opts.Addr)
 	if err != nil {
 		srv.Close()
@@ -221,6 +225,20 @@ func serve(ctx context.Context, env *command.Env, opts *Options, onReady ready) 
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// webhookWaits are the waits between n attempts of a webhook delivery:
+// the emulator's defaults, then a minute each.
+func webhookWaits(n int) []time.Duration {
+	var waits []time.Duration
+	for i := 0; i < n-1; i++ {
+		if i < len(emu.DefaultWebhookRetries) {
+			waits = append(waits, emu.DefaultWebhookRetries[i])
+		} else {
+			waits = append(waits, time.Minute)
+		}
+	}
+	return waits
 }
 
 // readPublicKey reads an EC P-256 public key from a PUBLIC KEY PEM, or the
