@@ -89,6 +89,9 @@ type Server struct {
 	// urlIssue numbers each issue of part URLs, so a URL obtained again is
 	// a different URL even when the clock has not moved.
 	urlIssue atomic.Uint64
+	// readWork counts the resources reads examined to find and relate
+	// others (world.go), so that a test holds it linear in the state.
+	readWork atomic.Int64
 
 	mu           sync.Mutex
 	keys         map[string]Key
