@@ -344,7 +344,7 @@ func (r *Reporter) Summary(markdown untrusted.Markdown) {
 	if r.quiet {
 		return
 	}
-	md := untrusted.GuardLines(r.redact.Redact(strings.TrimRight(markdown.String(), "\n")))
+	md := untrusted.GuardLines(r.redact.RedactMarkdown(strings.TrimRight(markdown.String(), "\n")))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	fmt.Fprintf(r.err, "\n%s\n", md)

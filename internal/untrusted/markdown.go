@@ -2,6 +2,7 @@ package untrusted
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -179,3 +180,29 @@ func (mb *MarkdownBuilder) Markdown() Markdown { return Markdown{mb.b.String()} 
 
 // Len is the length of the Markdown built so far, in bytes.
 func (mb *MarkdownBuilder) Len() int { return mb.b.Len() }
+
+// RedactMarkdown replaces with *** each of the secrets found in md as Text
+// writes it: with its characters escaped and the zero-width spaces Text may
+// put between two of them, which depend on what surrounds the secret (a
+// plain search for the secret, or for Text of it alone, would miss it).
+func RedactMarkdown(md string, secrets []string) string {
+	for _, s := range secrets {
+		var p strings.Builder
+		n := 0
+		for _, r := range s {
+			if r == '\n' || r == '\r' || r == '\t' || !printable(r) {
+				continue // dropped or folded by Text; such secrets are found line by line
+			}
+			if n > 0 {
+				p.WriteString("(?:" + regexp.QuoteMeta(zwsp) + ")?")
+			}
+			p.WriteString(regexp.QuoteMeta(Text(string(r))))
+			n++
+		}
+		if n == 0 {
+			continue
+		}
+		md = regexp.MustCompile(p.String()).ReplaceAllLiteralString(md, "***")
+	}
+	return md
+}
