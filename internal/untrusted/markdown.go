@@ -181,6 +181,11 @@ func (mb *MarkdownBuilder) Markdown() Markdown { return Markdown{mb.b.String()} 
 // Len is the length of the Markdown built so far, in bytes.
 func (mb *MarkdownBuilder) Len() int { return mb.b.Len() }
 
+// WithoutAutolinkBreaks removes from Markdown source the zero-width spaces
+// Text put in to stop GitHub's autolinks, for a reader that is not GitHub
+// (a terminal), where they would show as entities.
+func WithoutAutolinkBreaks(md string) string { return strings.ReplaceAll(md, zwsp, "") }
+
 // RedactMarkdown replaces with *** each of the secrets found in md as Text
 // writes it: with its characters escaped and the zero-width spaces Text may
 // put between two of them, which depend on what surrounds the secret (a
