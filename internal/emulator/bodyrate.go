@@ -18,31 +18,51 @@ const (
 	DefaultMinBodyRate = 1 << 10
 )
 
-// bodyDeadlines bounds the reading of each request body of next on the
-// connection itself (http.ResponseController), so that a client that sends
-// its headers and stalls or trickles its body loses its connection within
-// seconds, while a large part upload at a normal speed takes as long as it
-// needs: the read deadline moves with each read, to idle from now and to
-// grace plus one second per minRate bytes from the first read, whichever
-// comes first. Connection deadlines are wall-clock time, not the
-// emulator's clock.
+// bodyDeadlines bounds the reading of each request body and the writing of
+// each answer of next on the connection itself (http.ResponseController),
+// so that a client that stalls or trickles its body, or never reads its
+// answers, loses its connection within seconds, while a large part upload
+// at a normal speed takes as long as it needs: the read deadline moves with
+// each read, to idle from now and to grace plus one second per minRate
+// bytes from the first read, whichever comes first; the write deadline, at
+// each write, to idle plus one second per minRate bytes written then.
+// Connection deadlines are wall-clock time, not the emulator's clock.
 func bodyDeadlines(next http.Handler, idle time.Duration, minRate int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body == nil || r.Body == http.NoBody {
-			next.ServeHTTP(w, r)
-			return
-		}
 		rc := http.NewResponseController(w)
-		// Set now, before the handler runs: a handler that never reads
-		// the body leaves the server to discard its rest after it.
-		if rc.SetReadDeadline(time.Now().Add(idle)) != nil {
+		// A fresh answer, no deadline left from the last one on this
+		// connection (the server writes a 100 Continue itself).
+		if rc.SetWriteDeadline(time.Time{}) != nil {
 			next.ServeHTTP(w, r) // a writer without deadlines (not a started server)
 			return
 		}
-		r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc, idle: idle, minRate: minRate}
+		w = &deadlineWriter{ResponseWriter: w, rc: rc, idle: idle, minRate: minRate}
+		if r.Body != nil && r.Body != http.NoBody {
+			// Set now, before the handler runs: a handler that never
+			// reads the body leaves the server to discard its rest after it.
+			_ = rc.SetReadDeadline(time.Now().Add(idle))
+			r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc, idle: idle, minRate: minRate}
+		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// deadlineWriter moves the connection's write deadline before each write
+// of an answer; the last one also bounds the flush after the handler.
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	idle    time.Duration
+	minRate int64
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	_ = d.rc.SetWriteDeadline(time.Now().Add(d.idle + time.Duration(float64(len(p))/float64(d.minRate)*float64(time.Second))))
+	return d.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (d *deadlineWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
 
 // deadlineBody moves the connection's read deadline before each read, and
 // lifts it once the body has ended (the server then watches the idle

@@ -147,3 +147,42 @@ func TestLimitSlowPartUploadStillWorks(t *testing.T) {
 		t.Fatalf("the part took %v; the test needs it to outlast the idle timeout several times", took)
 	}
 }
+
+func TestLimitClientThatNeverReadsLosesItsConnection(t *testing.T) {
+	_, base, key := started(t, Config{MaxConnections: 1, BodyIdleTimeout: 300 * time.Millisecond})
+	c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Requests one after the other on the one connection allowed, their
+	// answers never read: the server's writes block once the buffers fill.
+	req := "GET /v1/apps?include=builds HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key.token(t, time.Now()) + "\r\n\r\n"
+	go func() {
+		for range 20000 {
+			if _, err := io.WriteString(c, req); err != nil {
+				return
+			}
+		}
+	}()
+	done := make(chan int, 1)
+	go func() {
+		r, _ := http.NewRequest("GET", base+"/v1/apps", nil)
+		r.Header.Set("Authorization", "Bearer "+key.token(t, time.Now()))
+		res, err := (&http.Client{Transport: &http.Transport{}}).Do(r)
+		if err != nil {
+			done <- -1
+			return
+		}
+		res.Body.Close()
+		done <- res.StatusCode
+	}()
+	select {
+	case code := <-done:
+		if code != 200 {
+			t.Errorf("a client after the one that never reads: %d, want 200", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a client that never reads its answers still held the only connection after 20 s")
+	}
+}
