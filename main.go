@@ -7,12 +7,17 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/asc-action/asc-action/internal/app"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Ctrl-C and SIGTERM (kill, timeout, docker stop, a cancelled job) both
+	// cancel the command, which then cleans up as it would on an error: an
+	// upload deletes its unfinished build upload, the emulator removes its
+	// throwaway key and store.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := app.Main(ctx, app.System{
 		Args:     os.Args[1:],
 		Getenv:   os.Getenv,

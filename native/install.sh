@@ -10,8 +10,13 @@
 #  2. reuses the runner's tool cache ($RUNNER_TOOL_CACHE/asc-action/<version>/
 #     <arch>), or downloads <base>/v<version>/<asset> with curl, where <base>
 #     is $ASC_ACTION_DOWNLOAD_URL or https://github.com/<repository>/releases/download.
-#     Asset missing (a mirror without it, a release not published yet): it says
-#     so and asks for the source build.
+#     The download is bounded: connection 20 s, the whole download (retries
+#     included) ASC_ACTION_DOWNLOAD_TIMEOUT seconds (default 300), at least
+#     1 KiB/s over any 30 s, at most ASC_ACTION_DOWNLOAD_MAX_BYTES (default
+#     256 MiB); http(s) only, redirects to https only, no URL globbing, no
+#     .curlrc. A user:password@ in the URL is never printed.
+#     Asset missing, or a limit hit (a mirror without it, a release not
+#     published yet, a stalled mirror): it says so and asks for the source build.
 #  3. checks the file's SHA-256 against checksums.txt. A mismatch deletes it and
 #     fails the step: nothing is run.
 #  4. checks the file's build provenance with `gh attestation verify --repo
@@ -22,8 +27,8 @@
 #
 # Environment: RUNNER_OS, RUNNER_ARCH, RUNNER_TOOL_CACHE, RUNNER_TEMP,
 # GITHUB_OUTPUT (set by the runner); ASC_ACTION_REPOSITORY (owner/name,
-# default asc-action/asc-action); ASC_ACTION_DOWNLOAD_URL; ASC_ACTION_ATTESTATION;
-# GH_TOKEN for gh.
+# default asc-action/asc-action); ASC_ACTION_DOWNLOAD_URL; ASC_ACTION_DOWNLOAD_TIMEOUT;
+# ASC_ACTION_DOWNLOAD_MAX_BYTES; ASC_ACTION_ATTESTATION; GH_TOKEN for gh.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,6 +37,40 @@ repo="${ASC_ACTION_REPOSITORY:-asc-action/asc-action}"
 default_base="https://github.com/$repo/releases/download"
 base="${ASC_ACTION_DOWNLOAD_URL:-$default_base}"
 base="${base%/}"
+
+# without_userinfo prints a URL with its user:password@ removed: what the
+# log may show of ASC_ACTION_DOWNLOAD_URL.
+without_userinfo() {
+  local u="$1" scheme="" rest authority
+  case "$u" in
+    *://*) scheme="${u%%://*}://"; rest="${u#*://}" ;;
+    *) rest="$u" ;;
+  esac
+  authority="${rest%%/*}"
+  printf '%s%s%s\n' "$scheme" "${authority##*@}" "${rest#"$authority"}"
+}
+shown_base="$(without_userinfo "$base")"
+userinfo=""
+if [ "$shown_base" != "$base" ]; then
+  userinfo="${base#*://}"
+  userinfo="${userinfo%%/*}"
+  userinfo="${userinfo%@*}"
+  echo "::add-mask::$userinfo"
+fi
+
+# positive_int NAME DEFAULT prints the value of the environment variable NAME,
+# a whole number above zero, or DEFAULT when it is unset.
+positive_int() {
+  local v="${!1:-$2}"
+  case "$v" in
+    '' | *[!0-9]* | 0*)
+      echo "::error title=asc-action::$1 is '$v'; give a whole number above zero (default $2)" >&2
+      exit 1 ;;
+  esac
+  printf '%s\n' "$v"
+}
+max_time="$(positive_int ASC_ACTION_DOWNLOAD_TIMEOUT 300)"
+max_bytes="$(positive_int ASC_ACTION_DOWNLOAD_MAX_BYTES 268435456)"
 
 build_from_source() {
   echo "::notice title=asc-action::$1; building asc-action from source with Go instead."
@@ -98,17 +137,41 @@ tmpdir="$(mktemp -d "$(unix_path "${RUNNER_TEMP:-/tmp}")/asc-action-download.XXX
 trap 'rm -rf "$tmpdir"' EXIT
 file="$tmpdir/$asset"
 url="$base/v$version/$asset"
-echo "Downloading asc-action v$version for $os/$arch: $url"
-status="$(curl -sSL --retry 3 --retry-connrefused -o "$file" -w '%{http_code}' "$url" || true)"
-if [ "$status" != 200 ]; then
+shown_url="$shown_base/v$version/$asset"
+echo "Downloading asc-action v$version for $os/$arch: $shown_url"
+# -q first: no .curlrc. ulimit -f stops a body past max_bytes where curl
+# (before 8.4) does not when the server sends no Content-Length.
+status="$(
+  ulimit -f "$((max_bytes / 1024 + 1))" 2>/dev/null || true
+  curl -q -sS -L -g --proto '=http,https' --proto-redir '=https' \
+    --connect-timeout 20 --max-time "$max_time" --retry 3 --retry-connrefused --retry-max-time "$max_time" \
+    --speed-limit 1024 --speed-time 30 --max-filesize "$max_bytes" \
+    -o "$file" -w '%{http_code}' "$url" 2>"$tmpdir/curl.log"
+)" && curl_exit=0 || curl_exit=$?
+curl_log="$(cat "$tmpdir/curl.log")"
+if [ -n "$userinfo" ]; then curl_log="${curl_log//"$userinfo"/***}"; fi
+size=0
+if [ -f "$file" ]; then size="$(wc -c <"$file" | tr -d ' ')"; fi
+failed=""
+if [ "$curl_exit" = 63 ] || [ "$curl_exit" -gt 128 ] || [ "$size" -gt "$max_bytes" ]; then
+  failed="could not download $shown_url: the file is larger than ASC_ACTION_DOWNLOAD_MAX_BYTES ($max_bytes bytes)"
+elif [ "$curl_exit" = 28 ]; then
+  failed="could not download $shown_url: it timed out (no connection within 20 s, under 1 KiB/s for 30 s, or over ASC_ACTION_DOWNLOAD_TIMEOUT, $max_time s)"
+elif [ "$curl_exit" = 1 ]; then
+  failed="could not download $shown_url: a redirect to a scheme other than https (or a URL that is not http or https) was refused"
+elif [ "$curl_exit" != 0 ] || [ "$status" != 200 ]; then
+  failed="could not download $shown_url (HTTP status ${status:-none}): the release asset is missing or the host is unreachable"
+fi
+if [ -n "$failed" ]; then
   rm -f "$file"
-  build_from_source "could not download $url (HTTP status ${status:-none}): the release asset is missing or the host is unreachable"
+  if [ -n "$curl_log" ]; then printf '%s\n' "$curl_log" >&2; fi
+  build_from_source "$failed"
 fi
 
 got="$(sha256 "$file")"
 if [ "$got" != "$want" ]; then
   rm -f "$file"
-  echo "::error title=asc-action checksum mismatch::$asset from $url has SHA-256 $got, but native/checksums.txt of this action (v$version) says $want. The file was deleted and not run. Check ASC_ACTION_DOWNLOAD_URL if you set it, or report this at https://github.com/$repo/issues." >&2
+  echo "::error title=asc-action checksum mismatch::$asset from $shown_url has SHA-256 $got, but native/checksums.txt of this action (v$version) says $want. The file was deleted and not run. Check ASC_ACTION_DOWNLOAD_URL if you set it, or report this at https://github.com/$repo/issues." >&2
   exit 1
 fi
 echo "SHA-256 $got matches native/checksums.txt"

@@ -178,7 +178,7 @@ func (r *Reporter) Summary(markdown untrusted.Markdown) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.gha.AddStepSummary(r.redact.Redact(markdown.String()))
+	r.gha.AddStepSummary(r.redact.RedactMarkdown(markdown.String()))
 }
 
 // Progress implements command.Reporter with a log line at a steady cadence.

@@ -343,12 +343,14 @@ func (r *Reporter) Group(title string) func() {
 }
 
 // Summary implements command.Reporter: the Markdown goes to stderr, its
-// lines guarded (its untrusted parts were escaped when it was built).
+// lines guarded (its untrusted parts were escaped when it was built),
+// without the zero-width spaces that only stop GitHub's autolinks.
 func (r *Reporter) Summary(markdown untrusted.Markdown) {
 	if r.quiet {
 		return
 	}
-	md := untrusted.GuardLines(r.redact.Redact(strings.TrimRight(markdown.String(), "\n")))
+	md := r.redact.RedactMarkdown(strings.TrimRight(markdown.String(), "\n"))
+	md = untrusted.GuardLines(untrusted.WithoutAutolinkBreaks(md))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	fmt.Fprintf(r.err, "\n%s\n", md)

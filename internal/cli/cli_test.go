@@ -168,3 +168,20 @@ func TestUsageErrorsEscapeWhatTheyEcho(t *testing.T) {
 		}
 	}
 }
+
+// The summary on a terminal goes without the zero-width spaces that stop
+// GitHub's autolinks: there they would show as entities.
+func TestSummaryOnATerminalHasNoAutolinkBreaks(t *testing.T) {
+	cmd := &command.Command{Name: "sum", Run: func(ctx context.Context, env *command.Env) error {
+		env.Report.Summary(untrusted.Markdownf("%s\n", "GH-67 @x https://example.com 0123456789abcdef"))
+		return nil
+	}}
+	var out, errb bytes.Buffer
+	r := &Runner{Commands: []*command.Command{cmd}, IO: IO{Out: &out, Err: &errb}, Getenv: func(string) string { return "" }}
+	if code := r.Run(context.Background(), []string{"sum"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if got := errb.String(); !strings.Contains(got, "GH-67 @x https://example.com 0123456789abcdef") {
+		t.Errorf("summary on stderr: %q", got)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // Redactor replaces registered secrets in text with ***. Both front ends
@@ -56,4 +58,14 @@ func SingleLine(s string) string {
 		return s
 	}
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' }), " ")
+}
+
+// RedactMarkdown is Redact for Markdown built by untrusted (the job
+// summary): each secret is also found as untrusted.Text wrote it, escaped
+// and broken by zero-width spaces.
+func (r *Redactor) RedactMarkdown(md string) string {
+	md = r.Redact(md)
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return untrusted.RedactMarkdown(md, r.secrets)
 }

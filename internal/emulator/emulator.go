@@ -71,6 +71,11 @@ type Config struct {
 	MaxConnections    int
 	MaxHeaderBytes    int
 	ReadHeaderTimeout time.Duration
+	// BodyIdleTimeout and MinBodyRate (bytes per second) bound the reading
+	// of a request body on a started server (bodyrate.go); zero means
+	// DefaultBodyIdleTimeout and DefaultMinBodyRate.
+	BodyIdleTimeout time.Duration
+	MinBodyRate     int64
 }
 
 // Server is the emulator, an http.Handler. Use New, then either Start it on
@@ -84,6 +89,9 @@ type Server struct {
 	// urlIssue numbers each issue of part URLs, so a URL obtained again is
 	// a different URL even when the clock has not moved.
 	urlIssue atomic.Uint64
+	// readWork counts the resources reads examined to find and relate
+	// others (world.go), so that a test holds it linear in the state.
+	readWork atomic.Int64
 
 	mu           sync.Mutex
 	keys         map[string]Key
@@ -154,6 +162,8 @@ func New(cfg Config) *Server {
 	positiveOr(&cfg.MaxConnections, DefaultMaxConnections)
 	positiveOr(&cfg.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	positiveOr(&cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	positiveOr(&cfg.BodyIdleTimeout, DefaultBodyIdleTimeout)
+	positiveOr(&cfg.MinBodyRate, DefaultMinBodyRate)
 	s := &Server{
 		cfg:       cfg,
 		faults:    newFaultState(cfg.Faults),
@@ -233,7 +243,8 @@ func (s *Server) Start(addr string) (string, error) {
 		return "", fmt.Errorf("emulator: listen on %s: %w", addr, err)
 	}
 	s.listener = netutil.LimitListener(ln, s.cfg.MaxConnections)
-	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+	handler := bodyDeadlines(s, s.cfg.BodyIdleTimeout, s.cfg.MinBodyRate)
+	s.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		MaxHeaderBytes: s.cfg.MaxHeaderBytes, IdleTimeout: DefaultIdleTimeout}
 	go func() { _ = s.httpSrv.Serve(s.listener) }()
 	return "http://" + ln.Addr().String(), nil

@@ -206,7 +206,8 @@ type uploadVersion struct {
 }
 
 // readBody decodes a JSON request body, answering Apple's errors for a body
-// that is not JSON or of the wrong type.
+// that is not JSON, of the wrong type, or with an attribute over its limit
+// (attrlimits.go).
 func readBody(w http.ResponseWriter, r *http.Request, v any, wantType string) bool {
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody))
 	if err == nil {
@@ -228,7 +229,7 @@ func readBody(w http.ResponseWriter, r *http.Request, v any, wantType string) bo
 			fmt.Sprintf("The resource type '%s' is not valid here; expected '%s'.", probe.Data.Type, wantType), "/data/type")
 		return false
 	}
-	return true
+	return attributesWithinLimits(w, b)
 }
 
 // invalidAttr answers Apple's ENTITY_ERROR.ATTRIBUTE.INVALID for attr with

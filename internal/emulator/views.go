@@ -51,23 +51,51 @@ func viewApps(wd *world) []*object {
 }
 
 func viewBuilds(wd *world) []*object {
+	groups, testers := wd.buildMembers()
 	return viewRendered(wd, wd.s.data.Builds, wd.s.buildResource, func(o *object, b Build) {
 		o.one["preReleaseVersion"] = preReleaseVersionID(b)
-		var groups []string
-		for _, g := range wd.s.data.BetaGroups {
-			if g.hasBuild(b) {
-				groups = append(groups, g.ID)
-			}
-		}
-		o.many["betaGroups"] = groups
-		var testers []string
-		for _, t := range wd.s.data.BetaTesters {
-			if slices.Contains(t.Builds, b.ID) {
-				testers = append(testers, t.ID)
-			}
-		}
-		o.many["individualTesters"] = testers
+		o.many["betaGroups"] = groups(b)
+		o.many["individualTesters"] = testers[b.ID]
 	})
+}
+
+// buildMembers indexes, in one pass over the groups and testers, which
+// groups hold each build (in the state's order, as hasBuild decides) and
+// which testers were given it; a scan of every group's and tester's list
+// for each build was quadratic in the builds.
+func (wd *world) buildMembers() (groups func(Build) []string, testers map[string][]string) {
+	listed := map[string][]int{} // build ID -> indices of the groups listing it
+	allOfApp := map[string][]int{}
+	for i, g := range wd.s.data.BetaGroups {
+		wd.examined(1 + len(g.Builds))
+		if g.HasAccessToAllBuilds && g.IsInternalGroup {
+			allOfApp[g.App] = append(allOfApp[g.App], i)
+		}
+		for _, id := range g.Builds {
+			if l := listed[id]; len(l) == 0 || l[len(l)-1] != i {
+				listed[id] = append(listed[id], i)
+			}
+		}
+	}
+	testers = map[string][]string{}
+	for _, t := range wd.s.data.BetaTesters {
+		wd.examined(1 + len(t.Builds))
+		for _, id := range t.Builds {
+			if l := testers[id]; len(l) == 0 || l[len(l)-1] != t.ID {
+				testers[id] = append(testers[id], t.ID)
+			}
+		}
+	}
+	groups = func(b Build) []string {
+		is := slices.Concat(allOfApp[b.App], listed[b.ID])
+		slices.Sort(is)
+		var ids []string
+		for _, i := range slices.Compact(is) {
+			ids = append(ids, wd.s.data.BetaGroups[i].ID)
+		}
+		return ids
+	}
+	return groups, testers
 }
 
 // preReleaseVersionID names the pre-release version (app, platform and
@@ -144,9 +172,16 @@ func anyList(v []string) []any {
 
 func viewBetaGroups(wd *world) []*object {
 	return viewRendered(wd, wd.s.data.BetaGroups, betaGroupResource, func(o *object, g BetaGroup) {
+		// hasBuild with a set of the group's builds: linear, not quadratic.
+		in := make(map[string]bool, len(g.Builds))
+		for _, id := range g.Builds {
+			in[id] = true
+		}
+		wd.examined(len(g.Builds) + len(wd.s.data.Builds))
+		all := g.HasAccessToAllBuilds && g.IsInternalGroup
 		var builds []string
 		for _, b := range wd.s.data.Builds {
-			if g.hasBuild(b) {
+			if (all && b.App == g.App) || in[b.ID] {
 				builds = append(builds, b.ID)
 			}
 		}

@@ -27,11 +27,18 @@ type world struct {
 	r    *http.Request
 	cat  *catalog
 	objs map[string][]*object
+	// byID indexes the objects of each type looked up by ID, built on the
+	// first lookup: finding by a scan made an answer naming n resources
+	// cost n times the state.
+	byID map[string]map[string]*object
 }
 
 func (s *Server) newWorld(r *http.Request, cat *catalog) *world {
-	return &world{s: s, r: r, cat: cat, objs: map[string][]*object{}}
+	return &world{s: s, r: r, cat: cat, objs: map[string][]*object{}, byID: map[string]map[string]*object{}}
 }
+
+// examined counts n resources examined towards the server's readWork.
+func (wd *world) examined(n int) { wd.s.readWork.Add(int64(n)) }
 
 // objects returns every resource of a type: the state's, when the
 // emulator keeps that type (views), else the generated ones.
@@ -49,13 +56,22 @@ func (wd *world) objects(typ string) []*object {
 	return objs
 }
 
+// find returns the object of typ with this id (the first, should two
+// share it), or nil.
 func (wd *world) find(typ, id string) *object {
-	for _, o := range wd.objects(typ) {
-		if o.id == id {
-			return o
+	idx, ok := wd.byID[typ]
+	if !ok {
+		objs := wd.objects(typ)
+		wd.examined(len(objs))
+		idx = make(map[string]*object, len(objs))
+		for _, o := range objs {
+			if _, dup := idx[o.id]; !dup {
+				idx[o.id] = o
+			}
 		}
+		wd.byID[typ] = idx
 	}
-	return nil
+	return idx[id]
 }
 
 // generatedPerType is how many resources of each type without state the

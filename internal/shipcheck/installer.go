@@ -2,9 +2,11 @@ package shipcheck
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"time"
 
 	"github.com/asc-action/asc-action/internal/actions/actionstest"
 )
@@ -33,6 +35,8 @@ type Installer struct {
 	Action    string // the copy of native/
 	ToolCache string // RUNNER_TOOL_CACHE
 	Temp      string // RUNNER_TEMP
+	// Timeout, if set, kills a run that takes longer (its Err says so).
+	Timeout time.Duration
 }
 
 // InstallResult is what one run of install.sh left: its outputs (bin, or
@@ -53,7 +57,14 @@ func (in Installer) Run(output, runnerOS, runnerArch string, env ...string) (Ins
 	if err := os.WriteFile(output, nil, 0o644); err != nil {
 		return InstallResult{}, err
 	}
-	cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", filepath.Join(in.Action, "install.sh"))
+	ctx := context.Background()
+	if in.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, in.Timeout)
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-eo", "pipefail", filepath.Join(in.Action, "install.sh"))
+	cmd.WaitDelay = time.Second // curl, a child, may hold the log's pipe
 	cmd.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"RUNNER_OS=" + runnerOS, "RUNNER_ARCH=" + runnerArch,

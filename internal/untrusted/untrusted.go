@@ -20,9 +20,12 @@
 //     no `::add-mask::`, `::set-output`, `::stop-commands::` or
 //     `##[add-mask]` can be injected.
 //   - Markdown (Text): line breaks become spaces; `<`, `>` and `&` become
-//     entities (no HTML); Markdown punctuation is backslash-escaped; `@` and
-//     `#` get a zero-width space after them, so no @mention notifies anyone
-//     and no #123 links an issue.
+//     entities (no HTML); Markdown punctuation is backslash-escaped; a
+//     zero-width space breaks every autolink: after `@` and `#` (no
+//     @mention notifies anyone, no #123 links an issue), after the `:` of
+//     `://` (bare and issue URLs), between `www` and `.`, after the hyphen
+//     of GH-67 and other letter-hyphen-digit references, and every 6
+//     characters of a word of 7 or more hexadecimal digits (commit SHAs).
 //   - Annotation properties (`title=`) and data are escaped by
 //     go-githubactions as the runner requires (`%`, `\r`, `\n`, and in
 //     properties `:` and `,`), after Line; internal/actions tests it.

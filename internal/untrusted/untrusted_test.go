@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode"
@@ -96,7 +97,7 @@ func TestTextEscapesMarkdown(t *testing.T) {
 		{"fixes #1", "fixes #&#8203;1"},
 		{"<img src=x onerror=alert(1)>", `&lt;img src=x onerror=alert(1)&gt;`},
 		{"a|b", `a\|b`},
-		{"**bold** [link](https://evil) ASC_PRIVATE_KEY", `\*\*bold\*\* \[link\](https://evil) ASC_PRIVATE_KEY`},
+		{"**bold** [link](https://evil) ASC_PRIVATE_KEY", `\*\*bold\*\* \[link\](https:&#8203;//evil) ASC_PRIVATE_KEY`},
 		{"line\nbreak\r\n| x |", `line break  \| x \|`},
 		{"`code`", "\\`code\\`"},
 		{"&amp;", "&amp;amp;"},
@@ -191,26 +192,64 @@ func FuzzLine(f *testing.F) {
 
 // FuzzText: the Markdown escape leaves no HTML tag, no line break and no
 // @mention for GitHub to render.
+// rendered is what GitHub reads of Text's output: entities decoded (the
+// zero-width space as U+200B) and backslash escapes removed.
+func rendered(md string) string {
+	md = strings.NewReplacer("&#8203;", "\u200b", "&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(md)
+	var b strings.Builder
+	for i := 0; i < len(md); i++ {
+		if md[i] == '\\' && i+1 < len(md) && strings.IndexByte("\\`*[]|~", md[i+1]) >= 0 {
+			i++
+		}
+		b.WriteByte(md[i])
+	}
+	return b.String()
+}
+
+// autolinked finds, in rendered Markdown, what GitHub turns into a link,
+// a mention or a reference: @ and # not followed by a zero-width space, a
+// scheme's ://, www., GH-67 and other letter-hyphen-digit references, and
+// a word of 7 or more hexadecimal digits (a commit SHA).
+var autolinked = regexp.MustCompile(`[@#]($|[^\x{200b}])|://|(?i)www\.|[A-Za-z]-[0-9]|(^|[^0-9A-Za-z_])[0-9A-Fa-f]{7,}($|[^0-9A-Za-z_])`)
+
+func TestTextBreaksAutolinks(t *testing.T) {
+	sha := "0123456789abcdef0123456789abcdef01234567"
+	tests := []struct{ in, want string }{
+		{"see GH-67", "see GH-&#8203;67"},
+		{"gh-1 and JIRA-12", "gh-&#8203;1 and JIRA-&#8203;12"},
+		{"https://github.com/o/r/issues/67", "https:&#8203;//github.com/o/r/issues/67"},
+		{"www.example.com", "www&#8203;.example.com"},
+		{"WWW.Example.com", "WWW&#8203;.Example.com"},
+		{"commit " + sha, "commit 012345&#8203;6789ab&#8203;cdef01&#8203;23456" + "7&#8203;89abcd&#8203;ef0123&#8203;4567"},
+		{"short abc1234 deadbee", "short abc123&#8203;4 deadbe&#8203;e"},
+		{"not hex: build-2.1 v1.2.3 123456 xyz1234567", "not hex: build-&#8203;2.1 v1.2.3 123456 xyz1234567"},
+		{"o/r@" + sha[:7], "o/r@&#8203;012345&#8203;6"},
+	}
+	for _, tt := range tests {
+		got := Text(tt.in)
+		if got != tt.want {
+			t.Errorf("Text(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if m := autolinked.FindString(rendered(got)); m != "" {
+			t.Errorf("Text(%q) = %q still autolinks %q", tt.in, got, m)
+		}
+	}
+}
+
 func FuzzText(f *testing.F) {
 	for _, s := range hostile {
 		f.Add(s)
 	}
 	f.Add("@octocat <script>alert(1)</script> | #12")
+	f.Add("GH-67 https://github.com/o/r/issues/1 www.x.io 0123456789abcdef0123456789abcdef01234567")
+	f.Add("wWw.\u200bx  \x00abcdef\u200b0123456 a-\u200b1 http:/\u200b/x")
 	f.Fuzz(func(t *testing.T, s string) {
 		got := Text(s)
 		if strings.ContainsAny(got, "<>\n\r") {
 			t.Fatalf("Text(%q) = %q keeps <, > or a line break", s, got)
 		}
-		const zwsp = "&#8203;"
-		for rest := got; ; {
-			i := strings.IndexAny(rest, "@#")
-			if i < 0 {
-				break
-			}
-			if !strings.HasPrefix(rest[i+1:], zwsp) {
-				t.Fatalf("Text(%q) = %q: %c not broken by a zero-width space", s, got, rest[i])
-			}
-			rest = rest[i+1+len(zwsp):]
+		if m := autolinked.FindString(rendered(got)); m != "" {
+			t.Fatalf("Text(%q) = %q: %q still autolinks", s, got, m)
 		}
 	})
 }

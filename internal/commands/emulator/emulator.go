@@ -80,7 +80,7 @@ func newCommand(onReady ready) *command.Command {
 		Name:    "emulator",
 		CLIOnly: true,
 		Summary: "Run the App Store Connect emulator (every GET of Apple's API, uploads, TestFlight, provisioning) on a local address",
-		Long: `Serves until interrupted (Ctrl-C). Give the public half of your test key with
+		Long: `Serves until interrupted (Ctrl-C, or SIGTERM as kill and docker stop send). Give the public half of your test key with
 --public-key (a PUBLIC KEY PEM, or the .p8 itself: only its public half is used), --key-id
 and --issuer-id; or give none, and a throwaway key is generated and written to
 AuthKey_<KEYID>.p8 in a new temporary directory (removed on exit), whose path is printed:

@@ -22,6 +22,9 @@ type Process struct {
 	// Stop interrupts the process, as Ctrl-C does, and waits for it; the
 	// test's cleanup calls it too.
 	Stop func()
+	// Signal sends sig instead (SIGTERM, as kill and docker stop do),
+	// waits for the process and returns how it ended.
+	Signal func(sig os.Signal) error
 }
 
 var (
@@ -43,25 +46,28 @@ func Start(t testing.TB, bin string, args ...string) Process {
 		t.Fatal(err)
 	}
 	stopped := false
-	stop := func() {
+	var waitErr error
+	signal := func(sig os.Signal) error {
 		if stopped {
-			return
+			return waitErr
 		}
 		stopped = true
-		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Process.Signal(sig)
 		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
+		go func() { waitErr = cmd.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
 			<-done
 		}
+		return waitErr
 	}
+	stop := func() { _ = signal(os.Interrupt) }
 	t.Cleanup(stop)
 
 	wantKey := !slices.Contains(args, "--public-key")
-	p := Process{Stop: stop}
+	p := Process{Stop: stop, Signal: signal}
 	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(stderr)
