@@ -29,10 +29,11 @@ var (
 	domain = []string{"internal/credentials", "internal/token", "internal/asc", "internal/upload",
 		"internal/expiry", "internal/distribute", "internal/emulator", "internal/readiness",
 		"internal/relay"}
-	// commandsDir holds one package per command; shared is what they share
-	// (key inputs, client builder, rehearsals), which is not a command.
+	// commandsDir holds one package per command; stepsDir the steps that
+	// several commands share (key inputs, client builder, rehearsals,
+	// TestFlight distribution, app and build inputs), which are not commands.
 	commandsDir = "internal/commands/"
-	shared      = []string{"internal/commands/auth", "internal/commands/testflight", "internal/commands/appbuild"}
+	stepsDir    = "internal/steps/"
 )
 
 // under reports whether p is one of roots or below one of them.
@@ -46,7 +47,7 @@ func under(p string, roots ...string) bool {
 }
 
 func isCommand(p string) bool {
-	return strings.HasPrefix(p, commandsDir) && !under(p, shared...)
+	return strings.HasPrefix(p, commandsDir)
 }
 
 // commandOf names the command a package belongs to ("internal/commands/upload"
@@ -86,6 +87,10 @@ func violations(pkgs []pkg) []string {
 				add("%s imports %s (a domain package imports an adapter)", from, d)
 			case under(from, domain...) && strings.HasPrefix(d, commandsDir):
 				add("%s imports %s (a domain package imports a command)", from, d)
+			case under(from, domain...) && strings.HasPrefix(d, stepsDir):
+				add("%s imports %s (a domain package imports a command step)", from, d)
+			case strings.HasPrefix(from, stepsDir) && isCommand(d):
+				add("%s imports %s (a shared step imports a command)", from, d)
 			case isCommand(from) && isCommand(d) && commandOf(from) != commandOf(d):
 				add("%s imports %s", commandOf(from), commandOf(d))
 			}
@@ -186,9 +191,13 @@ func TestImportRulesCatchBreaches(t *testing.T) {
 			"internal/token imports internal/actions (a domain package imports an adapter)"},
 		{"domain test support imports adapter", []pkg{{ImportPath: "internal/expiry/localfile/localfiletest", Deps: []string{"internal/cli"}}},
 			"internal/expiry/localfile/localfiletest imports internal/cli (a domain package imports an adapter)"},
-		{"domain imports command", []pkg{{ImportPath: "internal/upload", Deps: []string{"internal/commands/auth"}}},
-			"internal/upload imports internal/commands/auth (a domain package imports a command)"},
-		{"command imports command", []pkg{{ImportPath: "internal/commands/upload", Deps: []string{"internal/commands/auth", "internal/commands/distribute"}}},
+		{"domain imports command", []pkg{{ImportPath: "internal/upload", Deps: []string{"internal/commands/upload"}}},
+			"internal/upload imports internal/commands/upload (a domain package imports a command)"},
+		{"domain imports step", []pkg{{ImportPath: "internal/upload", Deps: []string{"internal/steps/auth"}}},
+			"internal/upload imports internal/steps/auth (a domain package imports a command step)"},
+		{"step imports command", []pkg{{ImportPath: "internal/steps/testflight", Deps: []string{"internal/commands/distribute"}}},
+			"internal/steps/testflight imports internal/commands/distribute (a shared step imports a command)"},
+		{"command imports command", []pkg{{ImportPath: "internal/commands/upload", Deps: []string{"internal/steps/auth", "internal/commands/distribute"}}},
 			"internal/commands/upload imports internal/commands/distribute"},
 		{"client imports emulator transitively", []pkg{{ImportPath: "internal/asc", Deps: []string{"internal/x", "internal/emulator"}}},
 			"internal/asc imports internal/emulator (the client and the emulator never import each other)"},
@@ -206,8 +215,8 @@ func TestImportRulesCatchBreaches(t *testing.T) {
 		})
 	}
 	ok := []pkg{
-		{ImportPath: "internal/commands/upload", Deps: []string{"internal/commands/auth", "internal/upload", "internal/asc"}},
-		{ImportPath: "internal/commands/auth", Deps: []string{"internal/asc", "internal/emulator"}},
+		{ImportPath: "internal/commands/upload", Deps: []string{"internal/steps/auth", "internal/upload", "internal/asc"}},
+		{ImportPath: "internal/steps/auth", Deps: []string{"internal/asc", "internal/emulator"}},
 		{ImportPath: "internal/upload", Deps: []string{"internal/asc"}, TestImports: []string{"internal/emulator"}},
 		{ImportPath: "internal/asc", TestImports: []string{"internal/contract"}},
 	}

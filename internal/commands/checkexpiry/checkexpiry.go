@@ -19,10 +19,10 @@ import (
 
 	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/command"
-	"github.com/asc-action/asc-action/internal/commands/auth"
 	"github.com/asc-action/asc-action/internal/expiry"
 	"github.com/asc-action/asc-action/internal/expiry/ghrepo"
 	"github.com/asc-action/asc-action/internal/expiry/localfile"
+	"github.com/asc-action/asc-action/internal/steps/auth"
 	tok "github.com/asc-action/asc-action/internal/token"
 )
 

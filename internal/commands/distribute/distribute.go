@@ -11,9 +11,9 @@ import (
 
 	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/command"
-	"github.com/asc-action/asc-action/internal/commands/auth"
-	"github.com/asc-action/asc-action/internal/commands/testflight"
 	dist "github.com/asc-action/asc-action/internal/distribute"
+	"github.com/asc-action/asc-action/internal/steps/auth"
+	"github.com/asc-action/asc-action/internal/steps/testflight"
 )
 
 // Input names of the distribute command besides the key and distribution

@@ -13,10 +13,10 @@ import (
 	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/command/commandtest"
-	"github.com/asc-action/asc-action/internal/commands/testflight"
 	dist "github.com/asc-action/asc-action/internal/distribute"
 	"github.com/asc-action/asc-action/internal/distribute/distributetest"
 	"github.com/asc-action/asc-action/internal/emulator"
+	"github.com/asc-action/asc-action/internal/steps/testflight"
 	"github.com/asc-action/asc-action/internal/token"
 )
 

@@ -8,9 +8,9 @@ import (
 	"fmt"
 
 	"github.com/asc-action/asc-action/internal/command"
-	"github.com/asc-action/asc-action/internal/commands/appbuild"
-	"github.com/asc-action/asc-action/internal/commands/auth"
 	"github.com/asc-action/asc-action/internal/readiness"
+	"github.com/asc-action/asc-action/internal/steps/appbuild"
+	"github.com/asc-action/asc-action/internal/steps/auth"
 	"github.com/asc-action/asc-action/internal/untrusted"
 )
 

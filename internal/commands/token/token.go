@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/asc-action/asc-action/internal/command"
-	"github.com/asc-action/asc-action/internal/commands/auth"
+	"github.com/asc-action/asc-action/internal/steps/auth"
 	tok "github.com/asc-action/asc-action/internal/token"
 	"github.com/asc-action/asc-action/internal/untrusted"
 )

@@ -14,12 +14,12 @@ import (
 
 	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/command"
-	"github.com/asc-action/asc-action/internal/commands/appbuild"
-	"github.com/asc-action/asc-action/internal/commands/auth"
-	"github.com/asc-action/asc-action/internal/commands/testflight"
 	"github.com/asc-action/asc-action/internal/credentials"
 	"github.com/asc-action/asc-action/internal/kms"
 	"github.com/asc-action/asc-action/internal/readiness"
+	"github.com/asc-action/asc-action/internal/steps/appbuild"
+	"github.com/asc-action/asc-action/internal/steps/auth"
+	"github.com/asc-action/asc-action/internal/steps/testflight"
 	"github.com/asc-action/asc-action/internal/token"
 	"github.com/asc-action/asc-action/internal/untrusted"
 )

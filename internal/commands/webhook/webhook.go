@@ -16,7 +16,7 @@ import (
 
 	"github.com/asc-action/asc-action/internal/asc"
 	"github.com/asc-action/asc-action/internal/command"
-	"github.com/asc-action/asc-action/internal/commands/auth"
+	"github.com/asc-action/asc-action/internal/steps/auth"
 )
 
 // Input and output names.
