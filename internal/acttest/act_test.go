@@ -104,7 +104,7 @@ func newHarness(t *testing.T, ctx context.Context, root string) *harness {
 	h.eng.importRootfs(t, ctx, runnerTar, "local/runner:latest")
 	// Every act job mounts this volume; made here, not by two parallel act
 	// runs at once (podman refuses the second).
-	if _, err := h.eng.pod.Run(ctx, "volume", "create", "act-toolcache"); err != nil {
+	if _, err := h.eng.run(ctx, "volume", "create", "act-toolcache"); err != nil {
 		t.Fatal(err)
 	}
 	h.eng.goImage(t, ctx, root, runnerTar, "docker.io/library/golang:"+dockerfileGoTag(t, root))
@@ -140,10 +140,14 @@ func (h *harness) releaseImage(t *testing.T, ctx context.Context, bin string) st
 		t.Fatal(err)
 	}
 	tag := pinImage + ":v" + pinVersion
-	if _, err := h.eng.pod.Build(ctx, dir, "linux/amd64", tag, 1700000000); err != nil {
+	if _, err := h.eng.run(ctx, "build", "--quiet", "--platform", "linux/amd64", "--timestamp", "1700000000", "-t", tag, dir); err != nil {
 		t.Fatal(err)
 	}
-	out, err := h.eng.pod.Run(ctx, "image", "inspect", "--format", "{{.Digest}}", tag)
+	// A release also moves :vX to the image; examples/pinned-image.yml runs it.
+	if _, err := h.eng.run(ctx, "tag", tag, pinImage+":v1"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := h.eng.run(ctx, "image", "inspect", "--format", "{{.Digest}}", tag)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,14 +214,14 @@ func runs() []actRun {
 			outputs: map[string]string{"processing-state": "VALID", "build-id": "*"}, logHas: []string{"rehearsal", "is VALID"}},
 		{name: "release-macos", workflow: "examples/release-macos.yml", event: "workflow_dispatch", env: rehearse,
 			outputs: map[string]string{"key-status": "valid", "processing-state": "VALID", "testflight-groups-added": "Internal Testers"},
-			logHas: []string{"Downloading asc-action v" + pinVersion}},
+			logHas:  []string{"Downloading asc-action v" + pinVersion}},
 		{name: "pinned-image", workflow: "examples/pinned-image.yml", event: "workflow_dispatch", env: map[string]string{"ASC_API_URL": "EMULATOR_URL"},
 			outputs: map[string]string{"token": "***"}, logHas: []string{"com.example.demo  Demo"}},
 	}
 }
 
 var (
-	jwtShape  = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}`)
+	jwtShape = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}`)
 	// The base64 start of every PKCS #8 P-256 private key: a key line.
 	p8Start = "MIGHAgEAMBMGByqGSM49"
 )
@@ -328,9 +332,9 @@ func readLog(r io.Reader, start time.Time) *actLog {
 		now := time.Now()
 		line := sc.Bytes()
 		var e struct {
-			Msg, Command, Name, Arg, JobResult, Job string
-			RawOutput                              bool `json:"raw_output"`
-			StepID                                 []string
+			Msg, Command, Name, JobResult, Job string
+			RawOutput                          bool `json:"raw_output"`
+			StepID                             []string
 		}
 		if json.Unmarshal(line, &e) != nil {
 			lg.text.Write(line)
@@ -344,8 +348,11 @@ func readLog(r io.Reader, start time.Time) *actLog {
 			step += e.StepID[0]
 		}
 		switch {
-		case e.Command == "set-output" && e.Arg != "":
-			lg.outputs[e.Name] = e.Arg
+		case e.Command == "set-output":
+			// The value as act shows it (masked), never the entry's arg.
+			if _, v, ok := strings.Cut(e.Msg, "::set-output:: "+e.Name+"="); ok && v != "" {
+				lg.outputs[e.Name] = v
+			}
 		case e.JobResult != "":
 			lg.jobs++
 			if e.JobResult != "success" {
@@ -356,7 +363,10 @@ func readLog(r io.Reader, start time.Time) *actLog {
 				began[step] = now
 			}
 		}
-		if t0, ok := began[step]; ok && (e.RawOutput || e.Command != "") {
+		// The binary's first line: a container action's own step, or the
+		// native action's step "run" (not its installer's notice).
+		binary := len(e.StepID) == 1 || (len(e.StepID) == 2 && e.StepID[1] == "run")
+		if t0, ok := began[step]; ok && binary && (e.RawOutput || e.Command != "") {
 			lg.starts = append(lg.starts, stepStart{step: step, firstOutput: now.Sub(t0), sinceStart: t0.Sub(start)})
 			delete(began, step)
 			timed[step] = true

@@ -10,16 +10,29 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/asc-action/asc-action/internal/shipcheck"
 )
 
 // engine is a podman of the test's own: its service answers the Docker API
-// on sock, and its storage (vfs), run state, locks and temporary files are
-// under dir, shared with no other podman user of the machine.
+// on sock, and its storage, run state, locks and temporary files are under
+// dir, shared with no other podman user of the machine. The storage driver
+// is overlay (vfs copies every image layer whole: a Dockerfile build took
+// minutes more and gigabytes); ASC_ACT_STORAGE_DRIVER=vfs where overlay
+// cannot mount.
 type engine struct {
 	dir, sock string
-	pod       shipcheck.Podman
+	env       []string // CONTAINERS_CONF, CONTAINERS_STORAGE_CONF
+}
+
+// run runs podman with the engine's configuration and returns its output.
+func (e *engine) run(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "podman", args...)
+	cmd.Env = append(os.Environ(), e.env...)
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("podman %s: %v\n%s", args[0], err, errOut.String())
+	}
+	return out.String(), nil
 }
 
 // startEngine writes the private containers.conf and storage.conf, points
@@ -33,7 +46,11 @@ func startEngine(t *testing.T) *engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &engine{dir: dir, sock: filepath.Join(dir, "podman.sock"), pod: shipcheck.Podman{Root: dir}}
+	e := &engine{dir: dir, sock: filepath.Join(dir, "podman.sock")}
+	driver := os.Getenv("ASC_ACT_STORAGE_DRIVER")
+	if driver == "" {
+		driver = "overlay"
+	}
 	for _, d := range []string{"tmp", "storage", "run"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			t.Fatal(err)
@@ -49,26 +66,12 @@ events_logfile_path = %[2]q
 [containers]
 default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 `, filepath.Join(dir, "tmp"), filepath.Join(dir, "tmp", "events.log"))
-	storage := fmt.Sprintf("[storage]\ndriver = \"vfs\"\ngraphroot = %q\nrunroot = %q\n", filepath.Join(dir, "storage"), filepath.Join(dir, "run"))
+	storage := fmt.Sprintf("[storage]\ndriver = %q\ngraphroot = %q\nrunroot = %q\n", driver, filepath.Join(dir, "storage"), filepath.Join(dir, "run"))
 	write(t, filepath.Join(dir, "containers.conf"), containers, 0o644)
 	write(t, filepath.Join(dir, "storage.conf"), storage, 0o644)
-	// podman commands of this process (shipcheck.Podman, act's service)
-	// read these; set with os.Setenv, as the act runs are parallel subtests.
-	for k, v := range map[string]string{"CONTAINERS_CONF": filepath.Join(dir, "containers.conf"), "CONTAINERS_STORAGE_CONF": filepath.Join(dir, "storage.conf")} {
-		old, had := os.LookupEnv(k)
-		if err := os.Setenv(k, v); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if had {
-				os.Setenv(k, old)
-			} else {
-				os.Unsetenv(k)
-			}
-		})
-	}
-
+	e.env = []string{"CONTAINERS_CONF=" + filepath.Join(dir, "containers.conf"), "CONTAINERS_STORAGE_CONF=" + filepath.Join(dir, "storage.conf")}
 	svc := exec.Command("podman", "system", "service", "--time=0", "unix://"+e.sock)
+	svc.Env = append(os.Environ(), e.env...)
 	logf, err := os.Create(filepath.Join(dir, "service.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -80,11 +83,20 @@ default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		_, _ = e.pod.Run(ctx, "rm", "--all", "--force", "--time", "0")
+		_, _ = e.run(ctx, "rm", "--all", "--force", "--time", "0")
 		_ = svc.Process.Kill()
 		_ = svc.Wait()
 		_ = logf.Close()
-		if err := os.RemoveAll(dir); err != nil {
+		// Overlay layers are mounted while images are in use; unmount
+		// them before the storage is deleted.
+		_, _ = e.run(ctx, "system", "reset", "--force")
+		// The service's last writes may race the first removal.
+		err := os.RemoveAll(dir)
+		for i := 0; err != nil && i < 5; i++ {
+			time.Sleep(time.Second)
+			err = os.RemoveAll(dir)
+		}
+		if err != nil {
 			t.Errorf("removing podman's storage %s: %v", dir, err)
 		}
 	})
@@ -118,7 +130,7 @@ func (e *engine) importRootfs(t *testing.T, ctx context.Context, tarball, tag st
 	for _, c := range changes {
 		args = append(args, "--change", c)
 	}
-	if _, err := e.pod.Run(ctx, append(args, tarball, tag)...); err != nil {
+	if _, err := e.run(ctx, append(args, tarball, tag)...); err != nil {
 		t.Fatal(err)
 	}
 }
