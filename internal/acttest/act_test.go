@@ -26,8 +26,11 @@ import (
 
 const (
 	installHint = "needs act (pinned in tools/act/go.mod, built by `go tool`), podman, runc and debootstrap: apt-get install podman runc debootstrap; .ci/run installs them and runs this test with CI=true"
-	keyID       = "ABCDE12345"
-	issuer      = "69a6de70-03db-47e3-e053-5b8c7c11a4d1"
+	// The key the examples get as secrets; act masks every secret's value
+	// wherever it appears, so it differs from the Key ID self-test.yml
+	// writes itself (ABCDE12345), whose output the test reads.
+	keyID  = "ZYXWV98765"
+	issuer = "69a6de70-03db-47e3-e053-5b8c7c11a4d1"
 	// The version the released forms are pinned at (release-pin.sh takes
 	// vX.Y.Z only; the snapshot's files are served under this name).
 	pinVersion = "0.0.1"
@@ -203,7 +206,7 @@ func runs() []actRun {
 	rehearse := map[string]string{"ASC_API_URL": "emulator"}
 	return []actRun{
 		{name: "self-test container", workflow: ".github/workflows/self-test.yml", job: "container", event: "push",
-			outputs: map[string]string{"key-id": keyID, "key-type": "team", "result": "ok", "key-status": "skipped", "token": "***"}},
+			outputs: map[string]string{"key-id": "ABCDE12345", "key-type": "team", "result": "ok", "key-status": "skipped", "token": "***"}},
 		{name: "self-test native", workflow: ".github/workflows/self-test.yml", job: "native", matrix: "os:ubuntu-latest", event: "push",
 			outputs: map[string]string{"result": "ok", "key-status": "skipped"}},
 		{name: "pr-secrets", workflow: "examples/pr-secrets.yml", event: "workflow_dispatch", env: rehearse,
