@@ -92,11 +92,11 @@ func TestWorkflowsUnderAct(t *testing.T) {
 
 // harness is everything the act runs share.
 type harness struct {
-	root, act, stage, pinned string
-	eng                      *engine
-	key                      testkeys.Key
-	emulatorURL, serverURL   string
-	goCache, goModCache      string
+	root, act, stage, pinned    string
+	eng                         *engine
+	key                         testkeys.Key
+	emulatorURL, serverURL      string
+	goRoot, goCache, goModCache string
 }
 
 func newHarness(t *testing.T, ctx context.Context, root string) *harness {
@@ -129,6 +129,7 @@ func newHarness(t *testing.T, ctx context.Context, root string) *harness {
 		t.Fatal(err)
 	}
 	h.emulatorURL = startEmulator(t, bin, h.key)
+	h.goRoot = strings.TrimSpace(goEnv(t, "GOROOT"))
 	h.goCache, h.goModCache = strings.TrimSpace(goEnv(t, "GOCACHE")), strings.TrimSpace(goEnv(t, "GOMODCACHE"))
 	return h
 }
@@ -237,12 +238,16 @@ func (h *harness) run(t *testing.T, ctx context.Context, r actRun) {
 		"--container-options", strings.Join([]string{
 			"-v", h.stage + ":/asc-act",
 			"-v", filepath.Join(h.root, ".ci", "act", "stubs", "xcodebuild") + ":/usr/local/bin/xcodebuild:ro",
-			"-v", "/usr/local/go:/usr/local/go:ro",
+			"-v", h.goRoot + ":/usr/local/go:ro",
 			"-v", h.goModCache + ":/asc-act-gomod:ro",
 			"-v", h.goCache + ":/asc-act-gocache",
 		}, " "),
 		"--env", "GOMODCACHE=/asc-act-gomod", "--env", "GOCACHE=/asc-act-gocache", "--env", "GOPROXY=off", "--env", "GOTOOLCHAIN=local",
 		"--env", "ASC_ACTION_DOWNLOAD_URL=" + h.serverURL,
+		// act takes the repository from the checkout's remote, else
+		// "nektos/act"; a fixed name keeps the runs alike (a rehearsal
+		// calls nothing in it).
+		"--env", "GITHUB_REPOSITORY=acme/app",
 		"-s", "ASC_PRIVATE_KEY", "-s", "ASC_KEY_ID", "-s", "ASC_ISSUER_ID", "-s", "GITHUB_TOKEN",
 	}
 	for pin, dir := range standIns {
