@@ -61,3 +61,11 @@ func TestStandInsMatchThePins(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildFailed(t *testing.T) {
+	failed := "[w/j] ⭐ Run Main Mint a token\n[w/j]   🐳  docker build -t act-dockeraction:latest /src\n[w/j]   ❌  Failure - Main Mint a token [30s]\n"
+	later := "[w/j]   🐳  docker build -t act-dockeraction:latest /src\n[w/j] token\n[w/j]   ❌  Failure - Main Check [1s]\n"
+	if !buildFailed(failed) || buildFailed(later) || buildFailed("[w/j] 🏁  Job succeeded\n") {
+		t.Errorf("buildFailed: %v %v", buildFailed(failed), buildFailed(later))
+	}
+}
