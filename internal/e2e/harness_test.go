@@ -74,9 +74,11 @@ type step struct {
 	code                    int
 }
 
-// runStep runs the binary as the runner runs a container action: inputs as
-// INPUT_<NAME> with hyphens kept, GITHUB_OUTPUT / GITHUB_ENV /
-// GITHUB_STEP_SUMMARY files, the workspace as working directory.
+// runStep runs the binary as the runner runs a container action: every
+// input action.yml declares as INPUT_<NAME> with hyphens kept (the step's
+// value, else action.yml's default, else empty, as GitHub's runner and act
+// pass them), GITHUB_OUTPUT / GITHUB_ENV / GITHUB_STEP_SUMMARY files, the
+// workspace as working directory.
 func runStep(t *testing.T, inputs map[string]string, extraEnv ...string) step {
 	t.Helper()
 	ws := t.TempDir()
@@ -97,13 +99,15 @@ func runStep(t *testing.T, inputs map[string]string, extraEnv ...string) step {
 		"GITHUB_OUTPUT=" + out, "GITHUB_STEP_SUMMARY=" + sum, "GITHUB_ENV=" + envf,
 		"RUNNER_TEMP=" + files,
 	}
-	for k, v := range inputs {
-		cmd.Env = append(cmd.Env, "INPUT_"+strings.ToUpper(k)+"="+v)
+	inputEnv, err := actionstest.InputEnv(actionInputs(t), inputs)
+	if err != nil {
+		t.Fatal(err)
 	}
+	cmd.Env = append(cmd.Env, inputEnv...)
 	cmd.Env = append(cmd.Env, extraEnv...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	s := step{stdout: stdout.String(), stderr: stderr.String()}
 	if ee, ok := err.(*exec.ExitError); ok {
 		s.code = ee.ExitCode()
@@ -118,6 +122,21 @@ func runStep(t *testing.T, inputs map[string]string, extraEnv ...string) step {
 		t.Errorf("the step wrote %d entries into the workspace", len(ws))
 	}
 	return s
+}
+
+// actionInputs returns the inputs the repository's action.yml declares, with
+// their defaults.
+func actionInputs(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := actionstest.ActionInputs(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
 }
 
 // assertNoLeak fails when any printed line other than an ::add-mask:: command,

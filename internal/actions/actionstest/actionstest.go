@@ -5,9 +5,12 @@ package actionstest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
+
+	"go.yaml.in/yaml/v4"
 )
 
 // ErrOutputFile is wrapped by every error of ParseOutputFile: the runner
@@ -142,4 +145,50 @@ func Masked(log, text string) string {
 		text = strings.ReplaceAll(text, s, "***")
 	}
 	return text
+}
+
+// ActionInputs reads the inputs an action.yml declares, each with its
+// `default:` ("" when it has none), as a runner reads them.
+func ActionInputs(actionYML []byte) (map[string]string, error) {
+	var doc struct {
+		Inputs map[string]struct {
+			Default *string `yaml:"default"`
+		} `yaml:"inputs"`
+	}
+	if err := yaml.Unmarshal(actionYML, &doc); err != nil {
+		return nil, fmt.Errorf("reading action.yml: %w", err)
+	}
+	out := make(map[string]string, len(doc.Inputs))
+	for name, in := range doc.Inputs {
+		out[name] = ""
+		if in.Default != nil {
+			out[name] = *in.Default
+		}
+	}
+	return out, nil
+}
+
+// InputEnv returns the INPUT_* variables a runner gives a step that uses an
+// action declaring inputs (from ActionInputs): one for every declared input,
+// with the step's `with:` value or else the input's default, empty when it
+// has none (GitHub's runner and act both pass every input). Names are
+// INPUT_ and the input's name upper-cased, hyphens kept, spaces as
+// underscores. A `with:` key the action does not declare is an error: the
+// runner only warns about it, but a test that names one tests nothing.
+func InputEnv(inputs, with map[string]string) ([]string, error) {
+	for name := range with {
+		if _, ok := inputs[name]; !ok {
+			return nil, fmt.Errorf("the step gives input %q, which action.yml does not declare", name)
+		}
+	}
+	names := slices.Sorted(maps.Keys(inputs))
+	env := make([]string, 0, len(names))
+	for _, name := range names {
+		v, ok := with[name]
+		if !ok {
+			v = inputs[name]
+		}
+		env = append(env, "INPUT_"+strings.ToUpper(strings.ReplaceAll(name, " ", "_"))+"="+v)
+	}
+	return env, nil
 }

@@ -3,6 +3,7 @@ package actionstest
 import (
 	"errors"
 	"maps"
+	"os"
 	"strings"
 	"testing"
 )
@@ -50,5 +51,43 @@ func TestMaskedHidesEveryRegisteredValue(t *testing.T) {
 	}
 	if !strings.Contains(got, "key *** and *** here") {
 		t.Errorf("Masked changed the rest of the log:\n%s", got)
+	}
+}
+
+func TestInputEnvPassesEveryInputWithItsDefault(t *testing.T) {
+	inputs, err := ActionInputs([]byte("name: x\ninputs:\n  command:\n    description: c\n    default: token\n  api-url:\n    description: u\n  wait time:\n    description: w\n    default: \"5\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"command": "token", "api-url": "", "wait time": "5"}; !maps.Equal(inputs, want) {
+		t.Fatalf("ActionInputs = %v, want %v", inputs, want)
+	}
+	env, err := InputEnv(inputs, map[string]string{"api-url": "emulator"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"INPUT_API-URL=emulator", "INPUT_COMMAND=token", "INPUT_WAIT_TIME=5"}
+	if strings.Join(env, "|") != strings.Join(want, "|") {
+		t.Errorf("InputEnv = %q, want %q", env, want)
+	}
+	if _, err := InputEnv(inputs, map[string]string{"no-such": "x"}); err == nil || !strings.Contains(err.Error(), `"no-such"`) {
+		t.Errorf("an undeclared input: err %v, want one naming it", err)
+	}
+}
+
+// The action.yml files of this repository, read as a runner reads them.
+func TestRepositoryActionsReadable(t *testing.T) {
+	for _, rel := range []string{"../../../action.yml", "../../../native/action.yml"} {
+		b, err := os.ReadFile(rel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := ActionInputs(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := in["api-url"]; !ok || len(in) < 10 {
+			t.Errorf("%s: read %d inputs (api-url among them: %v)", rel, len(in), ok)
+		}
 	}
 }

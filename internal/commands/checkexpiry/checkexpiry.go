@@ -24,6 +24,7 @@ import (
 	"github.com/asc-action/asc-action/internal/expiry/localfile"
 	"github.com/asc-action/asc-action/internal/steps/auth"
 	tok "github.com/asc-action/asc-action/internal/token"
+	"github.com/asc-action/asc-action/internal/untrusted"
 )
 
 // Input names.
@@ -131,7 +132,9 @@ type config struct {
 	filter  expiry.Filter
 	ghToken string
 	repo    ghrepo.Repo
-	hasRepo bool
+	// rehearsal: api-url is `emulator`; nothing is sent to Apple or GitHub.
+	rehearsal bool
+	hasRepo   bool
 }
 
 // config checks what the edge could not check alone (thresholds against
@@ -177,6 +180,7 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	c.rehearsal = opts.API.Rehearsal() // before Rehearse points api-url at its emulator
 	if err := auth.Rehearse(env, a, &opts.API); err != nil {
 		return err
 	}
@@ -191,8 +195,16 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if c.rehearsal {
+		// A rehearsal touches nothing real: no GitHub call either (a
+		// check-expiry against the URL of a running `asc-action emulator`
+		// is a real run and does keep the issue).
+		gh = nil
+	}
 	if c.SecretName != "" {
-		if gh == nil {
+		if c.rehearsal {
+			env.Report.Notice("rehearsal", "rehearsal: the age of secret "+c.SecretName+" is not read from GitHub")
+		} else if gh == nil {
 			env.Report.Warning("secret-name", "the age of secret "+c.SecretName+" is not checked: it needs github-token and github-repository")
 		} else {
 			items = append(items, ghrepo.SecretAge(ctx, gh.c, c.repo, c.SecretName, c.RotateDays))
@@ -330,7 +342,9 @@ func publish(ctx context.Context, env *command.Env, c *config, gh *ghClient, r *
 	env.Report.Summary(r.Markdown())
 
 	var issueErr error
-	if c.CreateIssue {
+	if c.rehearsal {
+		rehearsalSummary(env, c, r)
+	} else if c.CreateIssue {
 		res, err := ghrepo.SyncIssue(ctx, gh.c, ghrepo.IssueOptions{Repo: c.repo, Label: c.IssueLabel}, r)
 		if err != nil {
 			issueErr = err
@@ -395,6 +409,23 @@ func annotate(rep command.Reporter, anns []expiry.Annotation) {
 			emit[level]("expiry audit", fmt.Sprintf("%d more item(s) at this level; the job summary and the report output list them all", more))
 		}
 	}
+}
+
+// rehearsalSummary says, in the log and the job summary, that the audit was
+// a rehearsal, and what a real run would have done with the tracking issue.
+func rehearsalSummary(env *command.Env, c *config, r *expiry.Report) {
+	var mb untrusted.MarkdownBuilder
+	mb.Printf("\n**Rehearsal**: this audit ran against the built-in App Store Connect emulator (api-url `emulator`); its certificates and profiles are the emulator's, and nothing was sent to Apple or GitHub.\n")
+	if c.CreateIssue {
+		what := "close the open tracking issue, if any"
+		if r.ExpiringCount() > 0 {
+			what = fmt.Sprintf("open or update one tracking issue listing %d item(s)", r.ExpiringCount())
+		}
+		msg := fmt.Sprintf("rehearsal: create-issue is set, but a rehearsal leaves GitHub alone; a real run would %s in %s (label %s)", what, c.repo, c.IssueLabel)
+		env.Report.Notice("rehearsal", msg)
+		mb.Printf("\nA real run would %s in %s (label %s).\n", what, untrusted.Code(c.repo.String()), untrusted.Code(c.IssueLabel))
+	}
+	env.Report.Summary(mb.Markdown())
 }
 
 // githubAPIURL is GITHUB_API_URL (set on GitHub Enterprise runners).

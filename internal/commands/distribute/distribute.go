@@ -101,7 +101,7 @@ func run(ctx context.Context, env *command.Env, opts *Options, o options) error 
 	if err != nil {
 		return err
 	}
-	if err := auth.Rehearse(env, a, &opts.API); err != nil {
+	if err := auth.RehearseWith(env, a, &opts.API, auth.Stage{Groups: cfg.Groups}); err != nil {
 		return err
 	}
 	client, err := auth.NewClient(env, a, opts.API, o.clientOp...)

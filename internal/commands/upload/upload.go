@@ -131,7 +131,8 @@ func run(ctx context.Context, env *command.Env, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		if err := auth.Rehearse(env, a, &opts.API, art.Facts.BundleID); err != nil {
+		// ... and the beta groups the step names, as the user's account has them.
+		if err := auth.RehearseWith(env, a, &opts.API, auth.Stage{BundleIDs: []string{art.Facts.BundleID}, Groups: dcfg.Groups}); err != nil {
 			return err
 		}
 		if cfg.AppID != "" {

@@ -28,6 +28,11 @@ type InputDoc struct {
 	// Commands lists the commands that read the input, in registry order.
 	Commands []string
 	// Default is set when every command that reads the input agrees on it.
+	// It is the binary's default: action.yml names it in the description
+	// and leaves the input's `default:` empty, so that the environment
+	// variable the input falls back to can still steer a step (a runner
+	// passes every input, with action.yml's default where the step gives
+	// none, and an input given wins over the environment).
 	Default string
 	// Defaults holds each command's default when they differ.
 	Defaults map[string]string
@@ -248,7 +253,7 @@ func (m *Model) commandList(names []string) string {
 
 // CommandDescription is the description of the `command` input.
 func (m *Model) CommandDescription() string {
-	return fmt.Sprintf("Which command to run: %s.", strings.Join(m.CommandNames, ", "))
+	return fmt.Sprintf("Which command to run: %s. Default: %s.", strings.Join(m.CommandNames, ", "), defaultCommand)
 }
 
 // FullDescription is an input's description as action.yml shows it: its
@@ -261,6 +266,7 @@ func (m *Model) FullDescription(d InputDoc) string {
 	if d.Bool {
 		b.WriteString(" true or false.")
 	}
+	def := d.Default
 	if len(d.Defaults) > 0 {
 		var parts []string
 		for _, c := range d.Commands {
@@ -270,10 +276,15 @@ func (m *Model) FullDescription(d InputDoc) string {
 			}
 			parts = append(parts, fmt.Sprintf("%s for %s", v, c))
 		}
-		fmt.Fprintf(&b, " Default: %s.", strings.Join(parts, "; "))
+		def = strings.Join(parts, "; ")
 	}
-	if len(d.Env) > 0 && d.Default == "" {
+	switch {
+	case len(d.Env) > 0 && def != "":
+		fmt.Fprintf(&b, " When empty, read from the environment variable %s; default: %s.", strings.Join(d.Env, " or "), def)
+	case len(d.Env) > 0:
 		fmt.Fprintf(&b, " When empty, read from the environment variable %s.", strings.Join(d.Env, " or "))
+	case def != "":
+		fmt.Fprintf(&b, " Default: %s.", def)
 	}
 	if d.Secret {
 		b.WriteString(" Pass it from a secret.")

@@ -186,6 +186,19 @@ func TestNativeActionRuns(t *testing.T) {
 			},
 		},
 		{
+			// A rehearsal switched on from outside the workflow (`act --env
+			// ASC_API_URL=emulator`): api-url is not given, and action.yml
+			// has no default for it that would win over the job's env.
+			name:   "a job env of ASC_API_URL emulator rehearses verify",
+			inputs: map[string]string{"command": "verify", "private-key": keyPEM, "key-id": "ABCDE12345", "issuer-id": "69a6de70-03db-47e3-e053-5b8c7c11a4d1"},
+			env:    []string{"ASC_API_URL=emulator"},
+			check: func(t *testing.T, out map[string]string, log string) {
+				if out["key-status"] != "valid" || !strings.Contains(log, "title=rehearsal") {
+					t.Errorf("key-status %q, want valid from the emulator; log:\n%s", out["key-status"], log)
+				}
+			},
+		},
+		{
 			name:   "verify with empty secrets, as on a fork's pull request",
 			inputs: map[string]string{"command": "verify", "private-key": "", "key-id": ""},
 			env:    []string{"GITHUB_EVENT_NAME=pull_request"},

@@ -35,16 +35,17 @@ func envName(input string) string {
 // ActionInputs renders the value of an action.yml's top-level `inputs:`.
 func ActionInputs(m *Model) *yaml.Node {
 	falseNode := func() *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"} }
+	// No input has a `default:`: the binary knows every default (the
+	// descriptions name them). A runner passes each input with action.yml's
+	// default where the step gives none, and an input given wins over its
+	// environment variable, so a default here would hide ASC_API_URL and
+	// the other variables a job's env: sets.
 	in := mapping(scalar(commandInput), mapping(
 		scalar("description"), quoted(m.CommandDescription()),
 		scalar("required"), falseNode(),
-		scalar("default"), quoted(defaultCommand),
 	))
 	for _, d := range m.Inputs {
 		v := mapping(scalar("description"), quoted(m.FullDescription(d)), scalar("required"), falseNode())
-		if d.Default != "" {
-			v.Content = append(v.Content, scalar("default"), quoted(d.Default))
-		}
 		in.Content = append(in.Content, scalar(d.Name), v)
 	}
 	return in
@@ -154,13 +155,7 @@ func RenderReadmeInputs(m *Model) string {
 			for _, e := range d.Env {
 				envs = append(envs, "`"+e+"`")
 			}
-			if d.Default == "" {
-				desc += " Environment fallback: " + strings.Join(envs, ", ") + "."
-			} else {
-				// action.yml's default fills the input, so only the CLI
-				// falls back to the variable.
-				desc += " Environment variable (CLI): " + strings.Join(envs, ", ") + "."
-			}
+			desc += " Environment fallback: " + strings.Join(envs, ", ") + "."
 		}
 		if d.Secret {
 			desc += " **Secret**: pass it from `secrets`."
