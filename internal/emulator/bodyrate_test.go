@@ -54,19 +54,7 @@ func TestLimitStalledBodiesLoseTheirConnection(t *testing.T) {
 		}
 	}
 	// The slots are free again: another client is served.
-	done := make(chan int, 1)
-	go func() {
-		req, _ := http.NewRequest("GET", base+"/v1/apps", nil)
-		req.Header.Set("Authorization", "Bearer "+key.token(t, time.Now()))
-		res, err := (&http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}).Do(req)
-		if err != nil {
-			done <- -1
-			return
-		}
-		res.Body.Close()
-		done <- res.StatusCode
-	}()
-	if code := <-done; code != 200 {
+	if code := <-getApps(t, base, key); code != 200 {
 		t.Errorf("a client after the stalled ones: %d, want 200", code)
 	}
 }
@@ -165,18 +153,7 @@ func TestLimitClientThatNeverReadsLosesItsConnection(t *testing.T) {
 			}
 		}
 	}()
-	done := make(chan int, 1)
-	go func() {
-		r, _ := http.NewRequest("GET", base+"/v1/apps", nil)
-		r.Header.Set("Authorization", "Bearer "+key.token(t, time.Now()))
-		res, err := (&http.Client{Transport: &http.Transport{}}).Do(r)
-		if err != nil {
-			done <- -1
-			return
-		}
-		res.Body.Close()
-		done <- res.StatusCode
-	}()
+	done := getApps(t, base, key)
 	select {
 	case code := <-done:
 		if code != 200 {

@@ -79,18 +79,7 @@ func TestLimitConcurrentConnections(t *testing.T) {
 		io.WriteString(c, "GET /v1/apps HTTP/1.1\r\nHost: x\r\n")
 		held = append(held, c)
 	}
-	done := make(chan int, 1)
-	go func() {
-		req, _ := http.NewRequest("GET", base+"/v1/apps", nil)
-		req.Header.Set("Authorization", "Bearer "+key.token(t, time.Now()))
-		res, err := (&http.Client{Transport: &http.Transport{}}).Do(req)
-		if err != nil {
-			done <- -1
-			return
-		}
-		res.Body.Close()
-		done <- res.StatusCode
-	}()
+	done := getApps(t, base, key)
 	select {
 	case code := <-done:
 		t.Fatalf("a third connection was served (%d) while the limit of 2 was held", code)
@@ -129,4 +118,25 @@ func TestLimitStartBindsWhereTold(t *testing.T) {
 	if res.StatusCode != 401 || !bytes.Contains(b, []byte("NOT_AUTHORIZED")) {
 		t.Errorf("no token: %d %s", res.StatusCode, b)
 	}
+}
+
+// getApps lists apps on a connection of its own and sends the status on
+// the channel (-1 when no answer came within 20 s), so a test can wait
+// for it or not.
+func getApps(t *testing.T, base string, key testKey) <-chan int {
+	t.Helper()
+	token := key.token(t, time.Now())
+	done := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", base+"/v1/apps", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := (&http.Client{Transport: &http.Transport{}, Timeout: 20 * time.Second}).Do(req)
+		if err != nil {
+			done <- -1
+			return
+		}
+		res.Body.Close()
+		done <- res.StatusCode
+	}()
+	return done
 }
