@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -61,14 +60,7 @@ func BenchmarkAppBuilds(b *testing.B) {
 	for _, n := range []int{1000, 10000, 30000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			data := manyBuilds(n)
-			clock := newClock()
-			key := genKey(b, "BENCHKEY03", false, RoleAdmin)
-			// Served bare: the contract checker's cost is not the emulator's.
-			srv := New(Config{Keys: []Key{key.Key}, Now: clock.Now, Data: data, StoreDir: b.TempDir()})
-			hs := httptest.NewServer(srv)
-			b.Cleanup(func() { hs.Close(); srv.Close() })
-			e := &env{t: b, srv: srv, hs: hs, clock: clock, key: key}
-			tok := key.token(b, clock.Now())
+			e, tok := bareEnv(b, data)
 			for b.Loop() {
 				if r := e.do("GET", "/v1/apps/"+data.Apps[0].ID+"/builds?limit=200", nil, tok); r.status != 200 {
 					b.Fatal(r.status)
