@@ -153,6 +153,8 @@ func TestRedact(t *testing.T) {
 		{"gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k#frag", "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k"},
 		{"azurekms://tok3n@v.vault.azure.net/k", "azurekms://v.vault.azure.net/k"},
 		{"awskms:///alias/plain", "awskms:///alias/plain"},
+		// A password holding "/", "?" or "#": nothing of it is printed.
+		{"hashivault://user:pa/s3c?re#t@vault.example.com/asc", "hashivault://vault.example.com/asc"},
 	} {
 		if got := Redact(tc.in); got != tc.want {
 			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
@@ -166,6 +168,10 @@ func TestRedact(t *testing.T) {
 		if !strings.Contains(parts, w) {
 			t.Errorf("SecretParts lacks %q: %s", w, parts)
 		}
+	}
+	parts = strings.Join(SecretParts("hashivault://user:pa/s3c#ret@host/asc"), "|")
+	if !strings.Contains(parts, "|pa/s3c#ret") {
+		t.Errorf("SecretParts lacks a password holding / and #: %s", parts)
 	}
 }
 

@@ -7,19 +7,30 @@ import "strings"
 // there was put there by mistake and may be a credential
 // (hashivault://user:password@host/key).
 func Redact(uri string) string {
-	uri = strings.TrimSpace(uri)
-	if i := strings.IndexAny(uri, "?#"); i >= 0 {
-		uri = uri[:i]
+	scheme, _, rest := split(uri)
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
 	}
-	scheme, rest, ok := strings.Cut(uri, "://")
-	if !ok {
-		return uri
-	}
-	authority, _, _ := strings.Cut(rest, "/")
-	if i := strings.LastIndex(authority, "@"); i >= 0 {
-		rest = rest[i+1:]
+	if scheme == "" {
+		return rest
 	}
 	return scheme + "://" + rest
+}
+
+// split cuts uri into its scheme, user information and the rest. No KMS
+// key URI holds an "@", so everything up to the last one is taken as user
+// information, even when it holds "/", "?" or "#" (a password may), so
+// that no part of it is printed.
+func split(uri string) (scheme, userinfo, rest string) {
+	uri = strings.TrimSpace(uri)
+	scheme, rest, ok := strings.Cut(uri, "://")
+	if !ok {
+		return "", "", uri
+	}
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		userinfo, rest = rest[:i], rest[i+1:]
+	}
+	return scheme, userinfo, rest
 }
 
 // HoldsCredentials reports whether uri has user information, a query or a
@@ -38,24 +49,19 @@ func SecretParts(uri string) []string {
 		return nil
 	}
 	out := []string{uri}
-	rest := uri
+	_, userinfo, rest := split(uri)
+	if userinfo != "" {
+		out = append(out, userinfo)
+		if _, pass, ok := strings.Cut(userinfo, ":"); ok {
+			out = append(out, pass)
+		}
+	}
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
 		out = append(out, rest[i+1:])
 		rest = rest[:i]
 	}
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
 		out = append(out, rest[i+1:])
-		rest = rest[:i]
-	}
-	if _, after, ok := strings.Cut(rest, "://"); ok {
-		authority, _, _ := strings.Cut(after, "/")
-		if i := strings.LastIndex(authority, "@"); i >= 0 {
-			userinfo := authority[:i]
-			out = append(out, userinfo)
-			if _, pass, ok := strings.Cut(userinfo, ":"); ok {
-				out = append(out, pass)
-			}
-		}
 	}
 	var kept []string
 	for _, s := range out {
