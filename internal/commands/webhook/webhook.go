@@ -65,7 +65,7 @@ func (o *Options) fields() []command.Field {
 		command.String(&o.BundleID, command.Input{Name: InBundleID, Env: "ASC_BUNDLE_ID", Usage: "bundle identifier of the app, instead of app-id"}),
 		command.String(&o.URL, command.Input{Name: InURL, Env: "ASC_WEBHOOK_URL", Usage: "https URL of your `asc-action relay`; empty keeps the configured one (and only lists, pings, redelivers)"}),
 		command.Lines(&o.Events, command.Input{Name: InEvents, Env: "ASC_WEBHOOK_EVENTS", Default: strings.Join(DefaultEvents, "\n"), Usage: "Apple event types to send, one per line (default: build upload state and external beta state changes)"}),
-		command.Text(&o.Secret, command.Input{Name: InSecret, Env: "ASC_WEBHOOK_SECRET", Secret: true, Usage: "secret Apple signs deliveries with; empty on creation: one is generated and given (masked) as output webhook-secret; empty on update: unchanged"}),
+		command.String(&o.Secret, command.Input{Name: InSecret, Env: "ASC_WEBHOOK_SECRET", Secret: true, Usage: "secret Apple signs deliveries with; empty on creation: one is generated and given (masked) as output webhook-secret; empty on update: unchanged"}),
 		command.String(&o.Name, command.Input{Name: InName, Default: "asc-action", Usage: "name of the configuration; the one of that name is updated, so a second run changes it instead of adding one"}),
 		command.Bool(&o.Ping, command.Input{Name: InPing, Usage: "send a test notification (ping) once configured"}),
 		command.Bool(&o.Redeliver, command.Input{Name: InRedeliver, Usage: "deliver again each of the last deliveries that FAILED (after a relay or GitHub outage)"}),

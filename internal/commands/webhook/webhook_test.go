@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asc-action/asc-action/internal/command"
 	"github.com/asc-action/asc-action/internal/command/commandtest"
 	"github.com/asc-action/asc-action/internal/distribute/distributetest"
 	"github.com/asc-action/asc-action/internal/emulator"
@@ -129,5 +130,18 @@ func TestWebhookInputs(t *testing.T) {
 		if err := o.check(); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestWebhookSecretIsTrimmed: the secret registered with Apple is the one
+// the relay checks with, which trims it (a secret pasted with a trailing
+// newline would otherwise make every delivery a 401).
+func TestWebhookSecretIsTrimmed(t *testing.T) {
+	var o Options
+	if err := command.Fill(command.MapValues{InSecret: "  s3cret-value\n"}, o.fields()); err != nil {
+		t.Fatal(err)
+	}
+	if o.Secret != "s3cret-value" {
+		t.Errorf("secret kept its white space (%d bytes)", len(o.Secret))
 	}
 }
