@@ -89,7 +89,17 @@ func run(ctx context.Context, env *command.Env, opts *Options, o options) error 
 	if target.BuildID == "" && opts.BuildUploadID == "" && (target.AppID == "" || target.Version == "") {
 		return command.Usagef("give build-id, or app-id together with build-version, or build-upload-id, to say which build to distribute")
 	}
+	if opts.BuildUploadID != "" && (target.BuildID != "" || target.Version != "") {
+		return command.Usagef("give build-upload-id alone, without build-id or build-version: it names the build already")
+	}
 	// Check every input before any request, so a typo costs nothing.
+	interval := o.interval
+	if interval == 0 {
+		if opts.PollInterval < time.Second {
+			return command.Usagef("poll-interval: %s is too short; give at least 1s", opts.PollInterval)
+		}
+		interval = opts.PollInterval
+	}
 	cfg, err := opts.TestFlight.Config()
 	if err != nil {
 		return err
@@ -113,13 +123,6 @@ func run(ctx context.Context, env *command.Env, opts *Options, o options) error 
 		if target.BuildID, err = uploadedBuild(ctx, client, opts.BuildUploadID); err != nil {
 			return err
 		}
-	}
-	interval := o.interval
-	if interval == 0 {
-		if opts.PollInterval < time.Second {
-			return command.Usagef("poll-interval must be at least 1s")
-		}
-		interval = opts.PollInterval
 	}
 	end := env.Report.Group("Waiting for the build to finish processing")
 	last := ""

@@ -153,6 +153,8 @@ func TestDistributeErrors(t *testing.T) {
 			exit: 1, is: dist.ErrWaitTimeout, contains: []string{"still PROCESSING after 5m0s", "raise timeout"}},
 		{name: "no build named", role: emulator.RoleAdmin, inputs: map[string]string{testflight.InGroups: "Public Beta", InAppID: appID},
 			exit: 2, contains: []string{"give build-id, or app-id together with build-version"}},
+		{name: "build-upload-id with build-id", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00001", InBuildUploadID: "UPLOAD1", testflight.InGroups: "Public Beta"},
+			exit: 2, contains: []string{"give build-upload-id alone"}},
 		{name: "nothing to do", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00001"},
 			exit: 2, contains: []string{"nothing to do"}},
 		{name: "bad encryption answer", role: emulator.RoleAdmin, inputs: map[string]string{InBuildID: "BUILD00001", testflight.InEncryption: "maybe"},
