@@ -112,7 +112,13 @@ func (a *AppTokens) Token(ctx context.Context) (string, error) {
 	if tok.GetToken() == "" {
 		return "", errors.New("GitHub's installation token answer holds no token")
 	}
-	a.token, a.expires = tok.GetToken(), tok.GetExpiresAt().Time
+	// GitHub's installation tokens last an hour; an answer without
+	// expires_at is taken as that, so the token is still reused.
+	exp := tok.GetExpiresAt().Time
+	if exp.IsZero() {
+		exp = now.Add(time.Hour)
+	}
+	a.token, a.expires = tok.GetToken(), exp
 	return a.token, nil
 }
 

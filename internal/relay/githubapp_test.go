@@ -83,3 +83,37 @@ func TestGitHubAppTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestGitHubAppTokenWithoutExpiry: an answer without expires_at is taken
+// as GitHub's hour, so the token is reused rather than bought again for
+// every dispatch.
+func TestGitHubAppTokenWithoutExpiry(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	clock := testclock.New(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
+	var mu sync.Mutex
+	minted := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		minted++
+		_ = json.NewEncoder(w).Encode(map[string]any{"token": "ghs_installation_x"})
+	}))
+	defer srv.Close()
+	tokens, err := NewAppTokens("1234", "42", pemKey, srv.URL+"/", srv.Client(), clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := tokens.Token(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(10 * time.Minute)
+	}
+	if minted != 1 {
+		t.Errorf("minted %d tokens in 20 minutes; want 1", minted)
+	}
+}
