@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/asc-action/asc-action/internal/command"
+	"github.com/asc-action/asc-action/internal/httpx"
 	"github.com/asc-action/asc-action/internal/relay"
 	"github.com/asc-action/asc-action/internal/untrusted"
 )
@@ -97,8 +97,8 @@ func (p *webhookPath) close() {
 // gitHub plays POST /repos/{owner}/{repo}/dispatches.
 func (p *webhookPath) gitHub(w http.ResponseWriter, r *http.Request) {
 	var d map[string]any
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-	if r.Method != http.MethodPost || r.URL.Path != "/repos/"+demoRepo+"/dispatches" || json.Unmarshal(body, &d) != nil {
+	body, err := httpx.ReadAll(r.Body, relay.MaxBody, "dispatch", "relay.MaxBody")
+	if err != nil || r.Method != http.MethodPost || r.URL.Path != "/repos/"+demoRepo+"/dispatches" || json.Unmarshal(body, &d) != nil {
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
