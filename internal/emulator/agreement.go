@@ -49,7 +49,7 @@ func ParseAgreement(s string) (string, error) {
 // agreement is not accepted, and reports whether it did.
 func (s *Server) refuseForAgreement(w http.ResponseWriter) bool {
 	s.mu.Lock()
-	form := s.data.blockers().Agreement
+	form, _ := ParseAgreement(s.data.blockers().Agreement) // validated at load; any case
 	s.mu.Unlock()
 	switch form {
 	case AgreementMissing:

@@ -83,7 +83,9 @@ func (d *Data) OverrideBlockers(agreement, processing string) error {
 		}
 		b.Processing = p
 	}
-	if b != (Blockers{}) {
+	// Set also when b is empty: "accepted" or "valid" lifts a blocker the
+	// data file set.
+	if b != (Blockers{}) || d.Blockers != nil {
 		d.Blockers = &b
 	}
 	return nil

@@ -167,3 +167,19 @@ func TestBlockersFlagsAndDataFile(t *testing.T) {
 		t.Error("the server shares the caller's blockers")
 	}
 }
+
+// TestAgreementFromDataAnyCaseAndLifted: a data file's agreement is read
+// in any case (as it is validated), and --agreement accepted lifts it.
+func TestAgreementFromDataAnyCaseAndLifted(t *testing.T) {
+	data := DefaultData(newClock().Now())
+	data.Blockers = &Blockers{Agreement: "Missing"}
+	if r := newEnv(t, Config{Data: data.clone()}).do("GET", "/v1/apps", nil); r.status != 403 {
+		t.Errorf(`agreement "Missing" in the data file: %d, want 403`, r.status)
+	}
+	if err := data.OverrideBlockers(AgreementAccepted, ""); err != nil {
+		t.Fatal(err)
+	}
+	if r := newEnv(t, Config{Data: data}).do("GET", "/v1/apps", nil); r.status != 200 {
+		t.Errorf("after --agreement accepted: %d, want 200", r.status)
+	}
+}
