@@ -359,3 +359,14 @@ func TestReadinessRehearsalPlaysBlockers(t *testing.T) {
 	}
 	assertNoLeak(t, s, k.material())
 }
+
+// TestReadinessRehearsalHoldsTheGroups: a rehearsed readiness check finds
+// the groups the plan names, as the rehearsed upload does, so it passes
+// where the rehearsed release passes.
+func TestReadinessRehearsalHoldsTheGroups(t *testing.T) {
+	k := newKey(t)
+	s := runStep(t, readinessInputs(k, "emulator", map[string]string{"plan": "testflight", "testflight-groups": "QA"}))
+	if s.code != 0 || !strings.Contains(s.outputs["checks"], `"check":"testflight-group","subject":"QA","result":"ok"`) {
+		t.Errorf("exit %d checks %s", s.code, s.outputs["checks"])
+	}
+}

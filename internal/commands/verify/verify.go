@@ -172,7 +172,10 @@ func check(ctx context.Context, env *command.Env, opts *Options, bundleID string
 		return inputVerdict(env, err)
 	}
 	v := verdict{keyID: a.Options.KeyID, keyType: a.Options.Type, fingerprint: a.Key.Fingerprint()}
-	if err := auth.Rehearse(env, a, &opts.API, bundleID); err != nil {
+	// A rehearsal holds the groups the plan names, as the rehearsed upload
+	// and distribute do, so a rehearsed check of the release passes where
+	// the rehearsed release does.
+	if err := auth.RehearseWith(env, a, &opts.API, auth.Stage{BundleIDs: []string{bundleID}, Groups: opts.TestFlight.Groups}); err != nil {
 		return verdict{status: StatusInvalid, reason: ReasonBadInput, message: err.Error()}
 	}
 	var skewSeen time.Duration
