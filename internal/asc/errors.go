@@ -165,7 +165,7 @@ func (e *APIError) AgreementMissing() bool {
 		return false
 	}
 	for _, it := range e.Errors {
-		if it.Code == CodeAgreementMissing || strings.HasPrefix(it.Code, "FORBIDDEN.REQUIRED_AGREEMENTS") {
+		if strings.HasPrefix(it.Code, "FORBIDDEN.REQUIRED_AGREEMENTS") {
 			return true
 		}
 		if it.Code == "FORBIDDEN" && strings.Contains(strings.ToLower(it.Title+" "+it.Detail), "agreement") {

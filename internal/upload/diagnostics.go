@@ -49,7 +49,7 @@ func (r *run) record(source, id string, seen map[string]bool, errs, warns, infos
 		into  *[]asc.StateDetail
 	}{{errs, LevelError, &r.res.Errors}, {warns, LevelWarning, &r.res.Warnings}, {infos, LevelInfo, &r.res.Infos}} {
 		for _, d := range l.items {
-			key := fmt.Sprint(l.level, d.Code, d.Description)
+			key := fmt.Sprintf("%d\x00%s\x00%s", l.level, d.Code, d.Description)
 			if seen[key] {
 				continue
 			}
