@@ -26,15 +26,19 @@ func (r *run) locale() {
 		return
 	}
 	norm := strings.ToLower(strings.ReplaceAll(l, "_", "-"))
+	var hits []string
 	for _, known := range Locales {
-		k := strings.ToLower(known)
-		if k == norm || strings.HasPrefix(k, norm+"-") {
-			c.Result = Blocker
-			c.Message = fmt.Sprintf("App Store Connect does not take %q as a locale; it spells it %q.", l, known)
-			c.Fix = fmt.Sprintf("Set whats-new-locale: %s.", known)
-			r.add(c)
-			return
+		if k := strings.ToLower(known); k == norm || strings.HasPrefix(k, norm+"-") {
+			hits = append(hits, known)
 		}
+	}
+	if len(hits) > 0 {
+		// "en" is en-AU, en-CA, en-GB and en-US: name them all.
+		c.Result = Blocker
+		c.Message = fmt.Sprintf("App Store Connect does not take %q as a locale; it spells it %s.", l, strings.Join(hits, " or "))
+		c.Fix = fmt.Sprintf("Set whats-new-locale: %s.", strings.Join(hits, " or "))
+		r.add(c)
+		return
 	}
 	c.Result = Warning
 	c.Message = fmt.Sprintf("%q is not among the locales App Store Connect is known to take for TestFlight text.", l)
